@@ -1,0 +1,138 @@
+/**
+ * Opens a service's own database: the embedded PGlite under `DATA_DIR`, or a
+ * database on a PostgreSQL server (created when missing), applies the
+ * committed migrations, and returns a Prisma client on the matching driver
+ * adapter with a count of the SQL statements it has run.
+ */
+import { mkdirSync } from "node:fs";
+import pg from "pg";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { applyMigrations, type SqlSession } from "./applyMigrations.ts";
+import type { DatabaseLocation } from "./databaseUrl.ts";
+
+/** What every generated Prisma client offers that this module uses. */
+export interface PrismaLike {
+  $on(event: "query", callback: (event: { query: string }) => void): void;
+  $disconnect(): Promise<void>;
+}
+
+/** Options Prisma clients are constructed with. */
+export interface PrismaClientOptions {
+  adapter: SqlDriverAdapterFactory;
+  log: Array<{ emit: "event"; level: "query" }>;
+}
+
+export interface OpenDatabaseOptions<Client extends PrismaLike> {
+  location: DatabaseLocation;
+  /** Folder of `NNNN_name/migration.sql` folders. */
+  migrationsDir: string;
+  /** Builds the service's generated Prisma client. */
+  createClient: (options: PrismaClientOptions) => Client;
+  /** Pool size on a PostgreSQL server. @default 10 */
+  poolSize?: number;
+}
+
+/** An open service database. */
+export interface Database<Client extends PrismaLike> {
+  prisma: Client;
+  /** Runs raw SQL outside Prisma (seeding, tests). */
+  session: SqlSession;
+  /** How many SQL statements Prisma has sent since the database was opened. */
+  statementCount(): number;
+  close(): Promise<void>;
+}
+
+/** Opens, creates if needed and migrates a service database. */
+export async function openDatabase<Client extends PrismaLike>(
+  options: OpenDatabaseOptions<Client>,
+): Promise<Database<Client>> {
+  const { location } = options;
+  let adapter: SqlDriverAdapterFactory;
+  let session: SqlSession;
+  let closeDriver: () => Promise<void>;
+  if (location.kind === "pglite") {
+    if (!location.dataDir.startsWith("memory://")) mkdirSync(location.dataDir, { recursive: true });
+    const pglite = await PGlite.create(location.dataDir);
+    session = {
+      exec: async (sql) => void (await pglite.exec(sql)),
+      query: async <Row>(sql: string, params?: unknown[]) => (await pglite.query<Row>(sql, params)).rows,
+    };
+    adapter = new PrismaPGlite(pglite) as unknown as SqlDriverAdapterFactory;
+    closeDriver = () => pglite.close();
+  } else {
+    await createDatabaseIfMissing(location.url, location.databaseName);
+    const pool = new pg.Pool({ connectionString: location.url, max: options.poolSize ?? 10 });
+    pool.on("error", () => {}); // an idle client's lost connection is reported by the next query
+    session = {
+      exec: async (sql) => void (await pool.query(sql)),
+      query: async <Row>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as Row[],
+    };
+    adapter = new PrismaPg(pool) as unknown as SqlDriverAdapterFactory;
+    closeDriver = () => pool.end();
+  }
+  try {
+    await applyMigrationsOnOneConnection(location, session, options.migrationsDir);
+  } catch (error) {
+    await closeDriver();
+    throw error;
+  }
+  const prisma = options.createClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  let statements = 0;
+  prisma.$on("query", () => {
+    statements++;
+  });
+  return {
+    prisma,
+    session,
+    statementCount: () => statements,
+    close: async () => {
+      await prisma.$disconnect();
+      await closeDriver();
+    },
+  };
+}
+
+// Advisory locks belong to a connection, so on a server the migration runs on one client.
+async function applyMigrationsOnOneConnection(
+  location: DatabaseLocation,
+  session: SqlSession,
+  migrationsDir: string,
+): Promise<void> {
+  if (location.kind === "pglite") {
+    await applyMigrations(session, migrationsDir);
+    return;
+  }
+  const client = new pg.Client({ connectionString: location.url });
+  await client.connect();
+  try {
+    await applyMigrations(
+      {
+        exec: async (sql) => void (await client.query(sql)),
+        query: async <Row>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as Row[],
+      },
+      migrationsDir,
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+async function createDatabaseIfMissing(url: string, databaseName: string): Promise<void> {
+  const maintenance = new URL(url);
+  maintenance.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: maintenance.toString() });
+  await client.connect();
+  try {
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [databaseName]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE "${databaseName.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
+        if (error.code !== "42P04") throw error; // created meanwhile by another process
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}

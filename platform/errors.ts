@@ -1,0 +1,32 @@
+/**
+ * The one error vocabulary of the gateway and every subgraph. Every error a
+ * client can see carries one of these codes in `extensions.code`; anything
+ * else is masked as INTERNAL_SERVER_ERROR by `normalizeError`.
+ */
+import { GraphQLError } from "graphql";
+
+/** Stable `extensions.code` values, documented in the README. */
+export const ErrorCode = {
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  SUBGRAPH_UNAVAILABLE: "SUBGRAPH_UNAVAILABLE",
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class: a GraphQLError whose `extensions.code` is one of `ErrorCode`. */
+export class ServiceError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+    this.name = "ServiceError";
+  }
+}
+
+/** The client sent a value the standard does not allow. */
+export class BadUserInputError extends ServiceError {
+  constructor(message: string) {
+    super(ErrorCode.BAD_USER_INPUT, message);
+  }
+}

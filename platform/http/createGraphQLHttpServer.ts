@@ -1,0 +1,130 @@
+/**
+ * A lean node:http server in front of an Apollo Server: reads a bounded body,
+ * hands the request to `executeHTTPGraphQLRequest`, and serves a few plain
+ * routes (health). No framework: the request path stays short and measurable.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
+import { ErrorCode } from "../errors.ts";
+
+/** A plain route: writes the whole response itself. */
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+
+export interface GraphQLHttpServerOptions<Context extends BaseContext> {
+  apollo: ApolloServer<Context>;
+  /** Builds the per-request context; a thrown error with `status` and `body` is sent as is. */
+  context: (request: IncomingMessage) => Promise<Context>;
+  /** Where GraphQL is served. @default "/graphql" */
+  graphqlPath?: string;
+  /** Largest accepted request body. @default 1_048_576 */
+  maxBodyBytes?: number;
+  /** Plain routes by exact path, e.g. `/health`. */
+  routes?: Record<string, RouteHandler>;
+  /** Headers added to every response. */
+  headers?: Record<string, string>;
+}
+
+/** An error the context function throws to answer without running GraphQL. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Creates (does not start) the HTTP server. */
+export function createGraphQLHttpServer<Context extends BaseContext>(
+  options: GraphQLHttpServerOptions<Context>,
+): Server {
+  const graphqlPath = options.graphqlPath ?? "/graphql";
+  const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const extraHeaders = Object.entries(options.headers ?? {});
+  const server = createServer(async (request, response) => {
+    for (const [name, value] of extraHeaders) response.setHeader(name, value);
+    try {
+      const url = new URL(request.url ?? "/", "http://localhost");
+      const route = options.routes?.[url.pathname];
+      if (route) return await route(request, response);
+      if (url.pathname !== graphqlPath) return sendError(response, new HttpError(404, "NOT_FOUND", "Not found"));
+      const body = await readBody(request, maxBodyBytes);
+      const headers = new HeaderMap();
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+      }
+      const context = await options.context(request);
+      const result = await options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: request.method ?? "GET", headers, search: url.search, body: parseBody(headers, body) },
+        context: async () => context,
+      });
+      response.statusCode = result.status ?? 200;
+      for (const [name, value] of result.headers) response.setHeader(name, value);
+      if (result.body.kind === "complete") {
+        response.end(result.body.string);
+      } else {
+        for await (const chunk of result.body.asyncIterator) response.write(chunk);
+        response.end();
+      }
+    } catch (error) {
+      if (error instanceof HttpError) return sendError(response, error);
+      sendError(response, new HttpError(500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error"));
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+/** Starts listening; resolves with the bound URL of the GraphQL endpoint. */
+export async function listen(server: Server, port: number, host: string, path = "/graphql"): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return `http://${host}:${address.port}${path}`;
+}
+
+function sendError(response: ServerResponse, error: HttpError): void {
+  if (response.headersSent) return void response.end();
+  response.statusCode = error.status;
+  for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
+  response.setHeader("content-type", "application/json; charset=utf-8");
+  response.end(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }));
+}
+
+async function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(request.headers["content-length"] ?? 0);
+  if (declared > limit) {
+    request.resume();
+    throw new HttpError(413, "PAYLOAD_TOO_LARGE", "Request body too large");
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      request.resume();
+      throw new HttpError(413, "PAYLOAD_TOO_LARGE", "Request body too large");
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseBody(headers: HeaderMap, body: string): unknown {
+  if (body === "") return undefined;
+  const type = headers.get("content-type") ?? "";
+  if (!type.startsWith("application/json") && !type.includes("+json")) return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new HttpError(400, "BAD_REQUEST", "Request body is not valid JSON");
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Shapes every error before it leaves a service: known codes pass with their
+ * message, validation and parse errors keep graphql-js's message, and anything
+ * else becomes a generic INTERNAL_SERVER_ERROR. Stack traces, driver messages
+ * and subgraph details never reach the client.
+ */
+import type { GraphQLFormattedError } from "graphql";
+import { ErrorCode } from "./errors.ts";
+
+const PASS_THROUGH_CODES = new Set<string>([
+  ...Object.values(ErrorCode),
+  // Apollo Server's own request errors: their messages describe the request, not the server.
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+  "BAD_REQUEST",
+]);
+
+/** Apollo Server `formatError` hook: keep known codes, mask the rest. */
+export function normalizeError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === "string" && PASS_THROUGH_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    return withOnlyCode(formatted, code);
+  }
+  return {
+    message: "Internal server error",
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+function withOnlyCode(formatted: GraphQLFormattedError, code: string): GraphQLFormattedError {
+  return {
+    message: formatted.message,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code },
+  };
+}

@@ -1,0 +1,44 @@
+import { BadUserInputError } from "../../platform/errors.ts";
+import type { SubgraphContext } from "../shared/agency.ts";
+import { assertResidentId } from "../shared/assertResidentId.ts";
+import type { CitizenRow, CivilAffairsLoaders, MarriageRecordRow } from "./loaders.ts";
+import type { PrismaClient } from "./prisma/generated/client.ts";
+
+type Context = SubgraphContext<PrismaClient, CivilAffairsLoaders>;
+
+/** The most ids `Query.citizens` accepts, per the standard. */
+export const MAX_CITIZENS_PER_QUERY = 100;
+
+export const resolvers = {
+  Query: {
+    citizen(_: unknown, args: { id: string }, { loaders }: Context) {
+      assertResidentId(args.id);
+      return loaders.citizen.load(args.id);
+    },
+    citizens(_: unknown, args: { ids: string[] }, { loaders }: Context) {
+      if (args.ids.length > MAX_CITIZENS_PER_QUERY) {
+        throw new BadUserInputError(`citizens(ids:) takes at most ${MAX_CITIZENS_PER_QUERY} ids, got ${args.ids.length}`);
+      }
+      for (const id of args.ids) assertResidentId(id);
+      return loaders.citizen.loadMany(args.ids);
+    },
+  },
+  Citizen: {
+    __resolveReference(reference: { id: string }, { loaders }: Context) {
+      return loaders.citizen.load(reference.id);
+    },
+    marriageRecords(citizen: CitizenRow, _: unknown, { loaders }: Context) {
+      return loaders.marriageRecords.load(citizen.id);
+    },
+    async spouse(citizen: CitizenRow, _: unknown, { loaders }: Context) {
+      if (citizen.maritalStatus !== "MARRIED") return null;
+      const latest = (await loaders.marriageRecords.load(citizen.id)).at(-1);
+      return latest?.kind === "MARRIAGE" ? loaders.citizen.load(latest.partnerId) : null;
+    },
+  },
+  MarriageRecord: {
+    partner(record: MarriageRecordRow, _: unknown, { loaders }: Context) {
+      return loaders.citizen.load(record.partnerId);
+    },
+  },
+};

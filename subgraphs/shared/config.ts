@@ -1,0 +1,30 @@
+/**
+ * Configuration of one agency's subgraph process, read once from the
+ * environment: `HOST`, `PORT`, `DATA_DIR`, `DATABASE_URL`,
+ * `<NAME>_DATABASE_URL`, `SEED_DEMO`.
+ */
+import { EnvReader } from "../../platform/EnvReader.ts";
+import type { DatabaseLocation } from "../../platform/database/databaseUrl.ts";
+
+export interface SubgraphConfig {
+  /** @default "127.0.0.1" */
+  host: string;
+  /** @default the agency's own port (4001-4005) */
+  port: number;
+  database: DatabaseLocation;
+  /** Seed the standard's demo citizens when the database is empty. @default true */
+  seedDemo: boolean;
+}
+
+/** @throws ConfigError naming every bad variable */
+export function readSubgraphConfig(agency: { name: string; defaultPort: number }, env: NodeJS.ProcessEnv = process.env): Readonly<SubgraphConfig> {
+  const reader = new EnvReader(env);
+  const config: SubgraphConfig = {
+    host: reader.string("HOST", "127.0.0.1"),
+    port: reader.port("PORT", agency.defaultPort),
+    database: reader.database(agency.name),
+    seedDemo: reader.boolean("SEED_DEMO", true),
+  };
+  reader.finish(agency.name);
+  return Object.freeze(config);
+}

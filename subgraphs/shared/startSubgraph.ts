@@ -1,0 +1,115 @@
+/**
+ * Starts one agency's subgraph: opens and migrates its database, seeds the
+ * demo citizens into an empty one, builds the Apollo subgraph server and
+ * listens. `runSubgraph` is the process entry every agency's main.ts calls.
+ */
+import { join } from "node:path";
+import type { Server } from "node:http";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { parse } from "graphql";
+import { openDatabase, type Database, type PrismaLike } from "../../platform/database/openDatabase.ts";
+import { createGraphQLHttpServer, listen } from "../../platform/http/createGraphQLHttpServer.ts";
+import { normalizeError } from "../../platform/normalizeError.ts";
+import type { Agency, SubgraphContext } from "./agency.ts";
+import { readSubgraphConfig, type SubgraphConfig } from "./config.ts";
+import { readSubgraphTypeDefs } from "./readSubgraphTypeDefs.ts";
+import { scalarResolvers } from "./scalars.ts";
+
+/** A running subgraph. */
+export interface RunningSubgraph<Client extends PrismaLike> {
+  name: string;
+  /** The GraphQL endpoint, e.g. `http://127.0.0.1:4001/graphql`. */
+  url: string;
+  database: Database<Client>;
+  stop(): Promise<void>;
+}
+
+/** Builds (does not start listening) the HTTP server of an agency's subgraph over an open database. */
+export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
+  agency: Agency<Client, Loaders>,
+  database: Database<Client>,
+): Promise<{ http: Server; apollo: ApolloServer<SubgraphContext<Client, Loaders>> }> {
+  const schema = buildSubgraphSchema({
+    typeDefs: parse(readSubgraphTypeDefs(agency.directory)),
+    resolvers: { ...scalarResolvers, ...agency.resolvers } as never,
+  });
+  const apollo = new ApolloServer<SubgraphContext<Client, Loaders>>({
+    schema,
+    introspection: false,
+    includeStacktraceInErrorResponses: false,
+    formatError: normalizeError,
+    stopOnTerminationSignals: false,
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+  const http = createGraphQLHttpServer({
+    apollo,
+    context: async () => ({ prisma: database.prisma, loaders: agency.createLoaders(database.prisma) }),
+    headers: { "cache-control": "no-store" },
+    routes: {
+      "/health": (_request, response) => {
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify({ status: "ok", service: agency.name }));
+      },
+      // Statements sent to the agency's database since start: the N+1 test and the benchmark read it.
+      "/metrics": (_request, response) => {
+        response.setHeader("content-type", "text/plain; version=0.0.4");
+        response.end(`sql_statements_total ${database.statementCount()}\n`);
+      },
+    },
+  });
+  return { http, apollo };
+}
+
+/** Opens the database, seeds it when asked and empty, and starts listening. */
+export async function startSubgraph<Client extends PrismaLike, Loaders>(
+  agency: Agency<Client, Loaders>,
+  config: SubgraphConfig,
+): Promise<RunningSubgraph<Client>> {
+  const database = await openDatabase({
+    location: config.database,
+    migrationsDir: join(agency.directory, "prisma/migrations"),
+    createClient: agency.createClient,
+  });
+  try {
+    if (config.seedDemo && (await agency.isEmpty(database.prisma))) await agency.seedDemo(database.prisma);
+    const { http, apollo } = await createSubgraphServer(agency, database);
+    const url = await listen(http, config.port, config.host);
+    return {
+      name: agency.name,
+      url,
+      database,
+      stop: async () => {
+        http.closeIdleConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await apollo.stop();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** Process entry: config from the environment, start, print the URL, stop cleanly on SIGINT/SIGTERM. */
+export async function runSubgraph<Client extends PrismaLike, Loaders>(agency: Agency<Client, Loaders>): Promise<void> {
+  try {
+    const running = await startSubgraph(agency, readSubgraphConfig(agency));
+    console.log(`${agency.name} subgraph ready at ${running.url}`);
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      await running.stop().catch(() => {});
+      process.exit(0);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  } catch (error) {
+    console.error(`${agency.name} subgraph failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
