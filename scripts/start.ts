@@ -1,0 +1,85 @@
+// Starts the whole system on the embedded default: five agency subgraphs and the gateway, each its own process on loopback.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { agencies } from "../subgraphs/agencies.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const children: ChildProcess[] = [];
+let stopping = false;
+
+/** Spawns `entry` with tsx and resolves with the URL it prints once ready. */
+function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let ready = false;
+    let output = "";
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (!ready) {
+        output += text;
+        const match = /ready at (\S+)/.exec(output);
+        if (match) {
+          ready = true;
+          resolve(match[1]!);
+        }
+      } else if (/error|fail/i.test(text)) {
+        process.stderr.write(`[${name}] ${text}`);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", (chunk: Buffer) => {
+      if (!ready) output += chunk.toString();
+      else process.stderr.write(`[${name}] ${chunk}`);
+    });
+    child.on("exit", (code) => {
+      if (!ready) reject(new Error(`${name} exited with code ${code} before it was ready:\n${output.trim()}`));
+      else if (!stopping) {
+        console.error(`${name} stopped unexpectedly (code ${code}); the gateway answers without it`);
+      }
+    });
+  });
+}
+
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill("SIGTERM");
+          setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+        }),
+    ),
+  );
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  process.on("SIGINT", () => void stopAll(0));
+  process.on("SIGTERM", () => void stopAll(0));
+  const env = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? ".data" };
+  const where = env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : `PGlite under ${env.DATA_DIR}/`;
+  console.log(`starting five agencies and the gateway on ${where} ...`);
+  const subgraphUrls = await Promise.all(
+    agencies.map((agency) =>
+      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: String(agency.defaultPort) }).then((url) => {
+        console.log(`${agency.name.padEnd(14)} ${url}   ${agency.title}`);
+        return [agency.name, url] as const;
+      }),
+    ),
+  );
+  const gatewayEnv: NodeJS.ProcessEnv = { ...env, PORT: env.PORT ?? "4000" };
+  for (const [name, url] of subgraphUrls) gatewayEnv[`${name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = url;
+  const gatewayUrl = await startProcess("gateway", "gateway/main.ts", gatewayEnv);
+  console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all five agencies`);
+  const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
+  console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
+}
+
+main().catch(async (error) => {
+  console.error(error instanceof Error ? error.message : error);
+  await stopAll(1);
+});
