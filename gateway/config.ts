@@ -8,10 +8,19 @@
  *   is; default: the URL composed into the supergraph
  * - `SUBGRAPH_TIMEOUT_MS` (5000): the longest a subgraph fetch may take
  * - `MAX_BODY_BYTES` (1 MiB)
+ * - `JWKS` (`DATA_DIR/keys/dev-issuer.jwks.json`): the identity provider's
+ *   JWKS, a file path or an https URL
+ * - `TOKEN_ISSUER`, `TOKEN_AUDIENCE`: the `iss` and `aud` app tokens must carry
+ * - `CLOCK_TOLERANCE_SECONDS` (30)
+ * - `GATEWAY_SIGNING_KEY` (`DATA_DIR/keys/gateway.private.jwk.json`): the
+ *   gateway's own private JWK, for subgraph tokens
+ * - `AUTHZ_MODE` (`filter`): `filter` drops denied fields, `reject` refuses
+ *   the whole operation
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvReader } from "../platform/EnvReader.ts";
+import { devKeyPaths } from "../platform/security/keys.ts";
 
 export interface GatewayConfig {
   host: string;
@@ -21,7 +30,17 @@ export interface GatewayConfig {
   subgraphUrls: Readonly<Record<string, string>>;
   subgraphTimeoutMs: number;
   maxBodyBytes: number;
+  jwks: string;
+  tokenIssuer: string;
+  tokenAudience: string;
+  clockToleranceSeconds: number;
+  signingKeyPath: string;
+  authorizationMode: "filter" | "reject";
 }
+
+/** Defaults of the dev issuer that `npm run token` signs as. */
+export const DEV_TOKEN_ISSUER = "urn:gov-data-gateway:dev-issuer";
+export const DEFAULT_TOKEN_AUDIENCE = "urn:gov-data-gateway";
 
 const DEFAULT_SUPERGRAPH = fileURLToPath(new URL("../schema/supergraph.graphql", import.meta.url));
 const SUBGRAPH_URL_VARIABLE = /^([A-Z][A-Z0-9_]*)_SUBGRAPH_URL$/;
@@ -41,7 +60,21 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     subgraphUrls: Object.freeze(subgraphUrls),
     subgraphTimeoutMs: reader.integer("SUBGRAPH_TIMEOUT_MS", 5000, 50, 120_000),
     maxBodyBytes: reader.integer("MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
+    jwks: "",
+    tokenIssuer: reader.string("TOKEN_ISSUER", DEV_TOKEN_ISSUER),
+    tokenAudience: reader.string("TOKEN_AUDIENCE", DEFAULT_TOKEN_AUDIENCE),
+    clockToleranceSeconds: reader.integer("CLOCK_TOLERANCE_SECONDS", 30, 0, 300),
+    signingKeyPath: "",
+    authorizationMode: "filter",
   };
+  const keys = devKeyPaths(resolve(reader.string("DATA_DIR", ".data")));
+  config.jwks = reader.string("JWKS", keys.issuerJwks);
+  if (/^http:\/\//.test(config.jwks)) reader.problem("JWKS must be a file path or an https:// URL");
+  else if (!/^https:\/\//.test(config.jwks)) config.jwks = resolve(config.jwks);
+  config.signingKeyPath = resolve(reader.string("GATEWAY_SIGNING_KEY", keys.gatewayPrivate));
+  const mode = reader.string("AUTHZ_MODE", "filter");
+  if (mode === "filter" || mode === "reject") config.authorizationMode = mode;
+  else reader.problem(`AUTHZ_MODE must be filter or reject, got ${JSON.stringify(mode)}`);
   reader.finish("gateway");
   return Object.freeze(config);
 }

@@ -8,6 +8,17 @@ import type { Server } from "node:http";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { Supergraph } from "@apollo/federation-internals";
+import { parse } from "graphql";
+import { ErrorCode } from "../platform/errors.ts";
+import { readAccessRequirements } from "../platform/security/accessRequirements.ts";
+import { loadSigningKey } from "../platform/security/keys.ts";
+import { HttpError } from "../platform/http/createGraphQLHttpServer.ts";
+import { AuthenticationError, createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
+import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
+import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
+import type { GatewayContext } from "./GatewayContext.ts";
+import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
 import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
 import { normalizeError } from "../platform/normalizeError.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -24,25 +35,48 @@ export interface RunningGateway {
 }
 
 /** Builds the gateway's HTTP server (not listening yet). */
-export async function createGateway(config: GatewayConfig): Promise<{ http: Server; apollo: ApolloServer; subgraphUrls: Record<string, string> }> {
+export async function createGateway(
+  config: GatewayConfig,
+): Promise<{ http: Server; apollo: ApolloServer<GatewayContext>; subgraphUrls: Record<string, string> }> {
   const supergraphSdl = readFileSync(config.supergraphPath, "utf8");
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
-  const gateway = new ApolloGateway({
-    supergraphSdl: prepareSupergraphForGateway(supergraphSdl),
-    buildService: ({ name }) => new AgencyDataSource({ name, url: subgraphUrls[name]!, timeoutMs: config.subgraphTimeoutMs }),
+  const gatewaySdl = prepareSupergraphForGateway(supergraphSdl);
+  const verifyToken = createAppTokenVerifier({
+    jwks: config.jwks,
+    issuer: config.tokenIssuer,
+    audience: config.tokenAudience,
+    clockToleranceSeconds: config.clockToleranceSeconds,
   });
-  const apollo = new ApolloServer({
+  const subgraphTokenFor = createSubgraphTokenSigner({ key: await loadSigningKey(config.signingKeyPath) });
+  const authorize = createOperationAuthorizer({
+    schema: Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema(),
+    requirements: readAccessRequirements(parse(supergraphSdl)),
+  });
+  const gateway = new ApolloGateway({
+    supergraphSdl: gatewaySdl,
+    buildService: ({ name }) =>
+      new AgencyDataSource({ name, url: subgraphUrls[name]!, timeoutMs: config.subgraphTimeoutMs, subgraphTokenFor }),
+  });
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: false,
+    persistedQueries: false,
     includeStacktraceInErrorResponses: false,
     formatError: normalizeError,
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), authorizationPlugin({ authorize, mode: config.authorizationMode })],
   });
   await apollo.start();
   const http = createGraphQLHttpServer({
     apollo,
-    context: async () => ({}),
+    context: async (request) => {
+      try {
+        return { principal: await verifyToken(request.headers.authorization) };
+      } catch (error) {
+        const reason = error instanceof AuthenticationError ? error.reason : "invalid token";
+        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, `Unauthenticated: ${reason}`, { "www-authenticate": "Bearer" });
+      }
+    },
     maxBodyBytes: config.maxBodyBytes,
     headers: { "cache-control": "no-store" },
     routes: {

@@ -5,6 +5,8 @@
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
+import type { Principal } from "../authn/Principal.ts";
+import type { GatewayContext } from "../GatewayContext.ts";
 import { unavailableResponse } from "./unavailableResponse.ts";
 
 export interface AgencyDataSourceOptions {
@@ -13,24 +15,44 @@ export interface AgencyDataSourceOptions {
   url: string;
   /** The longest one fetch may take. */
   timeoutMs: number;
+  /** Signs the gateway's short-lived token for this subgraph. */
+  subgraphTokenFor(principal: Principal, subgraphName: string): Promise<string>;
+}
+
+/** A subgraph's answer that is not 2xx, with its GraphQL body: the agency is up and refused the request. */
+interface RefusalError {
+  extensions?: { response?: { status?: number; body?: { errors?: unknown[] } } };
 }
 
 export class AgencyDataSource extends RemoteGraphQLDataSource {
   readonly name: string;
+  private readonly subgraphTokenFor: AgencyDataSourceOptions["subgraphTokenFor"];
 
   constructor(options: AgencyDataSourceOptions) {
     super({ url: options.url });
     this.name = options.name;
+    this.subgraphTokenFor = options.subgraphTokenFor;
     // Node's own fetch (undici): pooled keep-alive connections, no retries, a hard deadline per fetch.
     const timeoutMs = options.timeoutMs;
     this.fetcher = ((url: string, init: RequestInit) =>
       fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as typeof this.fetcher;
   }
 
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    const principal = options.context?.principal;
+    if (!principal) throw new Error("no verified caller"); // never sent: such requests end at the gateway's edge
+    options.request.http!.headers.set("authorization", `Bearer ${await this.subgraphTokenFor(principal, this.name)}`);
+  }
+
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
     try {
       return await super.process(options);
-    } catch {
+    } catch (error) {
+      // The agency answered and refused (e.g. a value its scalars reject): pass its GraphQL errors on.
+      const response = (error as RefusalError).extensions?.response;
+      if (response?.status && response.status < 500 && Array.isArray(response.body?.errors)) {
+        return { errors: response.body.errors } as GatewayGraphQLResponse;
+      }
       return unavailableResponse(this.name, options.request.query ?? "", options.request.variables) as GatewayGraphQLResponse;
     }
   }

@@ -4,12 +4,15 @@
  */
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import type { PrismaClientOptions, PrismaLike } from "../../platform/database/openDatabase.ts";
+import type { SubgraphCaller } from "./createGatewayTokenVerifier.ts";
 
 /** The per-request context every resolver receives. */
 export interface SubgraphContext<Client, Loaders> {
   prisma: Client;
   /** Fresh per request: batching and caching never cross requests. */
   loaders: Loaders;
+  /** The app the gateway vouched for; its scopes and citizen binding are enforced by ./enforceAccess.ts. */
+  caller: SubgraphCaller;
 }
 
 /** A range of generated citizens, by index (see `generatedCitizens.ts`). */

@@ -1,9 +1,12 @@
 /**
  * Configuration of one agency's subgraph process, read once from the
  * environment: `HOST`, `PORT`, `DATA_DIR`, `DATABASE_URL`,
- * `<NAME>_DATABASE_URL`, `SEED_DEMO`.
+ * `<NAME>_DATABASE_URL`, `SEED_DEMO`, `GATEWAY_JWKS` (the gateway's public
+ * key set; default `DATA_DIR/keys/gateway.jwks.json`).
  */
+import { resolve } from "node:path";
 import { EnvReader } from "../../platform/EnvReader.ts";
+import { devKeyPaths } from "../../platform/security/keys.ts";
 import type { DatabaseLocation } from "../../platform/database/databaseUrl.ts";
 
 export interface SubgraphConfig {
@@ -14,6 +17,8 @@ export interface SubgraphConfig {
   database: DatabaseLocation;
   /** Seed the standard's demo citizens when the database is empty. @default true */
   seedDemo: boolean;
+  /** The gateway's public JWKS file: the only signer this subgraph trusts. */
+  gatewayJwksPath: string;
 }
 
 /** @throws ConfigError naming every bad variable */
@@ -24,6 +29,7 @@ export function readSubgraphConfig(agency: { name: string; defaultPort: number }
     port: reader.port("PORT", agency.defaultPort),
     database: reader.database(agency.name),
     seedDemo: reader.boolean("SEED_DEMO", true),
+    gatewayJwksPath: resolve(reader.string("GATEWAY_JWKS", devKeyPaths(resolve(reader.string("DATA_DIR", ".data"))).gatewayJwks)),
   };
   reader.finish(agency.name);
   return Object.freeze(config);

@@ -10,7 +10,11 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
 import { openDatabase, type Database, type PrismaLike } from "../../platform/database/openDatabase.ts";
-import { createGraphQLHttpServer, listen } from "../../platform/http/createGraphQLHttpServer.ts";
+import { createGraphQLHttpServer, HttpError, listen } from "../../platform/http/createGraphQLHttpServer.ts";
+import { ErrorCode } from "../../platform/errors.ts";
+import { readAccessRequirements } from "../../platform/security/accessRequirements.ts";
+import { createGatewayTokenVerifier, type SubgraphCaller } from "./createGatewayTokenVerifier.ts";
+import { enforceAccess } from "./enforceAccess.ts";
 import { normalizeError } from "../../platform/normalizeError.ts";
 import type { Agency, SubgraphContext } from "./agency.ts";
 import { readSubgraphConfig, type SubgraphConfig } from "./config.ts";
@@ -30,11 +34,12 @@ export interface RunningSubgraph<Client extends PrismaLike> {
 export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
   agency: Agency<Client, Loaders>,
   database: Database<Client>,
+  gatewayJwksPath: string,
 ): Promise<{ http: Server; apollo: ApolloServer<SubgraphContext<Client, Loaders>> }> {
-  const schema = buildSubgraphSchema({
-    typeDefs: parse(readSubgraphTypeDefs(agency.directory)),
-    resolvers: { ...scalarResolvers, ...agency.resolvers } as never,
-  });
+  const typeDefs = parse(readSubgraphTypeDefs(agency.directory));
+  const schema = buildSubgraphSchema({ typeDefs, resolvers: { ...scalarResolvers, ...agency.resolvers } as never });
+  enforceAccess(schema, readAccessRequirements(typeDefs));
+  const verifyGatewayToken = createGatewayTokenVerifier({ jwksPath: gatewayJwksPath, subgraphName: agency.name });
   const apollo = new ApolloServer<SubgraphContext<Client, Loaders>>({
     schema,
     introspection: false,
@@ -46,7 +51,15 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
   await apollo.start();
   const http = createGraphQLHttpServer({
     apollo,
-    context: async () => ({ prisma: database.prisma, loaders: agency.createLoaders(database.prisma) }),
+    context: async (request) => {
+      let caller: SubgraphCaller;
+      try {
+        caller = await verifyGatewayToken(request.headers.authorization);
+      } catch {
+        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, "Unauthenticated: only the gateway may call this service", { "www-authenticate": "Bearer" });
+      }
+      return { prisma: database.prisma, loaders: agency.createLoaders(database.prisma), caller };
+    },
     headers: { "cache-control": "no-store" },
     routes: {
       "/health": (_request, response) => {
@@ -75,7 +88,7 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
   });
   try {
     if (config.seedDemo && (await agency.isEmpty(database.prisma))) await agency.seedDemo(database.prisma);
-    const { http, apollo } = await createSubgraphServer(agency, database);
+    const { http, apollo } = await createSubgraphServer(agency, database, config.gatewayJwksPath);
     const url = await listen(http, config.port, config.host);
     return {
       name: agency.name,

@@ -8,6 +8,17 @@ export interface GraphQLResult {
   };
 }
 
+let defaultAuthorization: string | undefined;
+
+/**
+ * The Authorization header sent when a test passes none: startSystem sets it
+ * to a token holding every scope, so suites about data need not repeat it.
+ * Suites about access control pass their own header (or `authorization: ""`).
+ */
+export function setDefaultAuthorization(value: string | undefined): void {
+  defaultAuthorization = value;
+}
+
 export async function postGraphQL(
   url: string,
   query: string,
@@ -16,7 +27,7 @@ export async function postGraphQL(
 ): Promise<GraphQLResult> {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
+    headers: withoutEmpty({ "content-type": "application/json", ...(defaultAuthorization ? { authorization: defaultAuthorization } : {}), ...headers }),
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult["body"] };
@@ -25,4 +36,8 @@ export async function postGraphQL(
 /** The `extensions.code` of every error, with its path joined by dots. */
 export function errorCodesByPath(result: GraphQLResult): Record<string, string | undefined> {
   return Object.fromEntries((result.body.errors ?? []).map((e) => [(e.path ?? []).join("."), e.extensions?.code]));
+}
+
+function withoutEmpty(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== ""));
 }

@@ -4,8 +4,16 @@
  * PostgreSQL server named by DATABASE_URL), and the gateway, all on loopback
  * port 0. Tests talk HTTP to `gatewayUrl` and to each subgraph's URL.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
+import { readFileSync } from "node:fs";
+import { ensureDevKeys, loadSigningKey, type SigningKey } from "../../platform/security/keys.ts";
+import { scopesOf } from "../../schema/scopesOf.ts";
+import { setDefaultAuthorization } from "./graphql.ts";
 import { readGatewayConfig, type GatewayConfig } from "../../gateway/config.ts";
+import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { startGateway, type RunningGateway } from "../../gateway/createGateway.ts";
 import { withDatabaseName, type DatabaseLocation } from "../../platform/database/databaseUrl.ts";
 import { agencies } from "../../subgraphs/agencies.ts";
@@ -13,6 +21,14 @@ import { startSubgraph, type RunningSubgraph } from "../../subgraphs/shared/star
 
 export interface System {
   gatewayUrl: string;
+  /** The dev issuer's key the gateway trusts, for signing test tokens. */
+  issuerKey: SigningKey;
+  /** The gateway's own key (what subgraphs trust). */
+  gatewayKey: SigningKey;
+  /** Where the key files are. */
+  keys: Awaited<ReturnType<typeof ensureDevKeys>>;
+  /** A token with every scope of the supergraph, bound to no citizens. */
+  allScopesToken: string;
   gateway: RunningGateway;
   subgraphs: Map<string, RunningSubgraph<any>>;
   stop(): Promise<void>;
@@ -43,6 +59,7 @@ async function testDatabase(suite: string, agency: string): Promise<DatabaseLoca
 }
 
 export async function startSystem(options: StartSystemOptions): Promise<System> {
+  const keys = await ensureDevKeys(mkdtempSync(join(tmpdir(), "gateway-test-keys-")));
   const subgraphs = new Map<string, RunningSubgraph<any>>();
   const started = await Promise.all(
     agencies
@@ -53,6 +70,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
           port: 0,
           database: await testDatabase(options.suite, agency.name),
           seedDemo: true,
+          gatewayJwksPath: keys.gatewayJwks,
         });
         if (options.generatedCitizens) {
           await agency.seedGenerated(running.database.prisma, { from: 0, count: options.generatedCitizens });
@@ -68,12 +86,29 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
   }
   const gateway = await startGateway({
     ...readGatewayConfig({}),
+    jwks: keys.issuerJwks,
+    signingKeyPath: keys.gatewayPrivate,
     port: 0,
     subgraphUrls,
     ...options.gateway,
   });
+  const issuerKey = await loadSigningKey(keys.issuerPrivate);
+  const gatewayConfig = readGatewayConfig({});
+  const allScopesToken = await signDevToken({
+    key: issuerKey,
+    issuer: gatewayConfig.tokenIssuer,
+    audience: gatewayConfig.tokenAudience,
+    subject: "app:integration-tests",
+    scopes: scopesOf(readFileSync(gatewayConfig.supergraphPath, "utf8")),
+    purpose: "INTEGRATION_TEST",
+  });
+  setDefaultAuthorization(`Bearer ${allScopesToken}`);
   return {
     gatewayUrl: gateway.url,
+    issuerKey,
+    gatewayKey: await loadSigningKey(keys.gatewayPrivate),
+    keys,
+    allScopesToken,
     gateway,
     subgraphs,
     stop: async () => {

@@ -1,0 +1,235 @@
+/**
+ * Decides, before planning, which fields of an operation the caller may read,
+ * by the supergraph's @authenticated / @requiresScopes / @policy
+ * declarations, through aliases, named and inline fragments, interfaces and
+ * unions. Denied fields are removed from the operation text that
+ * @apollo/gateway plans; their response paths are kept so that the response
+ * can carry `null` and a FORBIDDEN error at each. Decisions are cached per
+ * (operation, scope set): a repeat costs one Map lookup.
+ */
+import {
+  Kind,
+  getNamedType,
+  isAbstractType,
+  isCompositeType,
+  isInterfaceType,
+  parse,
+  print,
+  specifiedRules,
+  validate,
+  visit,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionNode,
+  type SelectionSetNode,
+} from "graphql";
+import { ServiceError, ErrorCode } from "../../platform/errors.ts";
+import {
+  isAllowed,
+  mergeRequirements,
+  type AccessRequirement,
+  type AccessRequirements,
+  type AccessSubject,
+} from "../../platform/security/accessRequirements.ts";
+
+/** Response key of the `__typename` that stands in for a selection set emptied by denials; removed from responses. */
+export const PLACEHOLDER_KEY = "_authorizationPlaceholder";
+
+/** A denied field: its schema coordinate and its response path (response keys, no list positions). */
+export interface DeniedField {
+  coordinate: string;
+  path: string[];
+}
+
+export interface AuthorizationDecision {
+  /** The operation text to execute: the original when nothing was denied. */
+  query: string;
+  denied: DeniedField[];
+  /** Schema coordinates the operation asked for, e.g. `HousingFundAccount.balance`. */
+  requested: string[];
+  granted: string[];
+  usesPlaceholder: boolean;
+}
+
+export interface OperationAuthorizerOptions {
+  /** The API schema the operation is validated against. */
+  schema: GraphQLSchema;
+  requirements: AccessRequirements;
+  /** Decisions kept. @default 5000 */
+  cacheSize?: number;
+  /** Most field visits one operation may take (fragment explosion). @default 50_000 */
+  maxVisits?: number;
+}
+
+/** A subject plus a stable key of what decides its access (its scopes). */
+export interface KeyedSubject extends AccessSubject {
+  key: string;
+}
+
+const PLACEHOLDER: FieldNode = {
+  kind: Kind.FIELD,
+  alias: { kind: Kind.NAME, value: PLACEHOLDER_KEY },
+  name: { kind: Kind.NAME, value: "__typename" },
+};
+
+export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
+  const { schema, requirements } = options;
+  const cacheSize = options.cacheSize ?? 5000;
+  const maxVisits = options.maxVisits ?? 50_000;
+  const cache = new Map<string, AuthorizationDecision | null>();
+  const requirementCache = new Map<string, AccessRequirement | null>();
+
+  function fieldRequirement(parentType: GraphQLCompositeType, field: GraphQLField<unknown, unknown>): AccessRequirement | null {
+    const coordinate = `${parentType.name}.${field.name}`;
+    if (requirementCache.has(coordinate)) return requirementCache.get(coordinate)!;
+    let requirement: AccessRequirement | null = null;
+    const add = (r: AccessRequirement | null | undefined) => {
+      if (r) requirement = requirement ? mergeRequirements(requirement, r) : r;
+    };
+    add(requirements.fields.get(coordinate));
+    add(requirements.types.get(getNamedType(field.type).name));
+    if (isInterfaceType(parentType)) {
+      // A field read through an interface must satisfy every implementation's declaration.
+      for (const implementation of schema.getPossibleTypes(parentType)) add(requirements.fields.get(`${implementation.name}.${field.name}`));
+    }
+    requirementCache.set(coordinate, requirement);
+    return requirement;
+  }
+
+  function decide(document: DocumentNode, operationName: string | undefined, subject: AccessSubject): AuthorizationDecision | null {
+    const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+    if (!operation) return null;
+    const rootType = schema.getRootType(operation.operation);
+    if (!rootType) return null;
+    const fragments = new Map(
+      document.definitions
+        .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+        .map((f) => [f.name.value, f]),
+    );
+    const filteredFragments = new Map<string, SelectionSetNode>();
+    const denied: DeniedField[] = [];
+    const requested = new Set<string>();
+    const granted = new Set<string>();
+    let usesPlaceholder = false;
+    let visits = 0;
+
+    function filter(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, path: string[]): SelectionSetNode {
+      const kept: SelectionNode[] = [];
+      for (const selection of selectionSet.selections) {
+        if (++visits > maxVisits) throw new ServiceError(ErrorCode.BAD_USER_INPUT, "Operation too complex");
+        if (selection.kind === Kind.FIELD) {
+          const name = selection.name.value;
+          if (name.startsWith("__")) {
+            kept.push(selection);
+            continue;
+          }
+          const field = isAbstractType(parentType) && !isInterfaceType(parentType) ? undefined : (parentType as { getFields(): Record<string, GraphQLField<unknown, unknown>> }).getFields()[name];
+          if (!field) return selectionSet; // unreachable after validation
+          const coordinate = `${parentType.name}.${name}`;
+          const responsePath = [...path, selection.alias?.value ?? name];
+          requested.add(coordinate);
+          if (!isAllowed(fieldRequirement(parentType, field), subject)) {
+            denied.push({ coordinate, path: responsePath });
+            continue;
+          }
+          granted.add(coordinate);
+          const named = getNamedType(field.type);
+          kept.push(selection.selectionSet && isCompositeType(named) ? { ...selection, selectionSet: filter(selection.selectionSet, named, responsePath) } : selection);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType;
+          if (!condition || !isCompositeType(condition)) return selectionSet;
+          kept.push({ ...selection, selectionSet: filter(selection.selectionSet, condition, path) });
+        } else {
+          const fragment = fragments.get(selection.name.value);
+          const condition = fragment && schema.getType(fragment.typeCondition.name.value);
+          if (!fragment || !condition || !isCompositeType(condition)) return selectionSet;
+          // Decisions depend on coordinates only, so a fragment filters the same wherever it is spread;
+          // walking it at each spread records the denied paths of that place.
+          filteredFragments.set(fragment.name.value, filter(fragment.selectionSet, condition, path));
+          kept.push(selection);
+        }
+      }
+      if (kept.length === 0) {
+        usesPlaceholder = true;
+        kept.push(PLACEHOLDER);
+      }
+      return { ...selectionSet, selections: kept };
+    }
+
+    const selectionSet = filter(operation.selectionSet, rootType, []);
+    const decision: AuthorizationDecision = {
+      query: "",
+      denied,
+      requested: [...requested],
+      granted: [...granted],
+      usesPlaceholder,
+    };
+    if (denied.length === 0) return decision;
+    decision.query = print(withoutUnused({ ...operation, selectionSet }, filteredFragments, fragments));
+    return decision;
+  }
+
+  /**
+   * @returns the decision for `query` as `subject`, or null when the operation
+   * cannot be parsed, validated or chosen (Apollo Server then reports why).
+   * @throws ServiceError BAD_USER_INPUT when the operation is too complex to check
+   */
+  return function authorizeOperation(query: string, operationName: string | undefined, subject: KeyedSubject): AuthorizationDecision | null {
+    const key = `${subject.key}\n${operationName ?? ""}\n${query}`;
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached;
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: 20_000 });
+    } catch {
+      return null;
+    }
+    if (validate(schema, document, specifiedRules, { maxErrors: 1 }).length > 0) return null;
+    const decision = decide(document, operationName, subject);
+    if (decision && decision.denied.length === 0) decision.query = query;
+    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+    cache.set(key, decision);
+    return decision;
+  };
+}
+
+/** The operation with the fragments it still uses and the variables it still reads. */
+function withoutUnused(
+  operation: OperationDefinitionNode,
+  filteredFragments: Map<string, SelectionSetNode>,
+  fragments: Map<string, FragmentDefinitionNode>,
+): DocumentNode {
+  const used = new Set<string>();
+  const pending: SelectionSetNode[] = [operation.selectionSet];
+  const variables = new Set<string>();
+  const collect = (node: SelectionSetNode | OperationDefinitionNode) =>
+    visit(node, {
+      FragmentSpread(spread) {
+        if (!used.has(spread.name.value)) {
+          used.add(spread.name.value);
+          pending.push(filteredFragments.get(spread.name.value)!);
+        }
+      },
+      Variable(variable) {
+        variables.add(variable.name.value);
+      },
+      VariableDefinition() {
+        return false;
+      },
+    });
+  collect({ ...operation, variableDefinitions: [] });
+  while (pending.length > 0) collect(pending.pop()!);
+  const definitions = [
+    { ...operation, variableDefinitions: operation.variableDefinitions?.filter((d) => variables.has(d.variable.name.value)) },
+    ...[...used].map((name) => ({ ...fragments.get(name)!, selectionSet: filteredFragments.get(name)! })),
+  ];
+  return { kind: Kind.DOCUMENT, definitions };
+}
+
+

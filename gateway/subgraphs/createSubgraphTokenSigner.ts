@@ -1,0 +1,45 @@
+/**
+ * The short-lived JWS the gateway attaches to every subgraph request: signed
+ * with the gateway's own key, for one subgraph (`aud`), carrying the app,
+ * scopes, citizens and purpose. Tokens are reused per (subgraph, app,
+ * permissions, purpose) until shortly before they expire, so a request does
+ * not pay five signatures.
+ */
+import { randomUUID } from "node:crypto";
+import { SignJWT } from "jose";
+import type { SigningKey } from "../../platform/security/keys.ts";
+import { GATEWAY_ISSUER, subgraphAudience } from "../../platform/security/subgraphTokens.ts";
+import type { Principal } from "../authn/Principal.ts";
+
+
+export interface SubgraphTokenSignerOptions {
+  key: SigningKey;
+  /** @default 60 */
+  lifetimeSeconds?: number;
+}
+
+export function createSubgraphTokenSigner(options: SubgraphTokenSignerOptions) {
+  const lifetime = options.lifetimeSeconds ?? 60;
+  const cache = new Map<string, { token: Promise<string>; renewAt: number }>();
+
+  return function subgraphTokenFor(principal: Principal, subgraphName: string): Promise<string> {
+    const citizens = principal.citizens ? [...principal.citizens].sort() : undefined;
+    const scope = [...principal.scopes].sort().join(" ");
+    const key = `${subgraphName}\n${principal.app}\n${scope}\n${citizens?.join(",") ?? "*"}\n${principal.purpose}`;
+    const now = Math.floor(Date.now() / 1000);
+    const cached = cache.get(key);
+    if (cached && cached.renewAt > now) return cached.token;
+    const token = new SignJWT({ scope, purpose: principal.purpose, ...(citizens ? { citizens } : {}) })
+      .setProtectedHeader({ alg: options.key.alg, kid: options.key.kid, typ: "JWT" })
+      .setIssuer(GATEWAY_ISSUER)
+      .setAudience(subgraphAudience(subgraphName))
+      .setSubject(principal.app)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + lifetime)
+      .sign(options.key.key);
+    if (cache.size >= 10_000) cache.delete(cache.keys().next().value!);
+    cache.set(key, { token, renewAt: now + lifetime - 15 });
+    return token;
+  };
+}

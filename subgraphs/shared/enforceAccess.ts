@@ -1,0 +1,69 @@
+/**
+ * Defense in depth: each subgraph enforces the same rules as the gateway, so
+ * a leaked subgraph port or a gateway bug exposes nothing.
+ *
+ * - Scopes: every field's resolver is wrapped with the one pure check
+ *   (`isAllowed`), driven by the subgraph SDL's own directives.
+ * - Citizen binding: when the caller is bound to citizens, every field that
+ *   returns a Citizen (root fields, spouse, partner, owner) and every Citizen
+ *   entity reference refuses other citizens with FORBIDDEN, before any read
+ *   where the id is an argument, so the answer never reveals whether they exist.
+ */
+import { defaultFieldResolver, getNamedType, isListType, isNonNullType, isObjectType, type GraphQLFieldResolver, type GraphQLOutputType, type GraphQLSchema } from "graphql";
+import { ErrorCode, ServiceError } from "../../platform/errors.ts";
+import { isAllowed, type AccessRequirements } from "../../platform/security/accessRequirements.ts";
+import type { SubgraphCaller } from "./createGatewayTokenVerifier.ts";
+
+const CITIZEN = "Citizen";
+
+function forbidden(): ServiceError {
+  return new ServiceError(ErrorCode.FORBIDDEN, "Not authorized to read this field");
+}
+
+function isBound(caller: SubgraphCaller, id: unknown): boolean {
+  return caller.citizens === null || (typeof id === "string" && caller.citizens.has(id));
+}
+
+function returnsList(type: GraphQLOutputType): boolean {
+  return isListType(isNonNullType(type) ? type.ofType : type);
+}
+
+/** Wraps the schema's resolvers in place. */
+export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequirements): void {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    const typeRequirement = requirements.types.get(type.name);
+    for (const field of Object.values(type.getFields())) {
+      if (field.name === "_service" || field.name === "_entities") continue;
+      const requirement = requirements.fields.get(`${type.name}.${field.name}`) ?? typeRequirement;
+      const returnsCitizen = getNamedType(field.type).name === CITIZEN;
+      const list = returnsList(field.type);
+      const resolve: GraphQLFieldResolver<unknown, { caller: SubgraphCaller }> = field.resolve ?? defaultFieldResolver;
+      field.resolve = async (source, args, context, info) => {
+        const { caller } = context;
+        if (!isAllowed(requirement, { authenticated: true, scopes: caller.scopes })) throw forbidden();
+        if (!returnsCitizen || caller.citizens === null) return resolve(source, args, context, info);
+        if ("id" in args && !isBound(caller, args.id)) throw forbidden();
+        if (Array.isArray(args.ids) && list) {
+          const ids = args.ids as string[];
+          const allowed = ids.filter((id) => isBound(caller, id));
+          const result = (await resolve(source, { ...args, ids: allowed }, context, info)) as unknown[];
+          let next = 0;
+          return ids.map((id) => (isBound(caller, id) ? result[next++] : forbidden()));
+        }
+        const result = await resolve(source, args, context, info);
+        if (list && Array.isArray(result)) return result.map((item) => (item == null || isBound(caller, (item as { id?: unknown }).id) ? item : forbidden()));
+        if (result != null && !isBound(caller, (result as { id?: unknown }).id)) throw forbidden();
+        return result;
+      };
+    }
+  }
+  const citizen = schema.getType(CITIZEN) as (ReturnType<typeof schema.getType> & { resolveReference?: Function }) | undefined;
+  if (citizen && isObjectType(citizen)) {
+    const resolveReference = citizen.resolveReference ?? ((reference: unknown) => reference);
+    citizen.resolveReference = (reference: { id?: unknown }, context: { caller: SubgraphCaller }, info: unknown) => {
+      if (!isBound(context.caller, reference.id)) throw forbidden();
+      return resolveReference(reference, context, info);
+    };
+  }
+}
