@@ -19,6 +19,7 @@ import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
 import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
+import { withStandardScalars } from "./supergraph/withStandardScalars.ts";
 import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
 import { normalizeError } from "../platform/normalizeError.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -48,8 +49,10 @@ export async function createGateway(
     clockToleranceSeconds: config.clockToleranceSeconds,
   });
   const subgraphTokenFor = createSubgraphTokenSigner({ key: await loadSigningKey(config.signingKeyPath) });
+  const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
+  withStandardScalars(apiSchema);
   const authorize = createOperationAuthorizer({
-    schema: Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema(),
+    schema: apiSchema,
     requirements: readAccessRequirements(parse(supergraphSdl)),
   });
   const gateway = new ApolloGateway({

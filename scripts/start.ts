@@ -1,7 +1,13 @@
 // Starts the whole system on the embedded default: five agency subgraphs and the gateway, each its own process on loopback.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { agencies } from "../subgraphs/agencies.ts";
+import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
+import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
+import { signDevToken } from "../platform/security/signDevToken.ts";
+import { scopesOf } from "../schema/scopesOf.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const children: ChildProcess[] = [];
@@ -60,7 +66,9 @@ async function stopAll(code: number): Promise<never> {
 async function main(): Promise<void> {
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
-  const env = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? ".data" };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? ".data" };
+  // Dev keys (made once under DATA_DIR/keys, never committed): the dev issuer's and the gateway's own.
+  const keys = await ensureDevKeys(resolve(env.DATA_DIR!));
   const where = env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : `PGlite under ${env.DATA_DIR}/`;
   console.log(`starting five agencies and the gateway on ${where} ...`);
   const subgraphUrls = await Promise.all(
@@ -75,8 +83,18 @@ async function main(): Promise<void> {
   for (const [name, url] of subgraphUrls) gatewayEnv[`${name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = url;
   const gatewayUrl = await startProcess("gateway", "gateway/main.ts", gatewayEnv);
   console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all five agencies`);
+  const demoToken = await signDevToken({
+    key: await loadSigningKey(keys.issuerPrivate),
+    issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER,
+    audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE,
+    subject: "app:demo",
+    scopes: scopesOf(readFileSync(resolve(root, "schema/supergraph.graphql"), "utf8")),
+    purpose: "DEMO",
+    ttlSeconds: 12 * 3600,
+  });
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
-  console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
+  console.log(`\nA demo token holding every scope (12 h; make others with npm run token):\n  export TOKEN=${demoToken}`);
+  console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
 }
 
 main().catch(async (error) => {

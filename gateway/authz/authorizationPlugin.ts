@@ -21,11 +21,23 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
     async requestDidStart({ request, contextValue }) {
       const { principal } = contextValue;
       if (typeof request.query !== "string") return;
-      const decision = options.authorize(request.query, request.operationName ?? undefined, {
-        authenticated: true,
-        scopes: principal.scopes,
-        key: [...principal.scopes].sort().join(" "),
-      });
+      let decision: AuthorizationDecision | null;
+      try {
+        decision = options.authorize(request.query, request.operationName ?? undefined, {
+          authenticated: true,
+          scopes: principal.scopes,
+          key: [...principal.scopes].sort().join(" "),
+        });
+      } catch (error) {
+        // Refused before planning (a bad scalar literal, too complex): answer with that error alone.
+        const refusal = error instanceof ServiceError ? error : new ServiceError(ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
+        refusal.extensions.http = { status: 400 };
+        return {
+          async didResolveOperation() {
+            throw refusal;
+          },
+        };
+      }
       contextValue.authorization = decision;
       if (!decision || decision.denied.length === 0) return;
       if (options.mode === "filter") request.query = decision.query;

@@ -178,7 +178,7 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
   /**
    * @returns the decision for `query` as `subject`, or null when the operation
    * cannot be parsed, validated or chosen (Apollo Server then reports why).
-   * @throws ServiceError BAD_USER_INPUT when the operation is too complex to check
+   * @throws ServiceError BAD_USER_INPUT when a literal breaks a standard scalar or the operation is too complex to check
    */
   return function authorizeOperation(query: string, operationName: string | undefined, subject: KeyedSubject): AuthorizationDecision | null {
     const key = `${subject.key}\n${operationName ?? ""}\n${query}`;
@@ -190,7 +190,11 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
     } catch {
       return null;
     }
-    if (validate(schema, document, specifiedRules, { maxErrors: 1 }).length > 0) return null;
+    const [invalid] = validate(schema, document, specifiedRules, { maxErrors: 1 });
+    // A value the standard's scalars refuse is the caller's mistake: say so before any agency is asked.
+    if (invalid instanceof ServiceError) throw invalid;
+    if (invalid?.originalError instanceof ServiceError) throw invalid.originalError;
+    if (invalid) return null;
     const decision = decide(document, operationName, subject);
     if (decision && decision.denied.length === 0) decision.query = query;
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);

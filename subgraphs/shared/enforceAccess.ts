@@ -9,6 +9,7 @@
  *   entity reference refuses other citizens with FORBIDDEN, before any read
  *   where the id is an argument, so the answer never reveals whether they exist.
  */
+import { Kind, visit, type DocumentNode, type TypeNode } from "graphql";
 import { defaultFieldResolver, getNamedType, isListType, isNonNullType, isObjectType, type GraphQLFieldResolver, type GraphQLOutputType, type GraphQLSchema } from "graphql";
 import { ErrorCode, ServiceError } from "../../platform/errors.ts";
 import { isAllowed, type AccessRequirements } from "../../platform/security/accessRequirements.ts";
@@ -66,4 +67,23 @@ export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequire
       return resolveReference(reference, context, info);
     };
   }
+}
+
+/**
+ * The subgraph's executable SDL: fields that lead to a Citizen may be refused
+ * by citizen binding, so they lose their non-null wrappers here; a refused
+ * co-owner then costs only its own `owner` field, not the property. The
+ * published SDL (composition) keeps the standard's types.
+ */
+export function relaxCitizenFields(typeDefs: DocumentNode): DocumentNode {
+  const relax = (type: TypeNode): TypeNode => {
+    const inner = type.kind === Kind.NON_NULL_TYPE ? type.type : type;
+    return inner.kind === Kind.LIST_TYPE ? { ...inner, type: relax(inner.type) } : inner;
+  };
+  const namedTypeOf = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : namedTypeOf(type.type));
+  return visit(typeDefs, {
+    FieldDefinition(field) {
+      return namedTypeOf(field.type) === CITIZEN ? { ...field, type: relax(field.type) } : undefined;
+    },
+  });
 }

@@ -14,7 +14,7 @@ import { createGraphQLHttpServer, HttpError, listen } from "../../platform/http/
 import { ErrorCode } from "../../platform/errors.ts";
 import { readAccessRequirements } from "../../platform/security/accessRequirements.ts";
 import { createGatewayTokenVerifier, type SubgraphCaller } from "./createGatewayTokenVerifier.ts";
-import { enforceAccess } from "./enforceAccess.ts";
+import { enforceAccess, relaxCitizenFields } from "./enforceAccess.ts";
 import { normalizeError } from "../../platform/normalizeError.ts";
 import type { Agency, SubgraphContext } from "./agency.ts";
 import { readSubgraphConfig, type SubgraphConfig } from "./config.ts";
@@ -37,7 +37,7 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
   gatewayJwksPath: string,
 ): Promise<{ http: Server; apollo: ApolloServer<SubgraphContext<Client, Loaders>> }> {
   const typeDefs = parse(readSubgraphTypeDefs(agency.directory));
-  const schema = buildSubgraphSchema({ typeDefs, resolvers: { ...scalarResolvers, ...agency.resolvers } as never });
+  const schema = buildSubgraphSchema({ typeDefs: relaxCitizenFields(typeDefs), resolvers: { ...scalarResolvers, ...agency.resolvers } as never });
   enforceAccess(schema, readAccessRequirements(typeDefs));
   const verifyGatewayToken = createGatewayTokenVerifier({ jwksPath: gatewayJwksPath, subgraphName: agency.name });
   const apollo = new ApolloServer<SubgraphContext<Client, Loaders>>({

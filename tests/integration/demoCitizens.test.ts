@@ -325,13 +325,13 @@ describe("verification fields (可用不可见)", () => {
   // GRAPHQL_VALIDATION_FAILED, but AgencyDataSource.process turns every thrown
   // fetch error (including RemoteGraphQLDataSource's error for a non-2xx reply)
   // into SUBGRAPH_UNAVAILABLE. See the report.
-  it.fails("refuses a Money argument that is not canonical (\"1.5\" literal) with BAD_USER_INPUT", async () => {
+  it("refuses a Money argument that is not canonical (\"1.5\" literal) with BAD_USER_INPUT", async () => {
     const result = await gql(`{ citizen(id: "${LI_WEI}") { name incomeAtLeast(year: 2025, amount: "1.5") } }`);
     expectBadUserInput(result);
     expect(result.body.data?.citizen?.incomeAtLeast ?? null).toBeNull();
   });
 
-  it.fails("refuses a Money variable that is not canonical (\"1.5\") with BAD_USER_INPUT", async () => {
+  it("refuses a Money variable that is not canonical (\"1.5\") with BAD_USER_INPUT", async () => {
     const result = await gql(`query($amount: Money!) { citizen(id: "${LI_WEI}") { name incomeAtLeast(year: 2025, amount: $amount) } }`, {
       amount: "1.5",
     });
