@@ -114,6 +114,7 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
     );
     const filteredFragments = new Map<string, SelectionSetNode>();
     const denied: DeniedField[] = [];
+    const deniedPaths = new Set<string>();
     const requested = new Set<string>();
     const granted = new Set<string>();
     let usesPlaceholder = false;
@@ -135,7 +136,12 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
           const responsePath = [...path, selection.alias?.value ?? name];
           requested.add(coordinate);
           if (!isAllowed(fieldRequirement(parentType, field), subject)) {
-            denied.push({ coordinate, path: responsePath });
+            // A field selected twice at one place (fragments, repeats) is one field in the response.
+            const key = responsePath.join("\u0000");
+            if (!deniedPaths.has(key)) {
+              deniedPaths.add(key);
+              denied.push({ coordinate, path: responsePath });
+            }
             continue;
           }
           granted.add(coordinate);

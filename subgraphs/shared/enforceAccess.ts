@@ -59,11 +59,16 @@ export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequire
       };
     }
   }
-  const citizen = schema.getType(CITIZEN) as (ReturnType<typeof schema.getType> & { resolveReference?: Function }) | undefined;
+  // @apollo/subgraph keeps __resolveReference at extensions.apollo.subgraph.resolveReference.
+  const citizen = schema.getType(CITIZEN);
   if (citizen && isObjectType(citizen)) {
-    const resolveReference = citizen.resolveReference ?? ((reference: unknown) => reference);
-    citizen.resolveReference = (reference: { id?: unknown }, context: { caller: SubgraphCaller }, info: unknown) => {
-      if (!isBound(context.caller, reference.id)) throw forbidden();
+    const extensions = citizen.extensions as { apollo?: { subgraph?: { resolveReference?: Function } } };
+    const apollo = ((extensions as Record<string, unknown>).apollo ??= {}) as { subgraph?: { resolveReference?: Function } };
+    const subgraph = (apollo.subgraph ??= {});
+    const resolveReference = subgraph.resolveReference ?? ((reference: unknown) => reference);
+    subgraph.resolveReference = (reference: { id?: unknown }, context: { caller: SubgraphCaller }, info: unknown) => {
+      // Rejected rather than thrown, so that only this representation fails (`_entities.<i>`).
+      if (!isBound(context.caller, reference.id)) return Promise.reject(forbidden());
       return resolveReference(reference, context, info);
     };
   }
