@@ -16,11 +16,17 @@
  *   gateway's own private JWK, for subgraph tokens
  * - `AUTHZ_MODE` (`filter`): `filter` drops denied fields, `reject` refuses
  *   the whole operation
+ * - `GATEWAY_DATABASE_URL` / `DATABASE_URL` / PGlite `DATA_DIR/gateway`: the audit log
+ * - `AUDIT_PSEUDONYM_KEY` (`DATA_DIR/keys/audit-pseudonym.key`): the HMAC
+ *   secret citizen ids are pseudonymised with
+ * - `AUDIT_HEADS` (`DATA_DIR/audit-heads.jsonl`): where signed chain heads are appended
+ * - `AUDIT_HEAD_INTERVAL_MS` (10000): how often the chain head is signed
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvReader } from "../platform/EnvReader.ts";
 import { devKeyPaths } from "../platform/security/keys.ts";
+import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
 
 export interface GatewayConfig {
   host: string;
@@ -36,6 +42,10 @@ export interface GatewayConfig {
   clockToleranceSeconds: number;
   signingKeyPath: string;
   authorizationMode: "filter" | "reject";
+  auditDatabase: DatabaseLocation;
+  auditPseudonymKeyPath: string;
+  auditHeadsPath: string;
+  auditHeadIntervalMs: number;
 }
 
 /** Defaults of the dev issuer that `npm run token` signs as. */
@@ -66,12 +76,17 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     clockToleranceSeconds: reader.integer("CLOCK_TOLERANCE_SECONDS", 30, 0, 300),
     signingKeyPath: "",
     authorizationMode: "filter",
+    auditDatabase: reader.database("gateway"),
+    auditPseudonymKeyPath: "",
+    auditHeadsPath: resolve(reader.string("AUDIT_HEADS", resolve(reader.string("DATA_DIR", ".data"), "audit-heads.jsonl"))),
+    auditHeadIntervalMs: reader.integer("AUDIT_HEAD_INTERVAL_MS", 10_000, 100, 3_600_000),
   };
   const keys = devKeyPaths(resolve(reader.string("DATA_DIR", ".data")));
   config.jwks = reader.string("JWKS", keys.issuerJwks);
   if (/^http:\/\//.test(config.jwks)) reader.problem("JWKS must be a file path or an https:// URL");
   else if (!/^https:\/\//.test(config.jwks)) config.jwks = resolve(config.jwks);
   config.signingKeyPath = resolve(reader.string("GATEWAY_SIGNING_KEY", keys.gatewayPrivate));
+  config.auditPseudonymKeyPath = resolve(reader.string("AUDIT_PSEUDONYM_KEY", keys.auditPseudonymKey));
   const mode = reader.string("AUTHZ_MODE", "filter");
   if (mode === "filter" || mode === "reject") config.authorizationMode = mode;
   else reader.problem(`AUTHZ_MODE must be filter or reject, got ${JSON.stringify(mode)}`);

@@ -3,7 +3,9 @@
  * runtime introspection of subgraphs) on Apollo Server 5, behind the lean
  * HTTP server. `startGateway` listens; gateway/main.ts is the process entry.
  */
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
@@ -20,6 +22,38 @@ import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts"
 import type { GatewayContext } from "./GatewayContext.ts";
 import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
 import { withStandardScalars } from "./supergraph/withStandardScalars.ts";
+import { openDatabase, type Database } from "../platform/database/openDatabase.ts";
+import { auditPlugin } from "./audit/auditPlugin.ts";
+import { createAuditWriter, type AuditWriter } from "./audit/createAuditWriter.ts";
+import { createCitizenPseudonymizer } from "./audit/createCitizenPseudonymizer.ts";
+import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
+import { sanitizeAuditText } from "./audit/sanitizeAuditText.ts";
+import { PrismaClient as AuditPrismaClient } from "./audit/prisma/generated/client.ts";
+
+const AUDIT_MIGRATIONS = fileURLToPath(new URL("./audit/prisma/migrations", import.meta.url));
+
+/** The audit log's database, writer and pseudonymizer: what the gateway and the audit tools share. */
+export interface AuditLog {
+  database: Database<AuditPrismaClient>;
+  writer: AuditWriter;
+  pseudonymize(citizenId: string): string;
+}
+
+/** Opens (creating and migrating if needed) the gateway's audit database. */
+export async function openAuditLog(config: GatewayConfig): Promise<AuditLog> {
+  const database = await openDatabase({
+    location: config.auditDatabase,
+    migrationsDir: AUDIT_MIGRATIONS,
+    createClient: (options) => new AuditPrismaClient(options),
+    // Fail closed fast when the audit database is unreachable.
+    connectTimeoutMs: 2_000,
+  });
+  return {
+    database,
+    writer: createAuditWriter({ prisma: database.prisma }),
+    pseudonymize: createCitizenPseudonymizer(readFileSync(config.auditPseudonymKeyPath, "utf8").trim()),
+  };
+}
 import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
 import { normalizeError } from "../platform/normalizeError.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -32,13 +66,14 @@ export interface RunningGateway {
   url: string;
   /** Subgraph URLs in use, by name. */
   subgraphUrls: Readonly<Record<string, string>>;
+  audit: AuditLog;
   stop(): Promise<void>;
 }
 
 /** Builds the gateway's HTTP server (not listening yet). */
 export async function createGateway(
   config: GatewayConfig,
-): Promise<{ http: Server; apollo: ApolloServer<GatewayContext>; subgraphUrls: Record<string, string> }> {
+): Promise<{ http: Server; apollo: ApolloServer<GatewayContext>; subgraphUrls: Record<string, string>; audit: AuditLog; stopAudit(): Promise<void> }> {
   const supergraphSdl = readFileSync(config.supergraphPath, "utf8");
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewaySdl = prepareSupergraphForGateway(supergraphSdl);
@@ -48,7 +83,15 @@ export async function createGateway(
     audience: config.tokenAudience,
     clockToleranceSeconds: config.clockToleranceSeconds,
   });
-  const subgraphTokenFor = createSubgraphTokenSigner({ key: await loadSigningKey(config.signingKeyPath) });
+  const gatewayKey = await loadSigningKey(config.signingKeyPath);
+  const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
+  const audit = await openAuditLog(config);
+  const headSigning = startChainHeadSigning({
+    prisma: audit.database.prisma,
+    key: gatewayKey,
+    path: config.auditHeadsPath,
+    intervalMs: config.auditHeadIntervalMs,
+  });
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
   const authorize = createOperationAuthorizer({
@@ -67,20 +110,54 @@ export async function createGateway(
     includeStacktraceInErrorResponses: false,
     formatError: normalizeError,
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), authorizationPlugin({ authorize, mode: config.authorizationMode })],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      // First: it hashes the operation as the app sent it; its response hook waits for the commit.
+      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize }),
+      authorizationPlugin({ authorize, mode: config.authorizationMode }),
+    ],
   });
   await apollo.start();
   const http = createGraphQLHttpServer({
     apollo,
     context: async (request) => {
       try {
-        return { principal: await verifyToken(request.headers.authorization) };
+        return {
+          principal: await verifyToken(request.headers.authorization),
+          requestId: randomUUID(),
+          startedAt: Date.now(),
+          startedAtMonotonic: performance.now(),
+          clientAddress: request.socket.remoteAddress ?? null,
+          subgraphsCalled: new Set<string>(),
+          citizensRead: new Set<string>(),
+        };
       } catch (error) {
         const reason = error instanceof AuthenticationError ? error.reason : "invalid token";
         throw new HttpError(401, ErrorCode.UNAUTHENTICATED, `Unauthenticated: ${reason}`, { "www-authenticate": "Bearer" });
       }
     },
     maxBodyBytes: config.maxBodyBytes,
+    // Requests refused before GraphQL runs are accounted for too.
+    beforeRefusal: (request, error, startedAtMonotonic) =>
+      audit.writer.write({
+        time: new Date(),
+        requestId: randomUUID(),
+        app: null,
+        tokenId: null,
+        purpose: null,
+        operationName: null,
+        operationHash: null,
+        citizens: [],
+        requestedFields: [],
+        grantedFields: [],
+        deniedFields: [],
+        outcome: error.status === 401 ? "UNAUTHENTICATED" : "REJECTED",
+        dataReleased: false,
+        errorCodes: [error.code],
+        subgraphs: [],
+        latencyMs: Math.round(performance.now() - startedAtMonotonic),
+        clientAddress: sanitizeAuditText(request.socket.remoteAddress, 64),
+      }),
     headers: { "cache-control": "no-store" },
     routes: {
       "/health": (_request, response) => {
@@ -89,20 +166,32 @@ export async function createGateway(
       },
     },
   });
-  return { http, apollo, subgraphUrls };
+  return {
+    http,
+    apollo,
+    subgraphUrls,
+    audit,
+    stopAudit: async () => {
+      await audit.writer.drain();
+      await headSigning.stop();
+      await audit.database.close();
+    },
+  };
 }
 
 /** Builds the gateway and listens on `config.host:config.port`. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const { http, apollo, subgraphUrls } = await createGateway(config);
+  const { http, apollo, subgraphUrls, audit, stopAudit } = await createGateway(config);
   const url = await listen(http, config.port, config.host);
   return {
     url,
     subgraphUrls,
+    audit,
     stop: async () => {
       http.closeIdleConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await apollo.stop();
+      await stopAudit();
     },
   };
 }

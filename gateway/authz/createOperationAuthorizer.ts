@@ -54,6 +54,8 @@ export interface AuthorizationDecision {
   requested: string[];
   granted: string[];
   usesPlaceholder: boolean;
+  /** Root-field arguments that name citizens (`id`, `ids`): a literal, or the variable holding them. */
+  citizenArguments: Array<{ literal?: unknown; variable?: string }>;
 }
 
 export interface OperationAuthorizerOptions {
@@ -175,6 +177,7 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
       requested: [...requested],
       granted: [...granted],
       usesPlaceholder,
+      citizenArguments: citizenArgumentsOf(operation),
     };
     if (denied.length === 0) return decision;
     decision.query = print(withoutUnused({ ...operation, selectionSet }, filteredFragments, fragments));
@@ -207,6 +210,21 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
     cache.set(key, decision);
     return decision;
   };
+}
+
+function citizenArgumentsOf(operation: OperationDefinitionNode): AuthorizationDecision["citizenArguments"] {
+  const found: AuthorizationDecision["citizenArguments"] = [];
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD) continue;
+    for (const argument of selection.arguments ?? []) {
+      if (argument.name.value !== "id" && argument.name.value !== "ids") continue;
+      const value = argument.value;
+      if (value.kind === Kind.VARIABLE) found.push({ variable: value.name.value });
+      else if (value.kind === Kind.STRING) found.push({ literal: value.value });
+      else if (value.kind === Kind.LIST) found.push({ literal: value.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : [])) });
+    }
+  }
+  return found;
 }
 
 /** The operation with the fragments it still uses and the variables it still reads. */

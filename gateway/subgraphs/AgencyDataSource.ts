@@ -41,7 +41,16 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const principal = options.context?.principal;
     if (!principal) throw new Error("no verified caller"); // never sent: such requests end at the gateway's edge
+    options.context.subgraphsCalled.add(this.name);
     options.request.http!.headers.set("authorization", `Bearer ${await this.subgraphTokenFor(principal, this.name)}`);
+  }
+
+  /** Agencies report whose data they read or refused (`extensions.citizensRead`): the audit record lists them. */
+  override async didReceiveResponse({ response, context }: { response: GatewayGraphQLResponse; context: Record<string, any> }) {
+    const read = response.extensions?.citizensRead;
+    const citizensRead = (context as GatewayContext).citizensRead;
+    if (Array.isArray(read) && citizensRead) for (const id of read) if (typeof id === "string") citizensRead.add(id);
+    return response;
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {

@@ -33,6 +33,8 @@ export interface OpenDatabaseOptions<Client extends PrismaLike> {
   createClient: (options: PrismaClientOptions) => Client;
   /** Pool size on a PostgreSQL server. @default 10 */
   poolSize?: number;
+  /** How long to wait for a server connection before failing. @default 10_000 */
+  connectTimeoutMs?: number;
 }
 
 /** An open service database. */
@@ -64,7 +66,11 @@ export async function openDatabase<Client extends PrismaLike>(
     closeDriver = () => pglite.close();
   } else {
     await createDatabaseIfMissing(location.url, location.databaseName);
-    const pool = new pg.Pool({ connectionString: location.url, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: location.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    });
     pool.on("error", () => {}); // an idle client's lost connection is reported by the next query
     session = {
       exec: async (sql) => void (await pool.query(sql)),

@@ -23,6 +23,11 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   routes?: Record<string, RouteHandler>;
   /** Headers added to every response. */
   headers?: Record<string, string>;
+  /**
+   * Called before a request is refused without running GraphQL (401, 413,
+   * malformed body), e.g. to record it; if it throws, the answer is 503.
+   */
+  beforeRefusal?: (request: IncomingMessage, error: HttpError, startedAtMonotonic: number) => Promise<void>;
 }
 
 /** An error the context function throws to answer without running GraphQL. */
@@ -45,6 +50,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const extraHeaders = Object.entries(options.headers ?? {});
   const server = createServer(async (request, response) => {
+    const startedAtMonotonic = performance.now();
     for (const [name, value] of extraHeaders) response.setHeader(name, value);
     try {
       const url = new URL(request.url ?? "/", "http://localhost");
@@ -70,8 +76,13 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
         response.end();
       }
     } catch (error) {
-      if (error instanceof HttpError) return sendError(response, error);
-      sendError(response, new HttpError(500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error"));
+      const refusal = error instanceof HttpError ? error : new HttpError(500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
+      try {
+        await options.beforeRefusal?.(request, refusal, startedAtMonotonic);
+      } catch {
+        return sendError(response, new HttpError(503, ErrorCode.SERVICE_UNAVAILABLE, "Service unavailable", { "retry-after": "5" }));
+      }
+      sendError(response, refusal);
     }
   });
   server.keepAliveTimeout = 65_000;

@@ -1,9 +1,11 @@
 /**
  * Signing keys on disk: the gateway's own key (subgraph tokens, signed audit
  * heads) and, for development, the dev issuer's key that `npm run token`
- * signs app tokens with. Private keys are JWK files, public ones JWKS files.
+ * signs app tokens with. Private keys are JWK files, public ones JWKS files;
+ * the audit log's pseudonym secret is a hex file.
  * `ensureDevKeys` creates missing ones once under `DATA_DIR/keys` (never committed).
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from "jose";
@@ -24,6 +26,7 @@ export function devKeyPaths(dataDir: string) {
     issuerJwks: join(dir, "dev-issuer.jwks.json"),
     gatewayPrivate: join(dir, "gateway.private.jwk.json"),
     gatewayJwks: join(dir, "gateway.jwks.json"),
+    auditPseudonymKey: join(dir, "audit-pseudonym.key"),
   };
 }
 
@@ -42,6 +45,7 @@ export async function ensureDevKeys(dataDir: string): Promise<ReturnType<typeof 
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   if (!existsSync(paths.issuerPrivate) || !existsSync(paths.issuerJwks)) await writeKeyPair(paths.issuerPrivate, paths.issuerJwks);
   if (!existsSync(paths.gatewayPrivate) || !existsSync(paths.gatewayJwks)) await writeKeyPair(paths.gatewayPrivate, paths.gatewayJwks);
+  if (!existsSync(paths.auditPseudonymKey)) writeFileSync(paths.auditPseudonymKey, randomBytes(32).toString("hex"), { mode: 0o600 });
   return paths;
 }
 

@@ -13,6 +13,8 @@ export interface SubgraphContext<Client, Loaders> {
   loaders: Loaders;
   /** The app the gateway vouched for; its scopes and citizen binding are enforced by ./enforceAccess.ts. */
   caller: SubgraphCaller;
+  /** Citizens whose data this request read or was refused; reported to the gateway in `extensions.citizensRead`. */
+  citizensRead: Set<string>;
 }
 
 /** A range of generated citizens, by index (see `generatedCitizens.ts`). */

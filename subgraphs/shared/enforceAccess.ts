@@ -17,6 +17,15 @@ import type { SubgraphCaller } from "./createGatewayTokenVerifier.ts";
 
 const CITIZEN = "Citizen";
 
+/** Per-request record of the citizens whose fields were resolved or refused, reported to the gateway for the audit log. */
+export interface CitizenTracking {
+  citizensRead?: Set<string>;
+}
+
+function touch(context: CitizenTracking, id: unknown): void {
+  if (typeof id === "string") context.citizensRead?.add(id);
+}
+
 function forbidden(): ServiceError {
   return new ServiceError(ErrorCode.FORBIDDEN, "Not authorized to read this field");
 }
@@ -39,12 +48,17 @@ export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequire
       const requirement = requirements.fields.get(`${type.name}.${field.name}`) ?? typeRequirement;
       const returnsCitizen = getNamedType(field.type).name === CITIZEN;
       const list = returnsList(field.type);
-      const resolve: GraphQLFieldResolver<unknown, { caller: SubgraphCaller }> = field.resolve ?? defaultFieldResolver;
+      const resolve: GraphQLFieldResolver<unknown, { caller: SubgraphCaller } & CitizenTracking> = field.resolve ?? defaultFieldResolver;
+      const ofCitizen = type.name === CITIZEN;
       field.resolve = async (source, args, context, info) => {
         const { caller } = context;
+        if (ofCitizen) touch(context, (source as { id?: unknown }).id);
         if (!isAllowed(requirement, { authenticated: true, scopes: caller.scopes })) throw forbidden();
         if (!returnsCitizen || caller.citizens === null) return resolve(source, args, context, info);
-        if ("id" in args && !isBound(caller, args.id)) throw forbidden();
+        if ("id" in args && !isBound(caller, args.id)) {
+          touch(context, args.id);
+          throw forbidden();
+        }
         if (Array.isArray(args.ids) && list) {
           const ids = args.ids as string[];
           const allowed = ids.filter((id) => isBound(caller, id));
@@ -66,7 +80,8 @@ export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequire
     const apollo = ((extensions as Record<string, unknown>).apollo ??= {}) as { subgraph?: { resolveReference?: Function } };
     const subgraph = (apollo.subgraph ??= {});
     const resolveReference = subgraph.resolveReference ?? ((reference: unknown) => reference);
-    subgraph.resolveReference = (reference: { id?: unknown }, context: { caller: SubgraphCaller }, info: unknown) => {
+    subgraph.resolveReference = (reference: { id?: unknown }, context: { caller: SubgraphCaller } & CitizenTracking, info: unknown) => {
+      touch(context, reference.id);
       // Rejected rather than thrown, so that only this representation fails (`_entities.<i>`).
       if (!isBound(context.caller, reference.id)) return Promise.reject(forbidden());
       return resolveReference(reference, context, info);

@@ -15,6 +15,7 @@ import { ErrorCode } from "../../platform/errors.ts";
 import { readAccessRequirements } from "../../platform/security/accessRequirements.ts";
 import { createGatewayTokenVerifier, type SubgraphCaller } from "./createGatewayTokenVerifier.ts";
 import { enforceAccess, relaxCitizenFields } from "./enforceAccess.ts";
+import { citizensReadPlugin } from "./citizensReadPlugin.ts";
 import { normalizeError } from "../../platform/normalizeError.ts";
 import type { Agency, SubgraphContext } from "./agency.ts";
 import { readSubgraphConfig, type SubgraphConfig } from "./config.ts";
@@ -46,7 +47,7 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
     includeStacktraceInErrorResponses: false,
     formatError: normalizeError,
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), citizensReadPlugin()],
   });
   await apollo.start();
   const http = createGraphQLHttpServer({
@@ -58,7 +59,7 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
       } catch {
         throw new HttpError(401, ErrorCode.UNAUTHENTICATED, "Unauthenticated: only the gateway may call this service", { "www-authenticate": "Bearer" });
       }
-      return { prisma: database.prisma, loaders: agency.createLoaders(database.prisma), caller };
+      return { prisma: database.prisma, loaders: agency.createLoaders(database.prisma), caller, citizensRead: new Set<string>() };
     },
     headers: { "cache-control": "no-store" },
     routes: {

@@ -21,6 +21,8 @@ import { startSubgraph, type RunningSubgraph } from "../../subgraphs/shared/star
 
 export interface System {
   gatewayUrl: string;
+  /** Temporary folder of this system's keys and signed audit heads. */
+  workDir: string;
   /** The dev issuer's key the gateway trusts, for signing test tokens. */
   issuerKey: SigningKey;
   /** The gateway's own key (what subgraphs trust). */
@@ -59,7 +61,8 @@ async function testDatabase(suite: string, agency: string): Promise<DatabaseLoca
 }
 
 export async function startSystem(options: StartSystemOptions): Promise<System> {
-  const keys = await ensureDevKeys(mkdtempSync(join(tmpdir(), "gateway-test-keys-")));
+  const workDir = mkdtempSync(join(tmpdir(), "gateway-test-"));
+  const keys = await ensureDevKeys(workDir);
   const subgraphs = new Map<string, RunningSubgraph<any>>();
   const started = await Promise.all(
     agencies
@@ -88,6 +91,9 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     ...readGatewayConfig({}),
     jwks: keys.issuerJwks,
     signingKeyPath: keys.gatewayPrivate,
+    auditPseudonymKeyPath: keys.auditPseudonymKey,
+    auditDatabase: await testDatabase(options.suite, "gateway"),
+    auditHeadsPath: join(workDir, "audit-heads.jsonl"),
     port: 0,
     subgraphUrls,
     ...options.gateway,
@@ -105,6 +111,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
   setDefaultAuthorization(`Bearer ${allScopesToken}`);
   return {
     gatewayUrl: gateway.url,
+    workDir,
     issuerKey,
     gatewayKey: await loadSigningKey(keys.gatewayPrivate),
     keys,

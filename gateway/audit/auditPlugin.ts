@@ -1,0 +1,90 @@
+/**
+ * Every GraphQL request leaves an audit record, and no response leaves the
+ * gateway before its record is committed: `willSendResponse` waits for the
+ * group commit. If the audit database cannot take the record, the response
+ * is replaced by SERVICE_UNAVAILABLE with no data (fail closed).
+ */
+import { createHash } from "node:crypto";
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { GraphQLFormattedError } from "graphql";
+import { ErrorCode } from "../../platform/errors.ts";
+import type { GatewayContext } from "../GatewayContext.ts";
+import type { AuditEntry, AuditOutcome } from "./AuditEntry.ts";
+import type { AuditWriter } from "./createAuditWriter.ts";
+import { sanitizeAuditText } from "./sanitizeAuditText.ts";
+
+export interface AuditPluginOptions {
+  writer: AuditWriter;
+  pseudonymize(citizenId: string): string;
+}
+
+const unique = (values: Iterable<string>) => [...new Set(values)].sort();
+
+function outcomeOf(dataReleased: boolean, errorCodes: string[], granted: number, denied: number): AuditOutcome {
+  if (!dataReleased) return errorCodes.includes(ErrorCode.FORBIDDEN) ? "DENIED" : "FAILED";
+  if (denied > 0 && granted === 0) return "DENIED";
+  return denied > 0 || errorCodes.length > 0 ? "PARTIAL" : "ALLOWED";
+}
+
+/** The resident ids a request's root arguments name, with its variables applied. */
+function citizensAskedFor(context: GatewayContext, variables: Record<string, unknown> | undefined): string[] {
+  const ids: string[] = [];
+  for (const argument of context.authorization?.citizenArguments ?? []) {
+    const value = argument.variable !== undefined ? variables?.[argument.variable] : argument.literal;
+    for (const id of Array.isArray(value) ? value : [value]) if (typeof id === "string") ids.push(id.slice(0, 18));
+  }
+  return ids;
+}
+
+export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart({ request }) {
+      // Taken before authorization rewrites the operation: the record names what the app sent.
+      const operationHash = typeof request.query === "string" ? createHash("sha256").update(request.query).digest("hex") : null;
+      const operationName = request.operationName ?? null;
+      return {
+        async willSendResponse({ response, contextValue, request: { variables } }) {
+          const single = response.body.kind === "single" ? response.body.singleResult : undefined;
+          const decision = contextValue.authorization;
+          const denied = decision?.denied ?? [];
+          const errorCodes = unique([
+            ...(single?.errors ?? []).map((e) => String(e.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR)),
+            ...(denied.length > 0 ? [ErrorCode.FORBIDDEN] : []),
+          ]);
+          const dataReleased = single?.data !== undefined && single.data !== null;
+          const { principal } = contextValue;
+          const entry: AuditEntry = {
+            time: new Date(contextValue.startedAt),
+            requestId: contextValue.requestId,
+            app: sanitizeAuditText(principal.app),
+            tokenId: sanitizeAuditText(principal.tokenId),
+            purpose: sanitizeAuditText(principal.purpose),
+            operationName: sanitizeAuditText(operationName),
+            operationHash,
+            citizens: unique([...citizensAskedFor(contextValue, variables), ...contextValue.citizensRead].map(options.pseudonymize)),
+            requestedFields: unique(decision?.requested ?? []),
+            grantedFields: unique(decision?.granted ?? []),
+            deniedFields: unique(denied.map((d) => d.coordinate)),
+            outcome: outcomeOf(dataReleased, errorCodes, decision?.granted.length ?? 0, denied.length),
+            dataReleased,
+            errorCodes,
+            subgraphs: unique(contextValue.subgraphsCalled),
+            latencyMs: Math.round(performance.now() - contextValue.startedAtMonotonic),
+            clientAddress: sanitizeAuditText(contextValue.clientAddress, 64),
+          };
+          try {
+            await options.writer.write(entry);
+          } catch {
+            const unavailable: GraphQLFormattedError = {
+              message: "Service unavailable: the access could not be recorded",
+              extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+            };
+            response.body = { kind: "single", singleResult: { errors: [unavailable] } };
+            response.http.status = 503;
+            response.http.headers.set("retry-after", "5");
+          }
+        },
+      };
+    },
+  };
+}
