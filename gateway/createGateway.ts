@@ -29,8 +29,16 @@ import { createCitizenPseudonymizer } from "./audit/createCitizenPseudonymizer.t
 import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { sanitizeAuditText } from "./audit/sanitizeAuditText.ts";
 import { PrismaClient as AuditPrismaClient } from "./audit/prisma/generated/client.ts";
+import { auditResolvers } from "./audit/subgraph/resolvers.ts";
+import { verifyAuditChain } from "./audit/verifyAuditChain.ts";
+import { createSecuredSubgraph } from "../subgraphs/shared/createSecuredSubgraph.ts";
+import { publicJwksOfPrivateKey } from "../platform/security/keys.ts";
 
 const AUDIT_MIGRATIONS = fileURLToPath(new URL("./audit/prisma/migrations", import.meta.url));
+const AUDIT_SDL = fileURLToPath(new URL("./audit/subgraph/schema.graphql", import.meta.url));
+/** The gateway's own subgraph: the audit log, served from its database at this path. */
+const AUDIT_SUBGRAPH = "audit";
+const AUDIT_SUBGRAPH_PATH = "/subgraphs/audit/graphql";
 
 /** The audit log's database, writer and pseudonymizer: what the gateway and the audit tools share. */
 export interface AuditLog {
@@ -73,7 +81,14 @@ export interface RunningGateway {
 /** Builds the gateway's HTTP server (not listening yet). */
 export async function createGateway(
   config: GatewayConfig,
-): Promise<{ http: Server; apollo: ApolloServer<GatewayContext>; subgraphUrls: Record<string, string>; audit: AuditLog; stopAudit(): Promise<void> }> {
+): Promise<{
+  http: Server;
+  apollo: ApolloServer<GatewayContext>;
+  subgraphUrls: Record<string, string>;
+  audit: AuditLog;
+  useOwnAddress(graphqlUrl: string): void;
+  stopAudit(): Promise<void>;
+}> {
   const supergraphSdl = readFileSync(config.supergraphPath, "utf8");
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewaySdl = prepareSupergraphForGateway(supergraphSdl);
@@ -86,6 +101,16 @@ export async function createGateway(
   const gatewayKey = await loadSigningKey(config.signingKeyPath);
   const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
   const audit = await openAuditLog(config);
+  const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
+  const verifyChain = () => verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks, headsPath: config.auditHeadsPath });
+  const auditSubgraph = await createSecuredSubgraph({
+    name: AUDIT_SUBGRAPH,
+    typeDefs: parse(readFileSync(AUDIT_SDL, "utf8")),
+    resolvers: auditResolvers,
+    gatewayJwks,
+    graphqlPath: AUDIT_SUBGRAPH_PATH,
+    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain }),
+  });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
@@ -98,10 +123,14 @@ export async function createGateway(
     schema: apiSchema,
     requirements: readAccessRequirements(parse(supergraphSdl)),
   });
+  const dataSources = new Map<string, AgencyDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
-    buildService: ({ name }) =>
-      new AgencyDataSource({ name, url: subgraphUrls[name]!, timeoutMs: config.subgraphTimeoutMs, subgraphTokenFor }),
+    buildService: ({ name }) => {
+      const source = new AgencyDataSource({ name, url: subgraphUrls[name]!, timeoutMs: config.subgraphTimeoutMs, subgraphTokenFor });
+      dataSources.set(name, source);
+      return source;
+    },
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -164,6 +193,7 @@ export async function createGateway(
         response.setHeader("content-type", "application/json");
         response.end(JSON.stringify({ status: "ok", service: "gateway" }));
       },
+      [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
     },
   });
   return {
@@ -171,7 +201,13 @@ export async function createGateway(
     apollo,
     subgraphUrls,
     audit,
+    /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
+    useOwnAddress: (graphqlUrl: string) => {
+      const source = dataSources.get(AUDIT_SUBGRAPH);
+      if (source && !config.subgraphUrls[AUDIT_SUBGRAPH]) source.url = new URL(AUDIT_SUBGRAPH_PATH, graphqlUrl).toString();
+    },
     stopAudit: async () => {
+      await auditSubgraph.stop();
       await audit.writer.drain();
       await headSigning.stop();
       await audit.database.close();
@@ -181,8 +217,9 @@ export async function createGateway(
 
 /** Builds the gateway and listens on `config.host:config.port`. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const { http, apollo, subgraphUrls, audit, stopAudit } = await createGateway(config);
+  const { http, apollo, subgraphUrls, audit, useOwnAddress, stopAudit } = await createGateway(config);
   const url = await listen(http, config.port, config.host);
+  useOwnAddress(url);
   return {
     url,
     subgraphUrls,

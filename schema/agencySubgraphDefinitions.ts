@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { agencies } from "../subgraphs/agencies.ts";
 import { readSubgraphTypeDefs } from "../subgraphs/shared/readSubgraphTypeDefs.ts";
 import type { SubgraphDefinition } from "./composeSupergraph.ts";
@@ -9,4 +11,14 @@ export function agencySubgraphDefinitions(): SubgraphDefinition[] {
     url: `http://127.0.0.1:${agency.defaultPort}/graphql`,
     typeDefs: readSubgraphTypeDefs(agency.directory),
   }));
+}
+
+const AUDIT_SDL = fileURLToPath(new URL("../gateway/audit/subgraph/schema.graphql", import.meta.url));
+
+/** Everything composed into the supergraph: the five agencies and the gateway's own audit subgraph (served by the gateway at /subgraphs/audit/graphql). */
+export function supergraphSubgraphDefinitions(): SubgraphDefinition[] {
+  return [
+    ...agencySubgraphDefinitions(),
+    { name: "audit", url: "http://127.0.0.1:4000/subgraphs/audit/graphql", typeDefs: readFileSync(AUDIT_SDL, "utf8") },
+  ];
 }

@@ -43,13 +43,20 @@ export class HttpError extends Error {
 }
 
 /** Creates (does not start) the HTTP server. */
-export function createGraphQLHttpServer<Context extends BaseContext>(
+export function createGraphQLHttpServer<Context extends BaseContext>(options: GraphQLHttpServerOptions<Context>): Server {
+  const server = createServer(createGraphQLRequestHandler(options));
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+/** The request listener alone, to serve GraphQL under a route of another server. */
+export function createGraphQLRequestHandler<Context extends BaseContext>(
   options: GraphQLHttpServerOptions<Context>,
-): Server {
+): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   const graphqlPath = options.graphqlPath ?? "/graphql";
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const extraHeaders = Object.entries(options.headers ?? {});
-  const server = createServer(async (request, response) => {
+  return async (request, response) => {
     const startedAtMonotonic = performance.now();
     for (const [name, value] of extraHeaders) response.setHeader(name, value);
     try {
@@ -84,9 +91,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       }
       sendError(response, refusal);
     }
-  });
-  server.keepAliveTimeout = 65_000;
-  return server;
+  };
 }
 
 /** Starts listening; resolves with the bound URL of the GraphQL endpoint. */

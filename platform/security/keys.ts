@@ -61,6 +61,18 @@ export async function loadSigningKey(path: string): Promise<SigningKey> {
   return { key: await importJWK(jwk, jwk.alg), kid: jwk.kid, alg: jwk.alg };
 }
 
+/** The public JWKS of a private JWK file (its private members dropped). @throws naming the file */
+export function publicJwksOfPrivateKey(path: string): JSONWebKeySet {
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(readFileSync(path, "utf8")) as JWK;
+  } catch {
+    throw new Error(`cannot read signing key ${path}`);
+  }
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk;
+  return { keys: [publicJwk] };
+}
+
 /** Loads a JWKS file. @throws naming the file */
 export function loadJwks(path: string): JSONWebKeySet {
   try {

@@ -4,8 +4,7 @@
  * the gateway's key), `_service` and `_entities` included. What it says
  * (app, scopes, citizens, purpose) becomes the resolvers' `caller`.
  */
-import { createLocalJWKSet, jwtVerify } from "jose";
-import { loadJwks } from "../../platform/security/keys.ts";
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { GATEWAY_ISSUER, subgraphAudience } from "../../platform/security/subgraphTokens.ts";
 
 /** The app on whose behalf the gateway asks, as the gateway vouched for it. */
@@ -17,8 +16,8 @@ export interface SubgraphCaller {
   purpose: string;
 }
 
-export function createGatewayTokenVerifier(options: { jwksPath: string; subgraphName: string }) {
-  const keySet = createLocalJWKSet(loadJwks(options.jwksPath));
+export function createGatewayTokenVerifier(options: { jwks: JSONWebKeySet; subgraphName: string }) {
+  const keySet = createLocalJWKSet(options.jwks);
   const audience = subgraphAudience(options.subgraphName);
   const verified = new Map<string, { caller: SubgraphCaller; expiresAt: number }>();
 

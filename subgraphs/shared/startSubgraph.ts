@@ -5,19 +5,13 @@
  */
 import { join } from "node:path";
 import type { Server } from "node:http";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
 import { openDatabase, type Database, type PrismaLike } from "../../platform/database/openDatabase.ts";
-import { createGraphQLHttpServer, HttpError, listen } from "../../platform/http/createGraphQLHttpServer.ts";
-import { ErrorCode } from "../../platform/errors.ts";
-import { readAccessRequirements } from "../../platform/security/accessRequirements.ts";
-import { createGatewayTokenVerifier, type SubgraphCaller } from "./createGatewayTokenVerifier.ts";
-import { enforceAccess, relaxCitizenFields } from "./enforceAccess.ts";
-import { citizensReadPlugin } from "./citizensReadPlugin.ts";
-import { normalizeError } from "../../platform/normalizeError.ts";
-import type { Agency, SubgraphContext } from "./agency.ts";
+import { createServer } from "node:http";
+import { listen } from "../../platform/http/createGraphQLHttpServer.ts";
+import { loadJwks } from "../../platform/security/keys.ts";
+import { createSecuredSubgraph } from "./createSecuredSubgraph.ts";
+import type { Agency } from "./agency.ts";
 import { readSubgraphConfig, type SubgraphConfig } from "./config.ts";
 import { readSubgraphTypeDefs } from "./readSubgraphTypeDefs.ts";
 import { scalarResolvers } from "./scalars.ts";
@@ -36,32 +30,13 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
   agency: Agency<Client, Loaders>,
   database: Database<Client>,
   gatewayJwksPath: string,
-): Promise<{ http: Server; apollo: ApolloServer<SubgraphContext<Client, Loaders>> }> {
-  const typeDefs = parse(readSubgraphTypeDefs(agency.directory));
-  const schema = buildSubgraphSchema({ typeDefs: relaxCitizenFields(typeDefs), resolvers: { ...scalarResolvers, ...agency.resolvers } as never });
-  enforceAccess(schema, readAccessRequirements(typeDefs));
-  const verifyGatewayToken = createGatewayTokenVerifier({ jwksPath: gatewayJwksPath, subgraphName: agency.name });
-  const apollo = new ApolloServer<SubgraphContext<Client, Loaders>>({
-    schema,
-    introspection: false,
-    includeStacktraceInErrorResponses: false,
-    formatError: normalizeError,
-    stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), citizensReadPlugin()],
-  });
-  await apollo.start();
-  const http = createGraphQLHttpServer({
-    apollo,
-    context: async (request) => {
-      let caller: SubgraphCaller;
-      try {
-        caller = await verifyGatewayToken(request.headers.authorization);
-      } catch {
-        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, "Unauthenticated: only the gateway may call this service", { "www-authenticate": "Bearer" });
-      }
-      return { prisma: database.prisma, loaders: agency.createLoaders(database.prisma), caller, citizensRead: new Set<string>() };
-    },
-    headers: { "cache-control": "no-store" },
+): Promise<{ http: Server; stop(): Promise<void> }> {
+  const subgraph = await createSecuredSubgraph({
+    name: agency.name,
+    typeDefs: parse(readSubgraphTypeDefs(agency.directory)),
+    resolvers: { ...scalarResolvers, ...agency.resolvers },
+    gatewayJwks: loadJwks(gatewayJwksPath),
+    context: () => ({ prisma: database.prisma, loaders: agency.createLoaders(database.prisma) }),
     routes: {
       "/health": (_request, response) => {
         response.setHeader("content-type", "application/json");
@@ -74,7 +49,9 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
       },
     },
   });
-  return { http, apollo };
+  const http = createServer(subgraph.handleRequest);
+  http.keepAliveTimeout = 65_000;
+  return { http, stop: subgraph.stop };
 }
 
 /** Opens the database, seeds it when asked and empty, and starts listening. */
@@ -89,7 +66,7 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
   });
   try {
     if (config.seedDemo && (await agency.isEmpty(database.prisma))) await agency.seedDemo(database.prisma);
-    const { http, apollo } = await createSubgraphServer(agency, database, config.gatewayJwksPath);
+    const { http, stop } = await createSubgraphServer(agency, database, config.gatewayJwksPath);
     const url = await listen(http, config.port, config.host);
     return {
       name: agency.name,
@@ -98,7 +75,7 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
       stop: async () => {
         http.closeIdleConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
-        await apollo.stop();
+        await stop();
         await database.close();
       },
     };

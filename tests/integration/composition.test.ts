@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Kind, parse, print, type ConstDirectiveNode, type ObjectTypeDefinitionNode } from "graphql";
 import { describe, expect, it } from "vitest";
-import { agencySubgraphDefinitions } from "../../schema/agencySubgraphDefinitions.ts";
+import { agencySubgraphDefinitions, supergraphSubgraphDefinitions } from "../../schema/agencySubgraphDefinitions.ts";
 import { OneDatumOneSourceError } from "../../schema/assertOneDatumOneSource.ts";
 import { composeSupergraph } from "../../schema/composeSupergraph.ts";
 
@@ -64,7 +64,7 @@ function scopesOf(directive: ConstDirectiveNode): string[] {
 
 describe("supergraph composition", () => {
   it("composes the five agencies into exactly the committed schema/supergraph.graphql", () => {
-    const composed = composeSupergraph(agencySubgraphDefinitions());
+    const composed = composeSupergraph(supergraphSubgraphDefinitions());
     expect(composed).toBe(committedSupergraph);
   });
 
@@ -122,7 +122,9 @@ describe("supergraph composition", () => {
         else if (!directives.some((d) => d.name.value === "authenticated")) unprotected.push(coordinate);
       }
     }
-    expect(found).toEqual(Object.fromEntries(Object.entries(STANDARD_SCOPES).map(([c, scope]) => [c, [scope]])));
+    // The standard's scopes, plus the audit log's own (an extension the standard allows).
+    const AUDIT_SCOPES = { "Query.auditRecords": "audit:read", "Query.auditChain": "audit:read", "Citizen.accessLog": "self:access-log" };
+    expect(found).toEqual(Object.fromEntries(Object.entries({ ...STANDARD_SCOPES, ...AUDIT_SCOPES }).map(([c, scope]) => [c, [scope]])));
     expect(unprotected).toEqual([]);
   });
 });

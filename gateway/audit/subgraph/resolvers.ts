@@ -1,0 +1,89 @@
+import { GraphQLScalarType, Kind } from "graphql";
+import { BadUserInputError, ErrorCode, ServiceError } from "../../../platform/errors.ts";
+import type { SubgraphCaller } from "../../../subgraphs/shared/createGatewayTokenVerifier.ts";
+import { assertResidentId } from "../../../subgraphs/shared/assertResidentId.ts";
+import type { AuditOutcome, AuditRecord } from "../AuditEntry.ts";
+import type { PrismaClient } from "../prisma/generated/client.ts";
+import { queryAuditRecords } from "../queryAuditRecords.ts";
+import type { ChainVerification } from "../verifyAuditChain.ts";
+
+export interface AuditSubgraphContext {
+  caller: SubgraphCaller;
+  prisma: PrismaClient;
+  pseudonymize(citizenId: string): string;
+  verifyChain(): Promise<ChainVerification>;
+}
+
+function parseDateTime(value: unknown): Date {
+  const date = typeof value === "string" ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(String(value))) {
+    throw new BadUserInputError(`DateTime must be ISO 8601, got ${JSON.stringify(String(value).slice(0, 40))}`);
+  }
+  return date;
+}
+
+const DateTimeScalar = new GraphQLScalarType({
+  name: "DateTime",
+  serialize: (value) => (value instanceof Date ? value.toISOString() : parseDateTime(value).toISOString()),
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+interface FilterArgument {
+  app?: string;
+  citizen?: string;
+  field?: string;
+  purpose?: string;
+  outcome?: AuditOutcome;
+  since?: Date;
+  until?: Date;
+}
+
+export const auditResolvers = {
+  DateTime: DateTimeScalar,
+  Query: {
+    auditRecords(_: unknown, args: { filter?: FilterArgument | null; first: number; after?: string | null }, context: AuditSubgraphContext) {
+      const filter = args.filter ?? {};
+      if (filter.citizen !== undefined && filter.citizen !== null) assertResidentId(filter.citizen);
+      return queryAuditRecords(
+        context.prisma,
+        {
+          app: filter.app ?? undefined,
+          citizenPseudonym: filter.citizen ? context.pseudonymize(filter.citizen) : undefined,
+          field: filter.field ?? undefined,
+          purpose: filter.purpose ?? undefined,
+          outcome: filter.outcome ?? undefined,
+          since: filter.since ?? undefined,
+          until: filter.until ?? undefined,
+        },
+        { first: args.first, after: args.after },
+      );
+    },
+    async auditChain(_: unknown, __: unknown, context: AuditSubgraphContext) {
+      const result = await context.verifyChain();
+      return { ...result, firstBadRecord: result.firstBadSeq };
+    },
+  },
+  AuditRecord: {
+    seq: (record: AuditRecord) => record.seq.toString(),
+    citizenPseudonyms: (record: AuditRecord) => record.citizens,
+  },
+  Citizen: {
+    __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
+    async accessLog(citizen: { id: string }, args: { first: number }, context: AuditSubgraphContext) {
+      // Only the citizen: a token bound to exactly this citizen.
+      const bound = context.caller.citizens;
+      if (!bound || bound.size !== 1 || !bound.has(citizen.id)) {
+        throw new ServiceError(ErrorCode.FORBIDDEN, "Not authorized to read this field");
+      }
+      const page = await queryAuditRecords(context.prisma, { citizenPseudonym: context.pseudonymize(citizen.id) }, { first: args.first });
+      return page.records.map((record) => ({
+        time: record.time,
+        app: record.app,
+        purpose: record.purpose,
+        fields: record.grantedFields,
+        outcome: record.outcome,
+      }));
+    },
+  },
+};

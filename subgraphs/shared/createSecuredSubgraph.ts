@@ -1,0 +1,69 @@
+/**
+ * What every subgraph does the same way, the five agencies' and the gateway's
+ * own audit subgraph alike: build the federated schema from its SDL, enforce
+ * the SDL's own scopes and citizen binding in the resolvers, and accept only
+ * requests that carry the gateway's token for this subgraph.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { DocumentNode } from "graphql";
+import type { JSONWebKeySet } from "jose";
+import { ErrorCode } from "../../platform/errors.ts";
+import { createGraphQLRequestHandler, HttpError, type RouteHandler } from "../../platform/http/createGraphQLHttpServer.ts";
+import { normalizeError } from "../../platform/normalizeError.ts";
+import { readAccessRequirements } from "../../platform/security/accessRequirements.ts";
+import { citizensReadPlugin } from "./citizensReadPlugin.ts";
+import { createGatewayTokenVerifier, type SubgraphCaller } from "./createGatewayTokenVerifier.ts";
+import { enforceAccess, relaxCitizenFields } from "./enforceAccess.ts";
+
+export interface SecuredSubgraphOptions<Context> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: object;
+  /** The gateway's public keys: the only signer this subgraph trusts. */
+  gatewayJwks: JSONWebKeySet;
+  /** The rest of the per-request context, once the caller is verified. */
+  context(caller: SubgraphCaller): Context;
+  /** Plain routes besides GraphQL (health, metrics). */
+  routes?: Record<string, RouteHandler>;
+  graphqlPath?: string;
+}
+
+export interface SecuredSubgraph {
+  handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createSecuredSubgraph<Context extends object>(options: SecuredSubgraphOptions<Context>): Promise<SecuredSubgraph> {
+  const schema = buildSubgraphSchema({ typeDefs: relaxCitizenFields(options.typeDefs), resolvers: options.resolvers as never });
+  enforceAccess(schema, readAccessRequirements(options.typeDefs));
+  const verifyGatewayToken = createGatewayTokenVerifier({ jwks: options.gatewayJwks, subgraphName: options.name });
+  type Full = Context & { caller: SubgraphCaller; citizensRead: Set<string> };
+  const apollo = new ApolloServer<Full>({
+    schema,
+    introspection: false,
+    includeStacktraceInErrorResponses: false,
+    formatError: normalizeError,
+    stopOnTerminationSignals: false,
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), citizensReadPlugin()],
+  });
+  await apollo.start();
+  const handleRequest = createGraphQLRequestHandler<Full>({
+    apollo,
+    graphqlPath: options.graphqlPath,
+    headers: { "cache-control": "no-store" },
+    routes: options.routes,
+    context: async (request) => {
+      let caller: SubgraphCaller;
+      try {
+        caller = await verifyGatewayToken(request.headers.authorization);
+      } catch {
+        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, "Unauthenticated: only the gateway may call this service", { "www-authenticate": "Bearer" });
+      }
+      return { ...options.context(caller), caller, citizensRead: new Set<string>() };
+    },
+  });
+  return { handleRequest, stop: () => apollo.stop() };
+}
