@@ -1,0 +1,147 @@
+// Audit log tools: npm run audit -- verify | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--limit N] [--json]
+import { resolve } from "node:path";
+import { readGatewayConfig, type GatewayConfig } from "../gateway/config.ts";
+import { openAuditLog } from "../gateway/createGateway.ts";
+import { queryAuditRecords, type AuditRecordFilter } from "../gateway/audit/queryAuditRecords.ts";
+import { verifyAuditChain, type ChainVerification } from "../gateway/audit/verifyAuditChain.ts";
+import { devKeyPaths, loadJwks, loadSigningKey } from "../platform/security/keys.ts";
+import { signDevToken } from "../platform/security/signDevToken.ts";
+import { isResidentId } from "../subgraphs/shared/residentId.ts";
+
+interface Options {
+  command: "verify" | "list";
+  flags: Map<string, string>;
+  json: boolean;
+}
+
+function parseArguments(argv: string[]): Options {
+  const [command, ...rest] = argv;
+  if (command !== "verify" && command !== "list") throw new Error("usage: npm run audit -- verify | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--limit N] [--json]");
+  const flags = new Map<string, string>();
+  let json = false;
+  for (let i = 0; i < rest.length; i++) {
+    const name = rest[i]!;
+    if (name === "--json") json = true;
+    else if (["--app", "--citizen", "--field", "--purpose", "--outcome", "--since", "--until", "--limit", "--jwks"].includes(name) && rest[i + 1] !== undefined) flags.set(name.slice(2), rest[++i]!);
+    else throw new Error(`unknown or incomplete option ${name}`);
+  }
+  return { command, flags, json };
+}
+
+/** On the embedded default the running gateway holds the PGlite database: ask it instead. */
+async function runningGatewayUrl(config: GatewayConfig): Promise<string | null> {
+  if (config.auditDatabase.kind !== "pglite") return null;
+  const url = `http://${config.host}:${config.port}`;
+  try {
+    await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+    return `${url}/graphql`;
+  } catch {
+    return null;
+  }
+}
+
+async function viaGateway(url: string, config: GatewayConfig, query: string, variables: object): Promise<any> {
+  const keys = devKeyPaths(resolve(process.env.DATA_DIR ?? ".data"));
+  const token = await signDevToken({
+    key: await loadSigningKey(keys.issuerPrivate),
+    issuer: config.tokenIssuer,
+    audience: config.tokenAudience,
+    subject: "app:audit-cli",
+    scopes: ["audit:read"],
+    purpose: "AUDIT_REVIEW",
+    ttlSeconds: 120,
+  });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: any; errors?: Array<{ message: string }> };
+  if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join("; "));
+  return body.data;
+}
+
+function filterOf(flags: Map<string, string>): Omit<AuditRecordFilter, "citizenPseudonym"> & { citizen?: string } {
+  const citizen = flags.get("citizen");
+  if (citizen !== undefined && !isResidentId(citizen)) throw new Error(`--citizen ${citizen} is not a valid resident id`);
+  const date = (name: string) => {
+    const value = flags.get(name);
+    if (value === undefined) return undefined;
+    const parsed = new Date(value);
+    if (Number.isNaN(parsed.getTime())) throw new Error(`--${name} must be a date or ISO time`);
+    return parsed;
+  };
+  return {
+    app: flags.get("app"),
+    citizen,
+    field: flags.get("field"),
+    purpose: flags.get("purpose"),
+    outcome: flags.get("outcome") as AuditRecordFilter["outcome"],
+    since: date("since"),
+    until: date("until"),
+  };
+}
+
+function printVerification(result: ChainVerification, json: boolean): void {
+  if (json) console.log(JSON.stringify(result));
+  else if (result.ok) console.log(`audit chain verifies: ${result.records} records, ${result.signedHeads} signed heads`);
+  else console.error(`audit chain BROKEN at record ${result.firstBadSeq ?? "?"}: ${result.problem}`);
+}
+
+function printRecords(records: Array<Record<string, unknown>>, json: boolean): void {
+  if (json) {
+    for (const record of records) console.log(JSON.stringify(record, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+    return;
+  }
+  for (const r of records) {
+    const time = r.time instanceof Date ? r.time.toISOString() : String(r.time);
+    console.log(`${String(r.seq).padStart(6)} ${time} ${String(r.outcome).padEnd(15)} ${r.app ?? "-"} purpose=${r.purpose ?? "-"} fields=${(r.requestedFields as string[]).join(",")}${(r.deniedFields as string[]).length ? ` denied=${(r.deniedFields as string[]).join(",")}` : ""}`);
+  }
+}
+
+const LIST_QUERY = `query ($filter: AuditRecordFilter, $first: Int) { auditRecords(filter: $filter, first: $first) { records {
+  seq time requestId app tokenId purpose operationName operationHash citizenPseudonyms requestedFields grantedFields deniedFields
+  outcome dataReleased errorCodes subgraphs latencyMs clientAddress prevHash hash } } }`;
+
+async function main(): Promise<void> {
+  const options = parseArguments(process.argv.slice(2));
+  const config = readGatewayConfig();
+  const limit = Number(options.flags.get("limit") ?? 50);
+  const gateway = await runningGatewayUrl(config);
+  if (gateway) {
+    if (options.command === "verify") {
+      const { auditChain } = await viaGateway(gateway, config, "{ auditChain { ok records signedHeads firstBadRecord problem } }", {});
+      const result: ChainVerification = { ...auditChain, firstBadSeq: auditChain.firstBadRecord };
+      printVerification(result, options.json);
+      if (!result.ok) process.exitCode = 2;
+    } else {
+      const { auditRecords } = await viaGateway(gateway, config, LIST_QUERY, { filter: filterOf(options.flags), first: limit });
+      printRecords(auditRecords.records, options.json);
+    }
+    return;
+  }
+  const audit = await openAuditLog(config);
+  try {
+    if (options.command === "verify") {
+      const jwks = loadJwks(options.flags.get("jwks") ?? devKeyPaths(resolve(process.env.DATA_DIR ?? ".data")).gatewayJwks);
+      const result = await verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks: jwks, headsPath: config.auditHeadsPath });
+      printVerification(result, options.json);
+      if (!result.ok) process.exitCode = 2;
+    } else {
+      const { citizen, ...filter } = filterOf(options.flags);
+      const page = await queryAuditRecords(
+        audit.database.prisma,
+        { ...filter, citizenPseudonym: citizen ? audit.pseudonymize(citizen) : undefined },
+        { first: limit },
+      );
+      printRecords(page.records as unknown as Array<Record<string, unknown>>, options.json);
+    }
+  } finally {
+    await audit.database.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(`audit: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});
