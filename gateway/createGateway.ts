@@ -30,6 +30,7 @@ import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { sanitizeAuditText } from "./audit/sanitizeAuditText.ts";
 import { PrismaClient as AuditPrismaClient } from "./audit/prisma/generated/client.ts";
 import { auditResolvers } from "./audit/subgraph/resolvers.ts";
+import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
 import { verifyAuditChain } from "./audit/verifyAuditChain.ts";
 import { createSecuredSubgraph } from "../subgraphs/shared/createSecuredSubgraph.ts";
 import { publicJwksOfPrivateKey } from "../platform/security/keys.ts";
@@ -194,6 +195,7 @@ export async function createGateway(
         response.end(JSON.stringify({ status: "ok", service: "gateway" }));
       },
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
+      ...auditPageRoutes(),
     },
   });
   return {

@@ -43,7 +43,7 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
       const operationHash = typeof request.query === "string" ? createHash("sha256").update(request.query).digest("hex") : null;
       const operationName = request.operationName ?? null;
       return {
-        async willSendResponse({ response, contextValue, request: { variables } }) {
+        async willSendResponse({ response, contextValue, request: { variables }, operationName: resolvedName }) {
           const single = response.body.kind === "single" ? response.body.singleResult : undefined;
           const decision = contextValue.authorization;
           const denied = decision?.denied ?? [];
@@ -59,7 +59,7 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
             app: sanitizeAuditText(principal.app),
             tokenId: sanitizeAuditText(principal.tokenId),
             purpose: sanitizeAuditText(principal.purpose),
-            operationName: sanitizeAuditText(operationName),
+            operationName: sanitizeAuditText(operationName ?? resolvedName ?? null),
             operationHash,
             citizens: unique([...citizensAskedFor(contextValue, variables), ...contextValue.citizensRead].map(options.pseudonymize)),
             requestedFields: unique(decision?.requested ?? []),

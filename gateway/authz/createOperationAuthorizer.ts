@@ -122,6 +122,25 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
     let usesPlaceholder = false;
     let visits = 0;
 
+    function collectRequested(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType): void {
+      for (const selection of selectionSet.selections) {
+        if (++visits > maxVisits) throw new ServiceError(ErrorCode.BAD_USER_INPUT, "Operation too complex");
+        if (selection.kind === Kind.FIELD) {
+          if (selection.name.value.startsWith("__") || !("getFields" in parentType)) continue;
+          const field = parentType.getFields()[selection.name.value];
+          if (!field) continue;
+          requested.add(`${parentType.name}.${field.name}`);
+          const named = getNamedType(field.type);
+          if (selection.selectionSet && isCompositeType(named)) collectRequested(selection.selectionSet, named);
+        } else {
+          const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? fragments.get(selection.name.value) : selection;
+          const conditionName = fragment?.typeCondition?.name.value;
+          const condition = conditionName ? schema.getType(conditionName) : parentType;
+          if (fragment && condition && isCompositeType(condition)) collectRequested(fragment.selectionSet, condition);
+        }
+      }
+    }
+
     function filter(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, path: string[]): SelectionSetNode {
       const kept: SelectionNode[] = [];
       for (const selection of selectionSet.selections) {
@@ -144,6 +163,9 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
               deniedPaths.add(key);
               denied.push({ coordinate, path: responsePath });
             }
+            // What lies beneath was asked for too: the audit record names it.
+            const below = getNamedType(field.type);
+            if (selection.selectionSet && isCompositeType(below)) collectRequested(selection.selectionSet, below);
             continue;
           }
           granted.add(coordinate);
