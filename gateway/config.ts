@@ -21,12 +21,21 @@
  *   secret citizen ids are pseudonymised with
  * - `AUDIT_HEADS` (`DATA_DIR/audit-heads.jsonl`): where signed chain heads are appended
  * - `AUDIT_HEAD_INTERVAL_MS` (10000): how often the chain head is signed
+ * - `MAX_DEPTH` (12), `MAX_ALIASES` (30), `MAX_ROOT_FIELDS` (10),
+ *   `MAX_DIRECTIVES` (20), `MAX_FIELDS` (2000), `MAX_TOKENS` (5000),
+ *   `MAX_COST` (20000): the shape an operation may have
+ * - `APP_REGISTRY`: JSON file of per-app safelists and rate limits (see guard/appRegistry.ts)
+ * - `RATE_LIMIT_PER_SECOND` (200), `RATE_LIMIT_BURST` (400): each app's default token bucket
+ * - `REDIS_URL`: share rate-limit buckets between gateway processes
+ * - `CIRCUIT_FAILURE_THRESHOLD` (5), `CIRCUIT_RESET_MS` (10000): per-subgraph circuit breaker
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvReader } from "../platform/EnvReader.ts";
 import { devKeyPaths } from "../platform/security/keys.ts";
 import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
+import type { RateLimit } from "./guard/appRegistry.ts";
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from "./guard/operationLimits.ts";
 
 export interface GatewayConfig {
   host: string;
@@ -46,6 +55,12 @@ export interface GatewayConfig {
   auditPseudonymKeyPath: string;
   auditHeadsPath: string;
   auditHeadIntervalMs: number;
+  limits: OperationLimits;
+  appRegistryPath: string | undefined;
+  rateLimit: RateLimit;
+  redisUrl: string | undefined;
+  circuitFailureThreshold: number;
+  circuitResetMs: number;
 }
 
 /** Defaults of the dev issuer that `npm run token` signs as. */
@@ -80,7 +95,25 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     auditPseudonymKeyPath: "",
     auditHeadsPath: resolve(reader.string("AUDIT_HEADS", resolve(reader.string("DATA_DIR", ".data"), "audit-heads.jsonl"))),
     auditHeadIntervalMs: reader.integer("AUDIT_HEAD_INTERVAL_MS", 10_000, 100, 3_600_000),
+    limits: {
+      maxDepth: reader.integer("MAX_DEPTH", DEFAULT_OPERATION_LIMITS.maxDepth, 1, 100),
+      maxAliases: reader.integer("MAX_ALIASES", DEFAULT_OPERATION_LIMITS.maxAliases, 0, 10_000),
+      maxRootFields: reader.integer("MAX_ROOT_FIELDS", DEFAULT_OPERATION_LIMITS.maxRootFields, 1, 1000),
+      maxDirectives: reader.integer("MAX_DIRECTIVES", DEFAULT_OPERATION_LIMITS.maxDirectives, 0, 10_000),
+      maxFields: reader.integer("MAX_FIELDS", DEFAULT_OPERATION_LIMITS.maxFields, 1, 1_000_000),
+      maxTokens: reader.integer("MAX_TOKENS", DEFAULT_OPERATION_LIMITS.maxTokens, 10, 1_000_000),
+      maxCost: reader.integer("MAX_COST", DEFAULT_OPERATION_LIMITS.maxCost, 1, 100_000_000),
+    },
+    appRegistryPath: reader.optional("APP_REGISTRY"),
+    rateLimit: {
+      perSecond: reader.integer("RATE_LIMIT_PER_SECOND", 200, 1, 1_000_000),
+      burst: reader.integer("RATE_LIMIT_BURST", 400, 1, 10_000_000),
+    },
+    redisUrl: reader.optional("REDIS_URL"),
+    circuitFailureThreshold: reader.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
+    circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
   };
+  if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) reader.problem("REDIS_URL must be a redis:// or rediss:// URL");
   const keys = devKeyPaths(resolve(reader.string("DATA_DIR", ".data")));
   config.jwks = reader.string("JWKS", keys.issuerJwks);
   if (/^http:\/\//.test(config.jwks)) reader.problem("JWKS must be a file path or an https:// URL");

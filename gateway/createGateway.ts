@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
 import { ApolloGateway } from "@apollo/gateway";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { Supergraph } from "@apollo/federation-internals";
 import { parse } from "graphql";
@@ -31,6 +31,12 @@ import { sanitizeAuditText } from "./audit/sanitizeAuditText.ts";
 import { PrismaClient as AuditPrismaClient } from "./audit/prisma/generated/client.ts";
 import { auditResolvers } from "./audit/subgraph/resolvers.ts";
 import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import type { Principal } from "./authn/Principal.ts";
+import { loadAppRegistry } from "./guard/appRegistry.ts";
+import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
+import { guardPlugin } from "./guard/guardPlugin.ts";
+import { schemaDisclosurePlugin } from "./guard/schemaDisclosurePlugin.ts";
 import { verifyAuditChain } from "./audit/verifyAuditChain.ts";
 import { createSecuredSubgraph } from "../subgraphs/shared/createSecuredSubgraph.ts";
 import { publicJwksOfPrivateKey } from "../platform/security/keys.ts";
@@ -124,19 +130,42 @@ export async function createGateway(
     schema: apiSchema,
     requirements: readAccessRequirements(parse(supergraphSdl)),
   });
+  const registry = loadAppRegistry(config.appRegistryPath);
+  const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl) : createMemoryRateLimiter();
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.limits.maxDepth, exposeLimits: false },
+    maxAliases: { n: config.limits.maxAliases, exposeLimits: false },
+    maxDirectives: { n: config.limits.maxDirectives, exposeLimits: false },
+    maxTokens: { n: config.limits.maxTokens, exposeLimits: false },
+    costLimit: { maxCost: config.limits.maxCost, exposeLimits: false },
+    // Suggestions are hidden per caller (schemaDisclosurePlugin): agency developers keep them.
+    blockFieldSuggestion: { enabled: false },
+  }).protect();
   const dataSources = new Map<string, AgencyDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
     buildService: ({ name }) => {
-      const source = new AgencyDataSource({ name, url: subgraphUrls[name]!, timeoutMs: config.subgraphTimeoutMs, subgraphTokenFor });
+      const source = new AgencyDataSource({
+        name,
+        url: subgraphUrls[name]!,
+        timeoutMs: config.subgraphTimeoutMs,
+        breaker: { failureThreshold: config.circuitFailureThreshold, resetMs: config.circuitResetMs },
+        subgraphTokenFor,
+      });
       dataSources.set(name, source);
       return source;
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: false,
+    // Introspection is authorized per caller (schema:introspect) by the authorization plugin.
+    introspection: true,
+    // Registered operations come from the app registry (guardPlugin), never from clients.
     persistedQueries: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: armor.validationRules,
     includeStacktraceInErrorResponses: false,
     formatError: normalizeError,
     stopOnTerminationSignals: false,
@@ -144,16 +173,31 @@ export async function createGateway(
       ApolloServerPluginLandingPageDisabled(),
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
       auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize }),
+      guardPlugin({ registry, limits: config.limits }),
       authorizationPlugin({ authorize, mode: config.authorizationMode }),
+      schemaDisclosurePlugin(),
+      ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
     ],
   });
   await apollo.start();
   const http = createGraphQLHttpServer({
     apollo,
     context: async (request) => {
+      let principal: Principal;
       try {
+        principal = await verifyToken(request.headers.authorization);
+      } catch (error) {
+        const reason = error instanceof AuthenticationError ? error.reason : "invalid token";
+        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, `Unauthenticated: ${reason}`, { "www-authenticate": "Bearer" });
+      }
+      const rate = await rateLimiter.take(principal.app, registry.get(principal.app)?.rateLimit ?? config.rateLimit).catch(() => null);
+      // A rate-limit store that cannot answer does not stop the service: the limit is then not enforced.
+      if (rate && !rate.allowed) {
+        throw new HttpError(429, ErrorCode.RATE_LIMITED, "Too many requests", { "retry-after": String(rate.retryAfterSeconds) }, principal);
+      }
+      {
         return {
-          principal: await verifyToken(request.headers.authorization),
+          principal,
           requestId: randomUUID(),
           startedAt: Date.now(),
           startedAtMonotonic: performance.now(),
@@ -161,9 +205,6 @@ export async function createGateway(
           subgraphsCalled: new Set<string>(),
           citizensRead: new Set<string>(),
         };
-      } catch (error) {
-        const reason = error instanceof AuthenticationError ? error.reason : "invalid token";
-        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, `Unauthenticated: ${reason}`, { "www-authenticate": "Bearer" });
       }
     },
     maxBodyBytes: config.maxBodyBytes,
@@ -172,9 +213,9 @@ export async function createGateway(
       audit.writer.write({
         time: new Date(),
         requestId: randomUUID(),
-        app: null,
-        tokenId: null,
-        purpose: null,
+        app: sanitizeAuditText((error.detail as Principal | undefined)?.app),
+        tokenId: sanitizeAuditText((error.detail as Principal | undefined)?.tokenId),
+        purpose: sanitizeAuditText((error.detail as Principal | undefined)?.purpose),
         operationName: null,
         operationHash: null,
         citizens: [],
@@ -209,6 +250,7 @@ export async function createGateway(
       if (source && !config.subgraphUrls[AUDIT_SUBGRAPH]) source.url = new URL(AUDIT_SUBGRAPH_PATH, graphqlUrl).toString();
     },
     stopAudit: async () => {
+      await rateLimiter.close();
       await auditSubgraph.stop();
       await audit.writer.drain();
       await headSigning.stop();

@@ -12,6 +12,12 @@ export const ErrorCode = {
   FORBIDDEN: "FORBIDDEN",
   SUBGRAPH_UNAVAILABLE: "SUBGRAPH_UNAVAILABLE",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** The operation is deeper, wider or larger than the service allows (the message does not say which limit). */
+  OPERATION_LIMIT_EXCEEDED: "OPERATION_LIMIT_EXCEEDED",
+  /** The app may only send its registered operations, and this is not one. */
+  OPERATION_NOT_SAFELISTED: "OPERATION_NOT_SAFELISTED",
+  /** The app has used its request budget; retry after `Retry-After` seconds (HTTP 429). */
+  RATE_LIMITED: "RATE_LIMITED",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -79,7 +79,8 @@ function principalOf(payload: JWTPayload): AppPrincipal {
 /** @returns a function from the Authorization header value to the verified principal. */
 export function createAppTokenVerifier(options: AppTokenVerifierOptions) {
   const keySet = /^https?:\/\//.test(options.jwks)
-    ? createRemoteJWKSet(new URL(options.jwks), { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration: 5_000 })
+    ? // Keys are refetched only for an unknown kid (at most every 30 s), so cached keys keep verifying while the endpoint is down.
+      createRemoteJWKSet(new URL(options.jwks), { cooldownDuration: 30_000, cacheMaxAge: Infinity, timeoutDuration: 5_000 })
     : createLocalJWKSet(loadJwks(options.jwks));
   const tolerance = options.clockToleranceSeconds ?? 30;
   const cacheSize = options.cacheSize ?? 10_000;

@@ -37,6 +37,9 @@ import {
   type AccessSubject,
 } from "../../platform/security/accessRequirements.ts";
 
+/** The scope that opens introspection (agency developers). */
+export const INTROSPECTION_SCOPE = "schema:introspect";
+
 /** Response key of the `__typename` that stands in for a selection set emptied by denials; removed from responses. */
 export const PLACEHOLDER_KEY = "_authorizationPlaceholder";
 
@@ -147,6 +150,18 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
         if (++visits > maxVisits) throw new ServiceError(ErrorCode.BAD_USER_INPUT, "Operation too complex");
         if (selection.kind === Kind.FIELD) {
           const name = selection.name.value;
+          if (name === "__schema" || name === "__type") {
+            // Introspection is for agency developers only.
+            const responsePath = [...path, selection.alias?.value ?? name];
+            requested.add(`${parentType.name}.${name}`);
+            if (!subject.scopes.has(INTROSPECTION_SCOPE)) {
+              denied.push({ coordinate: `${parentType.name}.${name}`, path: responsePath });
+              continue;
+            }
+            granted.add(`${parentType.name}.${name}`);
+            kept.push(selection);
+            continue;
+          }
           if (name.startsWith("__")) {
             kept.push(selection);
             continue;

@@ -8,6 +8,7 @@ import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import type { Principal } from "../authn/Principal.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import { unavailableResponse } from "./unavailableResponse.ts";
+import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from "./createCircuitBreaker.ts";
 
 export interface AgencyDataSourceOptions {
   /** The subgraph's name in the supergraph. */
@@ -15,6 +16,8 @@ export interface AgencyDataSourceOptions {
   url: string;
   /** The longest one fetch may take. */
   timeoutMs: number;
+  /** Opens after repeated failures so a down agency is not waited for on every request. */
+  breaker?: CircuitBreakerOptions;
   /** Signs the gateway's short-lived token for this subgraph. */
   subgraphTokenFor(principal: Principal, subgraphName: string): Promise<string>;
 }
@@ -27,11 +30,13 @@ interface RefusalError {
 export class AgencyDataSource extends RemoteGraphQLDataSource {
   readonly name: string;
   private readonly subgraphTokenFor: AgencyDataSourceOptions["subgraphTokenFor"];
+  readonly breaker: CircuitBreaker;
 
   constructor(options: AgencyDataSourceOptions) {
     super({ url: options.url });
     this.name = options.name;
     this.subgraphTokenFor = options.subgraphTokenFor;
+    this.breaker = createCircuitBreaker(options.breaker);
     // Node's own fetch (undici): pooled keep-alive connections, no retries, a hard deadline per fetch.
     const timeoutMs = options.timeoutMs;
     this.fetcher = ((url: string, init: RequestInit) =>
@@ -54,15 +59,21 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+    const unavailable = () => unavailableResponse(this.name, options.request.query ?? "", options.request.variables) as GatewayGraphQLResponse;
+    if (!this.breaker.allows()) return unavailable();
     try {
-      return await super.process(options);
+      const response = await super.process(options);
+      this.breaker.succeeded();
+      return response;
     } catch (error) {
-      // The agency answered and refused (e.g. a value its scalars reject): pass its GraphQL errors on.
+      // The agency answered and refused (e.g. a value its scalars reject): it is up; pass its GraphQL errors on.
       const response = (error as RefusalError).extensions?.response;
       if (response?.status && response.status < 500 && Array.isArray(response.body?.errors)) {
+        this.breaker.succeeded();
         return { errors: response.body.errors } as GatewayGraphQLResponse;
       }
-      return unavailableResponse(this.name, options.request.query ?? "", options.request.variables) as GatewayGraphQLResponse;
+      this.breaker.failed();
+      return unavailable();
     }
   }
 }

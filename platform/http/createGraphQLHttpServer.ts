@@ -37,6 +37,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** What the server knew of the caller when refusing (for its records, never sent). */
+    readonly detail?: unknown,
   ) {
     super(message);
   }

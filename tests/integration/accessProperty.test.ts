@@ -14,6 +14,10 @@ import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER, readGatewayConfig } from "../
 import { readAccessRequirements } from "../../platform/security/accessRequirements.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { scopesOf } from "../../schema/scopesOf.ts";
+import { DEFAULT_OPERATION_LIMITS } from "../../gateway/guard/operationLimits.ts";
+
+/** Random operations grow wide and deep; shape limits have their own suite (hostileInput). */
+const GENEROUS_LIMITS = { ...DEFAULT_OPERATION_LIMITS, maxAliases: 10_000, maxFields: 100_000, maxDepth: 60, maxRootFields: 100, maxDirectives: 1000, maxTokens: 100_000, maxCost: 10_000_000 };
 import { postGraphQL, type GraphQLResult } from "../support/graphql.ts";
 import { startSystem, type System } from "../support/startSystem.ts";
 
@@ -332,7 +336,7 @@ describe("random operations, scopes and bindings", () => {
   let system: System;
 
   beforeAll(async () => {
-    system = await startSystem({ suite: "access-property" });
+    system = await startSystem({ suite: "access-property", gateway: { limits: GENEROUS_LIMITS } });
   });
 
   afterAll(async () => {

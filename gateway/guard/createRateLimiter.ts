@@ -1,0 +1,76 @@
+/**
+ * A token bucket per app: in this process's memory by default, or in Redis
+ * (REDIS_URL) so that several gateway processes share one budget per app.
+ * The Redis bucket is updated atomically by one Lua script per request.
+ */
+import { Redis } from "ioredis";
+import type { RateLimit } from "./appRegistry.ts";
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Whole seconds until one request would be allowed (when refused). */
+  retryAfterSeconds: number;
+}
+
+export interface RateLimiter {
+  take(app: string, limit: RateLimit): Promise<RateDecision>;
+  close(): Promise<void>;
+}
+
+/** Refills `bucket` to `now` and takes one token if it can. */
+function takeToken(bucket: { tokens: number; at: number }, limit: RateLimit, now: number): RateDecision {
+  bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * limit.perSecond);
+  bucket.at = now;
+  if (bucket.tokens >= 1) {
+    bucket.tokens -= 1;
+    return { allowed: true, retryAfterSeconds: 0 };
+  }
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond)) };
+}
+
+export function createMemoryRateLimiter(): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    async take(app, limit) {
+      let bucket = buckets.get(app);
+      if (!bucket) {
+        bucket = { tokens: limit.burst, at: Date.now() };
+        buckets.set(app, bucket);
+      }
+      return takeToken(bucket, limit, Date.now());
+    },
+    async close() {},
+  };
+}
+
+// KEYS[1] bucket; ARGV: perSecond, burst, now (ms). Returns { allowed (0|1), retryAfterSeconds }.
+const TAKE_SCRIPT = `
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tokens, at = tonumber(state[1]) or burst, tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * rate)
+local allowed, retry = 0, math.max(1, math.ceil((1 - tokens) / rate))
+if tokens >= 1 then tokens = tokens - 1; allowed = 1; retry = 0 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return { allowed, retry }`;
+
+export function createRedisRateLimiter(url: string): RateLimiter {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  redis.on("error", () => {}); // reported by the failing command; see take()
+  redis.defineCommand("takeToken", { numberOfKeys: 1, lua: TAKE_SCRIPT });
+  return {
+    async take(app, limit) {
+      const [allowed, retry] = (await (redis as unknown as { takeToken(...args: unknown[]): Promise<[number, number]> }).takeToken(
+        `gateway:rate:${app}`,
+        limit.perSecond,
+        limit.burst,
+        Date.now(),
+      )) as [number, number];
+      return { allowed: allowed === 1, retryAfterSeconds: retry };
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
