@@ -12,6 +12,7 @@ import type { GatewayContext } from "../GatewayContext.ts";
 import type { AuditEntry, AuditOutcome } from "./AuditEntry.ts";
 import type { AuditWriter } from "./createAuditWriter.ts";
 import { sanitizeAuditText } from "./sanitizeAuditText.ts";
+import { PLACEHOLDER_KEY } from "../authz/createOperationAuthorizer.ts";
 
 export interface AuditPluginOptions {
   writer: AuditWriter;
@@ -20,10 +21,23 @@ export interface AuditPluginOptions {
 
 const unique = (values: Iterable<string>) => [...new Set(values)].sort();
 
-function outcomeOf(dataReleased: boolean, errorCodes: string[], granted: number, denied: number): AuditOutcome {
-  if (!dataReleased) return errorCodes.includes(ErrorCode.FORBIDDEN) ? "DENIED" : "FAILED";
-  if (denied > 0 && granted === 0) return "DENIED";
-  return denied > 0 || errorCodes.length > 0 ? "PARTIAL" : "ALLOWED";
+/**
+ * Whether a response's data holds any value at all (`{ citizen: null }` holds
+ * none). The authorization placeholders that stand in for emptied selections
+ * are not values (this hook runs before they are removed).
+ */
+function holdsValue(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (Array.isArray(value)) return value.some(holdsValue);
+  if (typeof value === "object") {
+    return Object.entries(value).some(([key, inner]) => key !== PLACEHOLDER_KEY && holdsValue(inner));
+  }
+  return true;
+}
+
+function outcomeOf(data: unknown, errorCodes: string[]): AuditOutcome {
+  if (!holdsValue(data)) return errorCodes.includes(ErrorCode.FORBIDDEN) ? "DENIED" : "FAILED";
+  return errorCodes.length > 0 ? "PARTIAL" : "ALLOWED";
 }
 
 /** The resident ids a request's root arguments name, with its variables applied. */
@@ -65,7 +79,7 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
             requestedFields: unique(decision?.requested ?? []),
             grantedFields: unique(decision?.granted ?? []),
             deniedFields: unique(denied.map((d) => d.coordinate)),
-            outcome: outcomeOf(dataReleased, errorCodes, decision?.granted.length ?? 0, denied.length),
+            outcome: outcomeOf(single?.data, errorCodes),
             dataReleased,
             errorCodes,
             subgraphs: unique(contextValue.subgraphsCalled),

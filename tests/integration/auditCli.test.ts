@@ -1,0 +1,185 @@
+/**
+ * `npm run audit -- verify | list` as an operator runs it, in a child process
+ * against a stopped gateway's database: on PostgreSQL (the test database of
+ * suite "cli") and on an embedded PGlite directory. After one row is edited
+ * with the append-only triggers bypassed (as a superuser would), verify
+ * exits non-zero and names that row.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { PGlite } from "@electric-sql/pglite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
+import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
+import { signDevToken } from "../../platform/security/signDevToken.ts";
+import { postGraphQL } from "../support/graphql.ts";
+import { STANDARD_SCOPES } from "../support/standardScopes.ts";
+import { startSystem, usingPostgres, type System } from "../support/startSystem.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const LI_WEI = "140105198605150031";
+const WANG_FANG = "140105198803120028";
+const TAMPERED_SEQ = 3;
+/** The traffic reads names and housing fund balances only. */
+const UNUSED_AGENCIES = ["credit", "real-estate", "tax"];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], env: Record<string, string | undefined>): Promise<Run> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
+  return new Promise((resolve) => {
+    execFile("npx", ["tsx", "scripts/audit.ts", ...args], { cwd: ROOT, env: childEnv, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A loopback port nothing listens on, so the CLI finds no running gateway to ask. */
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function makeTraffic(system: System): Promise<void> {
+  const token = await signDevToken({
+    key: system.issuerKey,
+    issuer: DEV_TOKEN_ISSUER,
+    audience: DEFAULT_TOKEN_AUDIENCE,
+    subject: "app:audit-cli-test",
+    scopes: STANDARD_SCOPES,
+    purpose: "CLI_TEST",
+  });
+  const headers = { authorization: `Bearer ${token}` };
+  for (const id of [LI_WEI, WANG_FANG, LI_WEI, WANG_FANG, LI_WEI]) {
+    const result = await postGraphQL(system.gatewayUrl, `{ citizen(id: "${id}") { name housingFundAccount { balance } } }`, undefined, headers);
+    expect(result.body.data.citizen.name).toBeTruthy();
+  }
+  await postGraphQL(system.gatewayUrl, `{ citizen(id: "${LI_WEI}") { name } }`, undefined, { authorization: "" });
+}
+
+const EDIT = `BEGIN; SET LOCAL session_replication_role = replica;
+  UPDATE audit_record SET purpose = 'CLI_TESU' WHERE seq = ${TAMPERED_SEQ}; COMMIT;`;
+
+/** The shared scenario: verify passes, list --json lists, an edited row fails verify by its seq. */
+function cliScenario(setup: () => Promise<{ env: Record<string, string | undefined>; jwks: string; tamper(): Promise<void> }>) {
+  let env: Record<string, string | undefined>;
+  let jwks: string;
+  let tamper: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ env, jwks, tamper } = await setup());
+  });
+
+  it("verify exits 0 and says the chain verifies", async () => {
+    const run = await runCli(["verify", "--jwks", jwks], env);
+    expect(run.stderr).not.toMatch(/BROKEN/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/audit chain verifies: 6 records, \d+ signed heads/);
+  });
+
+  it("list --json prints the records newest first, filtered, with no value in them", async () => {
+    const run = await runCli(["list", "--json"], env);
+    expect(run.code).toBe(0);
+    const records = run.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    expect(records.map((r) => r.seq)).toEqual(["6", "5", "4", "3", "2", "1"]);
+    expect(records[0].outcome).toBe("UNAUTHENTICATED");
+    expect(records.slice(1).every((r) => r.app === "app:audit-cli-test" && r.purpose === "CLI_TEST" && r.dataReleased === true)).toBe(true);
+    for (const value of ["86400.00", "李伟", "王芳", LI_WEI, WANG_FANG]) expect(run.stdout).not.toContain(value);
+
+    const filtered = await runCli(["list", "--json", "--app", "app:audit-cli-test", "--citizen", LI_WEI, "--field", "HousingFundAccount.balance"], env);
+    expect(filtered.code).toBe(0);
+    const lines = filtered.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    expect(lines.map((r) => r.seq)).toEqual(["5", "3", "1"]);
+  });
+
+  it("after one row was edited with triggers bypassed, verify exits non-zero naming that row", async () => {
+    await tamper();
+    const run = await runCli(["verify", "--jwks", jwks], env);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`BROKEN at record ${TAMPERED_SEQ}\\b`));
+    expect(run.stdout).not.toMatch(/verifies/);
+  });
+}
+
+describe.skipIf(!usingPostgres)("audit CLI on PostgreSQL", () => {
+  const DATABASE = "test_cli_gateway";
+  let system: System;
+
+  afterAll(async () => {
+    await system?.stop().catch(() => {});
+  });
+
+  cliScenario(async () => {
+    system = await startSystem({ suite: "cli", withoutAgencies: UNUSED_AGENCIES });
+    await makeTraffic(system);
+    await system.stop();
+    const url = withDatabaseName(process.env.DATABASE_URL!, DATABASE);
+    return {
+      jwks: system.keys.gatewayJwks,
+      env: {
+        DATABASE_URL: process.env.DATABASE_URL,
+        GATEWAY_DATABASE_URL: url,
+        DATA_DIR: system.workDir,
+        AUDIT_HEADS: join(system.workDir, "audit-heads.jsonl"),
+        PORT: String(await unusedPort()),
+      },
+      async tamper() {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(EDIT);
+        } finally {
+          await client.end();
+        }
+      },
+    };
+  });
+});
+
+describe("audit CLI on an embedded PGlite directory", () => {
+  let system: System;
+
+  afterAll(async () => {
+    await system?.stop().catch(() => {});
+  });
+
+  cliScenario(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "audit-cli-"));
+    const gatewayDir = join(dataDir, "gateway");
+    system = await startSystem({ suite: "cli-pglite", withoutAgencies: UNUSED_AGENCIES, gateway: { auditDatabase: { kind: "pglite", dataDir: gatewayDir } } });
+    await makeTraffic(system);
+    await system.stop();
+    return {
+      jwks: system.keys.gatewayJwks,
+      env: {
+        DATABASE_URL: undefined,
+        GATEWAY_DATABASE_URL: undefined,
+        DATA_DIR: dataDir,
+        AUDIT_PSEUDONYM_KEY: system.keys.auditPseudonymKey,
+        AUDIT_HEADS: join(system.workDir, "audit-heads.jsonl"),
+        PORT: String(await unusedPort()),
+      },
+      async tamper() {
+        const db = await PGlite.create(gatewayDir);
+        try {
+          await db.exec(EDIT);
+        } finally {
+          await db.close();
+        }
+      },
+    };
+  });
+});
