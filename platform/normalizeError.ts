@@ -31,9 +31,15 @@ export function normalizeError(formatted: GraphQLFormattedError): GraphQLFormatt
   };
 }
 
+/** graphql-js echoes a bad variable's whole value back ("got invalid value {...}"): keep the variable's name, drop its value. */
+const VARIABLE_VALUE_ECHO = /^(Variable "\$[A-Za-z_][A-Za-z0-9_]*" got invalid value) [\s\S]*?(; |$)/;
+const MAX_MESSAGE = 300;
+
 function withOnlyCode(formatted: GraphQLFormattedError, code: string): GraphQLFormattedError {
+  let message = formatted.message.replace(VARIABLE_VALUE_ECHO, "$1$2");
+  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE - 1)}…`;
   return {
-    message: formatted.message,
+    message,
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     ...(formatted.path ? { path: formatted.path } : {}),
     extensions: { code },
