@@ -1,0 +1,40 @@
+// Gateway (A) of the bench: plain @apollo/gateway on Apollo Server 5 (startStandaloneServer), no auth; env PORT, SUPERGRAPH_PATH, GATEWAY_SIGNING_KEY.
+import { readFileSync } from "node:fs";
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import { startStandaloneServer } from "@apollo/server/standalone";
+import { scopesOf } from "../../schema/scopesOf.ts";
+import { subgraphUrlsOf } from "../../gateway/supergraph/subgraphUrlsOf.ts";
+import { signBenchSubgraphTokens } from "./benchSubgraphTokens.ts";
+import { SUPERGRAPH_PATH } from "./benchSupergraph.ts";
+
+try {
+  const supergraphSdl = readFileSync(process.env.SUPERGRAPH_PATH!, "utf8");
+  const tokens = await signBenchSubgraphTokens({
+    signingKeyPath: process.env.GATEWAY_SIGNING_KEY!,
+    subgraphNames: Object.keys(subgraphUrlsOf(supergraphSdl)),
+    scopes: scopesOf(readFileSync(SUPERGRAPH_PATH, "utf8")),
+  });
+
+  /** The only change to a plain RemoteGraphQLDataSource: the subgraph's static token. */
+  class BenchDataSource extends RemoteGraphQLDataSource {
+    constructor(private readonly subgraphName: string, url: string) {
+      super({ url });
+    }
+    override willSendRequest(options: GraphQLDataSourceProcessOptions): void {
+      options.request.http!.headers.set("authorization", `Bearer ${tokens[this.subgraphName]}`);
+    }
+  }
+
+  const server = new ApolloServer({
+    gateway: new ApolloGateway({ supergraphSdl, buildService: ({ name, url }) => new BenchDataSource(name, url!) }),
+  });
+  const { url } = await startStandaloneServer(server, { listen: { host: "127.0.0.1", port: Number(process.env.PORT ?? 0) } });
+  console.log(`apollo gateway ready at ${url}`);
+  const stop = () => void server.stop().finally(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+} catch (error) {
+  console.error(`apollo gateway failed to start: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exit(1);
+}

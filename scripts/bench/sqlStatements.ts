@@ -1,0 +1,33 @@
+/**
+ * SQL statements one request costs each agency: the difference of each
+ * subgraph's `sql_statements_total` (GET /metrics) around a single request
+ * sent while nothing else runs.
+ */
+import type { Target } from "./measure.ts";
+
+async function statementsTotal(subgraphUrl: string): Promise<number> {
+  const response = await fetch(new URL("/metrics", subgraphUrl), { signal: AbortSignal.timeout(5000) });
+  const match = /^sql_statements_total (\d+)/m.exec(await response.text());
+  if (!match) throw new Error(`no sql_statements_total at ${subgraphUrl}`);
+  return Number(match[1]);
+}
+
+/** Sends `body` once to `target` and returns the statements each subgraph ran, by name. */
+export async function sqlStatementsOfOneRequest(
+  target: Target,
+  subgraphs: readonly { name: string; url: string }[],
+  body: string,
+): Promise<{ statements: Record<string, number>; errors: boolean }> {
+  const before = await Promise.all(subgraphs.map((s) => statementsTotal(s.url)));
+  const response = await fetch(target.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json", ...target.headers },
+    body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  const after = await Promise.all(subgraphs.map((s) => statementsTotal(s.url)));
+  const statements: Record<string, number> = {};
+  subgraphs.forEach((s, i) => (statements[s.name] = after[i]! - before[i]!));
+  return { statements, errors: !response.ok || text.includes('"errors"') };
+}
