@@ -4,6 +4,8 @@ export interface AppPrincipal {
   /** The app's id (`sub`), e.g. `app:hpf-mobile`. */
   app: string;
   scopes: ReadonlySet<string>;
+  /** The scopes sorted and space-joined: a stable key for caches of decisions by scope set. */
+  scopeKey: string;
   /** The consenting citizens the app may read; null when the token is not bound to citizens. */
   citizens: ReadonlySet<string> | null;
   purpose: string;
@@ -14,8 +16,3 @@ export interface AppPrincipal {
 
 export type Principal = AppPrincipal;
 
-/** A stable key of what a principal may see, for caches keyed by permissions. */
-export function permissionKeyOf(principal: Principal): string {
-  const citizens = principal.citizens ? [...principal.citizens].sort().join(",") : "*";
-  return `${[...principal.scopes].sort().join(" ")}|${citizens}`;
-}

@@ -64,10 +64,12 @@ function principalOf(payload: JWTPayload): AppPrincipal {
     }
     citizens = new Set(payload.citizens as string[]);
   }
+  const scopes = new Set(scope.split(" ").filter(Boolean));
   return {
     kind: "app",
     app: payload.sub,
-    scopes: new Set(scope.split(" ").filter(Boolean)),
+    scopes,
+    scopeKey: [...scopes].sort().join(" "),
     citizens,
     purpose,
     tokenId: payload.jti,

@@ -26,7 +26,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
         decision = options.authorize(request.query, request.operationName ?? undefined, {
           authenticated: true,
           scopes: principal.scopes,
-          key: [...principal.scopes].sort().join(" "),
+          key: principal.scopeKey,
         });
       } catch (error) {
         // Refused before planning (a bad scalar literal, too complex): answer with that error alone.

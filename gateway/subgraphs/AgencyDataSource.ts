@@ -8,6 +8,7 @@ import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import type { Principal } from "../authn/Principal.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import { unavailableResponse } from "./unavailableResponse.ts";
+import { createSubgraphFetcher } from "./createSubgraphFetcher.ts";
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from "./createCircuitBreaker.ts";
 
 export interface AgencyDataSourceOptions {
@@ -37,10 +38,8 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
     this.name = options.name;
     this.subgraphTokenFor = options.subgraphTokenFor;
     this.breaker = createCircuitBreaker(options.breaker);
-    // Node's own fetch (undici): pooled keep-alive connections, no retries, a hard deadline per fetch.
-    const timeoutMs = options.timeoutMs;
-    this.fetcher = ((url: string, init: RequestInit) =>
-      fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as typeof this.fetcher;
+    // A lean keep-alive client with a hard deadline per fetch; no retries.
+    this.fetcher = createSubgraphFetcher({ timeoutMs: options.timeoutMs }) as unknown as typeof this.fetcher;
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {

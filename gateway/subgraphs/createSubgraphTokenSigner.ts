@@ -21,11 +21,18 @@ export interface SubgraphTokenSignerOptions {
 export function createSubgraphTokenSigner(options: SubgraphTokenSignerOptions) {
   const lifetime = options.lifetimeSeconds ?? 60;
   const cache = new Map<string, { token: Promise<string>; renewAt: number }>();
+  // Verified principals are reused per app token, so their cache keys are worked out once.
+  const keys = new WeakMap<Principal, { permission: string; scope: string; citizens: string[] | undefined }>();
 
   return function subgraphTokenFor(principal: Principal, subgraphName: string): Promise<string> {
-    const citizens = principal.citizens ? [...principal.citizens].sort() : undefined;
-    const scope = [...principal.scopes].sort().join(" ");
-    const key = `${subgraphName}\n${principal.app}\n${scope}\n${citizens?.join(",") ?? "*"}\n${principal.purpose}`;
+    let known = keys.get(principal);
+    if (!known) {
+      const citizens = principal.citizens ? [...principal.citizens].sort() : undefined;
+      known = { scope: principal.scopeKey, citizens, permission: `${principal.app}\n${principal.scopeKey}\n${citizens?.join(",") ?? "*"}\n${principal.purpose}` };
+      keys.set(principal, known);
+    }
+    const { scope, citizens } = known;
+    const key = `${subgraphName}\n${known.permission}`;
     const now = Math.floor(Date.now() / 1000);
     const cached = cache.get(key);
     if (cached && cached.renewAt > now) return cached.token;
