@@ -201,7 +201,7 @@ export async function createGateway(
           requestId: randomUUID(),
           startedAt: Date.now(),
           startedAtMonotonic: performance.now(),
-          clientAddress: request.socket.remoteAddress ?? null,
+          clientAddress: request.socket?.remoteAddress ?? null,
           subgraphsCalled: new Set<string>(),
           citizensRead: new Set<string>(),
         };
@@ -227,7 +227,7 @@ export async function createGateway(
         errorCodes: [error.code],
         subgraphs: [],
         latencyMs: Math.round(performance.now() - startedAtMonotonic),
-        clientAddress: sanitizeAuditText(request.socket.remoteAddress, 64),
+        clientAddress: sanitizeAuditText(request.socket?.remoteAddress, 64),
       }),
     headers: { "cache-control": "no-store" },
     routes: {

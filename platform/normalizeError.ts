@@ -31,12 +31,26 @@ export function normalizeError(formatted: GraphQLFormattedError): GraphQLFormatt
   };
 }
 
-/** graphql-js echoes a bad variable's whole value back ("got invalid value {...}"): keep the variable's name, drop its value. */
-const VARIABLE_VALUE_ECHO = /^(Variable "\$[A-Za-z_][A-Za-z0-9_]*" got invalid value) [\s\S]*?(; |$)/;
+/**
+ * graphql-js echoes a bad variable's value back, in its own words and in the
+ * scalar's: keep the variable's name and drop the rest, unless the reason is
+ * one of the standard's own scalar messages (which quote at most 40 escaped
+ * characters of the bad value, as the data standard asks).
+ */
+const VARIABLE_ERROR = /^(Variable "\$[A-Za-z_][A-Za-z0-9_]*") got invalid value[\s\S]*?; ([\s\S]*)$|^(Variable "\$[A-Za-z_][A-Za-z0-9_]*") got invalid value[\s\S]*$/;
+const STANDARD_REASON = /^(Money|Date|Month|CreditCode|DateTime) must |^Not a valid resident identity number/;
 const MAX_MESSAGE = 300;
 
+function withoutEchoedValues(message: string): string {
+  const match = VARIABLE_ERROR.exec(message);
+  if (!match) return message;
+  const variable = match[1] ?? match[3]!;
+  const reason = match[2];
+  return reason && STANDARD_REASON.test(reason) ? `${variable} has an invalid value: ${reason}` : `${variable} has an invalid value`;
+}
+
 function withOnlyCode(formatted: GraphQLFormattedError, code: string): GraphQLFormattedError {
-  let message = formatted.message.replace(VARIABLE_VALUE_ECHO, "$1$2");
+  let message = withoutEchoedValues(formatted.message);
   if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE - 1)}…`;
   return {
     message,

@@ -51,7 +51,8 @@ export function guardPlugin(options: GuardPluginOptions): ApolloServerPlugin<Gat
           document = parse(request.query, { maxTokens: options.limits.maxTokens });
         } catch (error) {
           // Too many tokens is a limit; any other syntax error is Apollo's to report.
-          if (error instanceof Error && /token limit/i.test(error.message)) throw operationTooComplex();
+          // graphql-js: "Document contains more that N tokens. Parsing aborted."
+          if (error instanceof Error && /tokens\. Parsing aborted|token limit/i.test(error.message)) throw operationTooComplex();
           return;
         }
         const measure = measureOperation(document, request.operationName);
@@ -59,6 +60,7 @@ export function guardPlugin(options: GuardPluginOptions): ApolloServerPlugin<Gat
       } catch (error) {
         request.query = "{ __typename }";
         request.operationName = undefined;
+        if (request.extensions) delete request.extensions.persistedQuery;
         return refuse(error);
       }
     },

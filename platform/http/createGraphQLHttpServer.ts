@@ -117,23 +117,30 @@ function sendError(response: ServerResponse, error: HttpError): void {
   response.end(JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }));
 }
 
-async function readBody(request: IncomingMessage, limit: number): Promise<string> {
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(request.headers["content-length"] ?? 0);
   if (declared > limit) {
-    request.resume();
-    throw new HttpError(413, "PAYLOAD_TOO_LARGE", "Request body too large");
+    request.resume(); // drain and discard, so the connection stays usable
+    return Promise.reject(new HttpError(413, "PAYLOAD_TOO_LARGE", "Request body too large"));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      request.resume();
-      throw new HttpError(413, "PAYLOAD_TOO_LARGE", "Request body too large");
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop keeping it, but keep reading it: the socket survives to carry the 413.
+        request.off("data", onData);
+        request.resume();
+        reject(new HttpError(413, "PAYLOAD_TOO_LARGE", "Request body too large"));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on("data", onData);
+    request.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.once("error", reject);
+  });
 }
 
 function parseBody(headers: HeaderMap, body: string): unknown {
