@@ -116,8 +116,10 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) reader.problem("REDIS_URL must be a redis:// or rediss:// URL");
   const keys = devKeyPaths(resolve(reader.string("DATA_DIR", ".data")));
   config.jwks = reader.string("JWKS", keys.issuerJwks);
-  if (/^http:\/\//.test(config.jwks)) reader.problem("JWKS must be a file path or an https:// URL");
-  else if (!/^https:\/\//.test(config.jwks)) config.jwks = resolve(config.jwks);
+  // Plain http only on this machine's loopback (development, tests); an identity provider is reached over https.
+  const loopbackHttp = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(config.jwks);
+  if (/^http:\/\//.test(config.jwks) && !loopbackHttp) reader.problem("JWKS must be a file path or an https:// URL");
+  else if (!/^https?:\/\//.test(config.jwks)) config.jwks = resolve(config.jwks);
   config.signingKeyPath = resolve(reader.string("GATEWAY_SIGNING_KEY", keys.gatewayPrivate));
   config.auditPseudonymKeyPath = resolve(reader.string("AUDIT_PSEUDONYM_KEY", keys.auditPseudonymKey));
   const mode = reader.string("AUTHZ_MODE", "filter");
