@@ -10,7 +10,7 @@ import { scopesOf } from "../schema/scopesOf.ts";
 import { agencies } from "../subgraphs/agencies.ts";
 import { writeBenchSupergraph, SUPERGRAPH_PATH } from "./bench/benchSupergraph.ts";
 import { checkResponses } from "./bench/checkResponses.ts";
-import { killAllChildrenNow, REPO_ROOT, startChild, stopAllChildren, type BenchChild } from "./bench/childProcesses.ts";
+import { killAllChildrenNow, REPO_ROOT, startChild, stopAllChildren, type ServiceChild } from "./childProcesses.ts";
 import { summarizeCpuProfile, type ProfileSummary } from "./bench/cpuProfile.ts";
 import { describeMachine } from "./bench/machine.ts";
 import { measure, runLoad, settle, type Measurement, type Target } from "./bench/measure.ts";
@@ -56,7 +56,7 @@ function generatePrismaClients(): void {
   if (result.status !== 0) throw new Error(`generating Prisma clients failed:\n${result.stderr}${result.stdout}`);
 }
 
-async function startSubgraphs(baseEnv: NodeJS.ProcessEnv, dataDir: string, databaseUrl: string | undefined, gatewayJwks: string): Promise<BenchChild[]> {
+async function startSubgraphs(baseEnv: NodeJS.ProcessEnv, dataDir: string, databaseUrl: string | undefined, gatewayJwks: string): Promise<ServiceChild[]> {
   return Promise.all(
     agencies.map((agency) =>
       startChild({

@@ -1,6 +1,4 @@
 // Starts the whole system on the embedded default: five agency subgraphs and the gateway, each its own process on loopback.
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { agencies } from "../subgraphs/agencies.ts";
@@ -8,58 +6,29 @@ import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { scopesOf } from "../schema/scopesOf.ts";
+import { REPO_ROOT, startChild, stopAllChildren } from "./childProcesses.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const children: ChildProcess[] = [];
 let stopping = false;
 
-/** Spawns `entry` with tsx and resolves with the URL it prints once ready. */
-function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let ready = false;
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString();
-      if (!ready) {
-        output += text;
-        const match = /ready at (\S+)/.exec(output);
-        if (match) {
-          ready = true;
-          resolve(match[1]!);
-        }
-      } else if (/error|fail/i.test(text)) {
-        process.stderr.write(`[${name}] ${text}`);
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (chunk: Buffer) => {
-      if (!ready) output += chunk.toString();
-      else process.stderr.write(`[${name}] ${chunk}`);
-    });
-    child.on("exit", (code) => {
-      if (!ready) reject(new Error(`${name} exited with code ${code} before it was ready:\n${output.trim()}`));
-      else if (!stopping) {
-        console.error(`${name} stopped unexpectedly (code ${code}); the gateway answers without it`);
-      }
-    });
+/** Starts `entry` as its own process; resolves with the URL it prints once ready. */
+async function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const child = await startChild({
+    name,
+    entry,
+    env,
+    onOutput: (text) => {
+      if (/error|fail/i.test(text)) process.stderr.write(`[${name}] ${text}`);
+    },
+    onExit: (code, signal) => {
+      if (!stopping) console.error(`${name} stopped unexpectedly (${signal ?? `code ${code}`}); the gateway answers without it`);
+    },
   });
+  return child.url;
 }
 
 async function stopAll(code: number): Promise<never> {
   stopping = true;
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once("exit", () => resolve());
-          child.kill("SIGTERM");
-          setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-        }),
-    ),
-  );
+  await stopAllChildren();
   process.exit(code);
 }
 
@@ -88,7 +57,7 @@ async function main(): Promise<void> {
     issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER,
     audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE,
     subject: "app:demo",
-    scopes: scopesOf(readFileSync(resolve(root, "schema/supergraph.graphql"), "utf8")),
+    scopes: scopesOf(readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8")),
     purpose: "DEMO",
     ttlSeconds: 12 * 3600,
   });

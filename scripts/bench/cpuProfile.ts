@@ -3,7 +3,7 @@
  * package from a V8 `.cpuprofile` (what `node --cpu-prof` writes).
  */
 import { readFileSync } from "node:fs";
-import { REPO_ROOT } from "./childProcesses.ts";
+import { REPO_ROOT } from "../childProcesses.ts";
 
 interface ProfileNode {
   id: number;

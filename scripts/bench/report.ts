@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "./childProcesses.ts";
+import { REPO_ROOT } from "../childProcesses.ts";
 import type { MachineDescription } from "./machine.ts";
 import type { Measurement } from "./measure.ts";
 import type { MemoryGrowth } from "./memoryGrowth.ts";

@@ -5,7 +5,7 @@
  * trusting the bench's dev issuer and signing with the bench's gateway key.
  */
 import { databaseUrlVariableOf, withDatabaseName } from "../../platform/database/databaseUrl.ts";
-import { startChild, type BenchChild } from "./childProcesses.ts";
+import { startChild, type ServiceChild } from "../childProcesses.ts";
 import type { Target } from "./measure.ts";
 import type { GatewayKey } from "./options.ts";
 import { GATEWAY_LABELS } from "./report.ts";
@@ -34,7 +34,7 @@ export async function startGatewayUnderTest(
   key: GatewayKey,
   context: GatewayStartContext,
   nodeFlags: string[] = [],
-): Promise<{ child: BenchChild; target: Target }> {
+): Promise<{ child: ServiceChild; target: Target }> {
   const env: NodeJS.ProcessEnv = {
     ...context.baseEnv,
     NODE_ENV: "production",

@@ -1,15 +1,15 @@
 /**
- * The bench's child processes: each started with `node [flags] --import tsx
- * <entry>` (so /proc/<pid> is that node process itself), ready once it
- * prints "ready at <url>", and all of them stopped when the bench ends, fails
- * or is interrupted.
+ * Child service processes of `npm start` and `npm run bench`: each started
+ * with `node [flags] --import tsx <entry>` (so /proc/<pid> is that node
+ * process itself), ready once it prints "ready at <url>", and all of them
+ * stopped when the parent ends, fails or is interrupted.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-export interface BenchChild {
+export interface ServiceChild {
   name: string;
   pid: number;
   /** What it printed as ready, e.g. `http://127.0.0.1:40123/graphql`. */
@@ -32,7 +32,11 @@ export function startChild(options: {
   nodeFlags?: string[];
   /** @default 120000 */
   startTimeoutMs?: number;
-}): Promise<BenchChild> {
+  /** Output printed after the child was ready. */
+  onOutput?: (text: string) => void;
+  /** Called when a child that was ready exits. */
+  onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+}): Promise<ServiceChild> {
   return new Promise((resolve, reject) => {
     if (closed) return reject(new Error(`not starting ${options.name}: the bench is stopping`));
     const child = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", options.entry], {
@@ -45,6 +49,7 @@ export function startChild(options: {
     let ready = false;
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-8000);
+      if (ready) options.onOutput?.(chunk.toString());
       if (!ready) {
         const match = /ready at (\S+)/.exec(output);
         if (match) {
@@ -60,6 +65,7 @@ export function startChild(options: {
     const exited = new Promise<void>((done) => child.once("exit", () => done()));
     child.once("exit", (code, signal) => {
       running.delete(child);
+      if (ready) options.onExit?.(code, signal);
       if (!ready) {
         clearTimeout(timer);
         reject(new Error(`${options.name} exited (${signal ?? `code ${code}`}) before it was ready:\n${output.trim()}`));
@@ -71,7 +77,7 @@ export function startChild(options: {
       reject(new Error(`${options.name} was not ready within ${(options.startTimeoutMs ?? 120_000) / 1000} s:\n${output.trim()}`));
     }, options.startTimeoutMs ?? 120_000);
 
-    const handle = (url: string): BenchChild => ({
+    const handle = (url: string): ServiceChild => ({
       name: options.name,
       pid: child.pid!,
       url,
