@@ -32,7 +32,7 @@ import {
 import { benchDatabaseEnv, dropBenchDatabases, seedBenchDatabases } from "./bench/seedBenchDatabases.ts";
 import { sqlStatementsOfOneRequest } from "./bench/sqlStatements.ts";
 import { startGatewayUnderTest, type GatewayStartContext } from "./bench/startGateways.ts";
-import { batchWorkload, citizenIds, oneStopWorkload, standardWorkloads } from "./bench/workloads.ts";
+import { batchWorkload, citizenIds, oneStopWorkload, standardWorkloads, type Workload } from "./bench/workloads.ts";
 
 const startedAt = Date.now();
 
@@ -167,20 +167,25 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   // Interleaved: for each round, each workload, A B C.
   const rounds = new Map<string, Measurement[]>();
   let nextRequest = 1;
+  /** One measurement once the machine is idle, each request for a citizen not asked for before. */
+  const measureNext = async (target: Target, workload: Workload) => {
+    await quiet();
+    const result = await measure({
+      target,
+      subgraphPids,
+      workload,
+      connections: options.connections,
+      durationS: options.durationS,
+      warmupS: options.warmupS,
+      firstRequest: nextRequest,
+    });
+    nextRequest = result.nextRequest;
+    return result;
+  };
   for (let round = 1; round <= options.rounds; round++) {
     for (const workload of workloads) {
       for (const target of measured) {
-        await quiet();
-        const result = await measure({
-          target,
-          subgraphPids,
-          workload,
-          connections: options.connections,
-          durationS: options.durationS,
-          warmupS: options.warmupS,
-          firstRequest: nextRequest,
-        });
-        nextRequest = result.nextRequest;
+        const result = await measureNext(target, workload);
         const key = `${workload.name}\n${target.key}`;
         rounds.set(key, [...(rounds.get(key) ?? []), result]);
         const errors = result.errors + result.non2xx + result.graphqlErrors;
@@ -218,17 +223,7 @@ async function run(options: BenchOptions, command: string): Promise<number> {
     const scaleRounds = new Map<number, Measurement[]>();
     for (let round = 1; round <= options.rounds; round++) {
       for (const { size, workload } of sizes) {
-        await quiet();
-        const result = await measure({
-          target: thisGateway,
-          subgraphPids,
-          workload,
-          connections: options.connections,
-          durationS: options.durationS,
-          warmupS: options.warmupS,
-          firstRequest: nextRequest,
-        });
-        nextRequest = result.nextRequest;
+        const result = await measureNext(thisGateway, workload);
         scaleRounds.set(size, [...(scaleRounds.get(size) ?? []), result]);
         progress(`round ${round}/${options.rounds} scale ${String(size).padStart(3)} ids: ${result.rps.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(1)} ms`);
       }
