@@ -1,80 +1,44 @@
 /**
  * Builds the gateway: @apollo/gateway over the static supergraph file (no
  * runtime introspection of subgraphs) on Apollo Server 5, behind the lean
- * HTTP server. `startGateway` listens; gateway/main.ts is the process entry.
+ * HTTP server, with its plugins in request order: audit (records every
+ * request, releases nothing before the commit), guard (safelists, shape
+ * limits), authorization (field permissions), schema disclosure, armor.
+ * `startGateway` listens; gateway/main.ts is the process entry.
  */
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
-import { ApolloGateway } from "@apollo/gateway";
-import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { Supergraph } from "@apollo/federation-internals";
+import { ApolloGateway } from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { parse } from "graphql";
-import { ErrorCode } from "../platform/errors.ts";
+import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
+import { normalizeError } from "../platform/normalizeError.ts";
 import { readAccessRequirements } from "../platform/security/accessRequirements.ts";
-import { loadSigningKey } from "../platform/security/keys.ts";
-import { HttpError } from "../platform/http/createGraphQLHttpServer.ts";
-import { AuthenticationError, createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
+import { loadSigningKey, publicJwksOfPrivateKey } from "../platform/security/keys.ts";
+import { auditPlugin } from "./audit/auditPlugin.ts";
+import { openAuditLog, type AuditLog } from "./audit/openAuditLog.ts";
+import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
+import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
+import { AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, createAuditSubgraph } from "./audit/subgraph/createAuditSubgraph.ts";
+import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
+import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
+import type { GatewayConfig } from "./config.ts";
+import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
-import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
-import { withStandardScalars } from "./supergraph/withStandardScalars.ts";
-import { openDatabase, type Database } from "../platform/database/openDatabase.ts";
-import { auditPlugin } from "./audit/auditPlugin.ts";
-import { createAuditWriter, type AuditWriter } from "./audit/createAuditWriter.ts";
-import { createCitizenPseudonymizer } from "./audit/createCitizenPseudonymizer.ts";
-import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
-import { sanitizeAuditText } from "./audit/sanitizeAuditText.ts";
-import { PrismaClient as AuditPrismaClient } from "./audit/prisma/generated/client.ts";
-import { auditResolvers } from "./audit/subgraph/resolvers.ts";
-import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
-import { ApolloArmor } from "@escape.tech/graphql-armor";
-import type { Principal } from "./authn/Principal.ts";
 import { loadAppRegistry } from "./guard/appRegistry.ts";
+import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
 import { schemaDisclosurePlugin } from "./guard/schemaDisclosurePlugin.ts";
-import { verifyAuditChain } from "./audit/verifyAuditChain.ts";
-import { createSecuredSubgraph } from "../subgraphs/shared/createSecuredSubgraph.ts";
-import { publicJwksOfPrivateKey } from "../platform/security/keys.ts";
-
-const AUDIT_MIGRATIONS = fileURLToPath(new URL("./audit/prisma/migrations", import.meta.url));
-const AUDIT_SDL = fileURLToPath(new URL("./audit/subgraph/schema.graphql", import.meta.url));
-/** The gateway's own subgraph: the audit log, served from its database at this path. */
-const AUDIT_SUBGRAPH = "audit";
-const AUDIT_SUBGRAPH_PATH = "/subgraphs/audit/graphql";
-
-/** The audit log's database, writer and pseudonymizer: what the gateway and the audit tools share. */
-export interface AuditLog {
-  database: Database<AuditPrismaClient>;
-  writer: AuditWriter;
-  pseudonymize(citizenId: string): string;
-}
-
-/** Opens (creating and migrating if needed) the gateway's audit database. */
-export async function openAuditLog(config: GatewayConfig): Promise<AuditLog> {
-  const database = await openDatabase({
-    location: config.auditDatabase,
-    migrationsDir: AUDIT_MIGRATIONS,
-    createClient: (options) => new AuditPrismaClient(options),
-    // Fail closed fast when the audit database is unreachable.
-    connectTimeoutMs: 2_000,
-  });
-  return {
-    database,
-    writer: createAuditWriter({ prisma: database.prisma }),
-    pseudonymize: createCitizenPseudonymizer(readFileSync(config.auditPseudonymKeyPath, "utf8").trim()),
-  };
-}
-import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
-import { normalizeError } from "../platform/normalizeError.ts";
-import type { GatewayConfig } from "./config.ts";
 import { AgencyDataSource } from "./subgraphs/AgencyDataSource.ts";
+import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
 import { prepareSupergraphForGateway } from "./supergraph/prepareSupergraphForGateway.ts";
 import { subgraphUrlsOf } from "./supergraph/subgraphUrlsOf.ts";
+import { withStandardScalars } from "./supergraph/withStandardScalars.ts";
 
 export interface RunningGateway {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
@@ -85,62 +49,42 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Builds the gateway's HTTP server (not listening yet). */
-export async function createGateway(
-  config: GatewayConfig,
-): Promise<{
+export interface Gateway {
   http: Server;
   apollo: ApolloServer<GatewayContext>;
   subgraphUrls: Record<string, string>;
   audit: AuditLog;
+  /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
   useOwnAddress(graphqlUrl: string): void;
-  stopAudit(): Promise<void>;
-}> {
+  /** Stops everything but the HTTP server and Apollo, flushing the audit log. */
+  stopServices(): Promise<void>;
+}
+
+/** Builds the gateway's HTTP server (not listening yet). */
+export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const supergraphSdl = readFileSync(config.supergraphPath, "utf8");
-  const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewaySdl = prepareSupergraphForGateway(supergraphSdl);
-  const verifyToken = createAppTokenVerifier({
-    jwks: config.jwks,
-    issuer: config.tokenIssuer,
-    audience: config.tokenAudience,
-    clockToleranceSeconds: config.clockToleranceSeconds,
-  });
+  const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewayKey = await loadSigningKey(config.signingKeyPath);
-  const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
-  const audit = await openAuditLog(config);
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
-  const verifyChain = () => verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks, headsPath: config.auditHeadsPath });
-  const auditSubgraph = await createSecuredSubgraph({
-    name: AUDIT_SUBGRAPH,
-    typeDefs: parse(readFileSync(AUDIT_SDL, "utf8")),
-    resolvers: auditResolvers,
-    gatewayJwks,
-    graphqlPath: AUDIT_SUBGRAPH_PATH,
-    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain }),
-  });
+
+  const audit = await openAuditLog(config);
+  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
     path: config.auditHeadsPath,
     intervalMs: config.auditHeadIntervalMs,
   });
+
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
-  const authorize = createOperationAuthorizer({
-    schema: apiSchema,
-    requirements: readAccessRequirements(parse(supergraphSdl)),
-  });
+  const authorize = createOperationAuthorizer({ schema: apiSchema, requirements: readAccessRequirements(parse(supergraphSdl)) });
   const registry = loadAppRegistry(config.appRegistryPath);
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl) : createMemoryRateLimiter();
-  const armor = new ApolloArmor({
-    maxDepth: { n: config.limits.maxDepth, exposeLimits: false },
-    maxAliases: { n: config.limits.maxAliases, exposeLimits: false },
-    maxDirectives: { n: config.limits.maxDirectives, exposeLimits: false },
-    maxTokens: { n: config.limits.maxTokens, exposeLimits: false },
-    costLimit: { maxCost: config.limits.maxCost, exposeLimits: false },
-    // Suggestions are hidden per caller (schemaDisclosurePlugin): agency developers keep them.
-    blockFieldSuggestion: { enabled: false },
-  }).protect();
+  const armor = createArmor<GatewayContext>(config.limits);
+
+  const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
   const dataSources = new Map<string, AgencyDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
@@ -156,6 +100,7 @@ export async function createGateway(
       return source;
     },
   });
+
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // Introspection is authorized per caller (schema:introspect) by the authorization plugin.
@@ -176,59 +121,23 @@ export async function createGateway(
       guardPlugin({ registry, limits: config.limits }),
       authorizationPlugin({ authorize, mode: config.authorizationMode }),
       schemaDisclosurePlugin(),
-      ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
+      ...armor.plugins,
     ],
   });
   await apollo.start();
+
+  const verifyToken = createAppTokenVerifier({
+    jwks: config.jwks,
+    issuer: config.tokenIssuer,
+    audience: config.tokenAudience,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+  });
   const http = createGraphQLHttpServer({
     apollo,
-    context: async (request) => {
-      let principal: Principal;
-      try {
-        principal = await verifyToken(request.headers.authorization);
-      } catch (error) {
-        const reason = error instanceof AuthenticationError ? error.reason : "invalid token";
-        throw new HttpError(401, ErrorCode.UNAUTHENTICATED, `Unauthenticated: ${reason}`, { "www-authenticate": "Bearer" });
-      }
-      const rate = await rateLimiter.take(principal.app, registry.get(principal.app)?.rateLimit ?? config.rateLimit).catch(() => null);
-      // A rate-limit store that cannot answer does not stop the service: the limit is then not enforced.
-      if (rate && !rate.allowed) {
-        throw new HttpError(429, ErrorCode.RATE_LIMITED, "Too many requests", { "retry-after": String(rate.retryAfterSeconds) }, principal);
-      }
-      {
-        return {
-          principal,
-          requestId: randomUUID(),
-          startedAt: Date.now(),
-          startedAtMonotonic: performance.now(),
-          clientAddress: request.socket?.remoteAddress ?? null,
-          subgraphsCalled: new Set<string>(),
-          citizensRead: new Set<string>(),
-        };
-      }
-    },
+    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit }),
     maxBodyBytes: config.maxBodyBytes,
     // Requests refused before GraphQL runs are accounted for too.
-    beforeRefusal: (request, error, startedAtMonotonic) =>
-      audit.writer.write({
-        time: new Date(),
-        requestId: randomUUID(),
-        app: sanitizeAuditText((error.detail as Principal | undefined)?.app),
-        tokenId: sanitizeAuditText((error.detail as Principal | undefined)?.tokenId),
-        purpose: sanitizeAuditText((error.detail as Principal | undefined)?.purpose),
-        operationName: null,
-        operationHash: null,
-        citizens: [],
-        requestedFields: [],
-        grantedFields: [],
-        deniedFields: [],
-        outcome: error.status === 401 ? "UNAUTHENTICATED" : "REJECTED",
-        dataReleased: false,
-        errorCodes: [error.code],
-        subgraphs: [],
-        latencyMs: Math.round(performance.now() - startedAtMonotonic),
-        clientAddress: sanitizeAuditText(request.socket?.remoteAddress, 64),
-      }),
+    beforeRefusal: (request, error, startedAtMonotonic) => audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic)),
     headers: { "cache-control": "no-store" },
     routes: {
       "/health": (_request, response) => {
@@ -239,17 +148,17 @@ export async function createGateway(
       ...auditPageRoutes(),
     },
   });
+
   return {
     http,
     apollo,
     subgraphUrls,
     audit,
-    /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
-    useOwnAddress: (graphqlUrl: string) => {
+    useOwnAddress: (graphqlUrl) => {
       const source = dataSources.get(AUDIT_SUBGRAPH);
       if (source && !config.subgraphUrls[AUDIT_SUBGRAPH]) source.url = new URL(AUDIT_SUBGRAPH_PATH, graphqlUrl).toString();
     },
-    stopAudit: async () => {
+    stopServices: async () => {
       await rateLimiter.close();
       await auditSubgraph.stop();
       await audit.writer.drain();
@@ -261,18 +170,18 @@ export async function createGateway(
 
 /** Builds the gateway and listens on `config.host:config.port`. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const { http, apollo, subgraphUrls, audit, useOwnAddress, stopAudit } = await createGateway(config);
-  const url = await listen(http, config.port, config.host);
-  useOwnAddress(url);
+  const gateway = await createGateway(config);
+  const url = await listen(gateway.http, config.port, config.host);
+  gateway.useOwnAddress(url);
   return {
     url,
-    subgraphUrls,
-    audit,
+    subgraphUrls: gateway.subgraphUrls,
+    audit: gateway.audit,
     stop: async () => {
-      http.closeIdleConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await apollo.stop();
-      await stopAudit();
+      gateway.http.closeIdleConnections();
+      await new Promise<void>((resolve) => gateway.http.close(() => resolve()));
+      await gateway.apollo.stop();
+      await gateway.stopServices();
     },
   };
 }

@@ -1,7 +1,7 @@
 // Audit log tools: npm run audit -- verify | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--limit N] [--json]
 import { resolve } from "node:path";
 import { readGatewayConfig, type GatewayConfig } from "../gateway/config.ts";
-import { openAuditLog } from "../gateway/createGateway.ts";
+import { openAuditLog } from "../gateway/audit/openAuditLog.ts";
 import { queryAuditRecords, type AuditRecordFilter } from "../gateway/audit/queryAuditRecords.ts";
 import { verifyAuditChain, type ChainVerification } from "../gateway/audit/verifyAuditChain.ts";
 import { devKeyPaths, loadJwks, loadSigningKey } from "../platform/security/keys.ts";

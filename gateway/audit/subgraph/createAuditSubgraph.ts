@@ -1,0 +1,32 @@
+/**
+ * The gateway's own subgraph: the audit log, served from the gateway's
+ * database at AUDIT_SUBGRAPH_PATH with the same gateway-token check and
+ * SDL-driven access rules as every agency's subgraph.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parse } from "graphql";
+import type { JSONWebKeySet } from "jose";
+import { createSecuredSubgraph, type SecuredSubgraph } from "../../../subgraphs/shared/createSecuredSubgraph.ts";
+import type { AuditLog } from "../openAuditLog.ts";
+import { verifyAuditChain } from "../verifyAuditChain.ts";
+import { auditResolvers } from "./resolvers.ts";
+
+/** The audit subgraph's name in the supergraph and where the gateway serves it. */
+export const AUDIT_SUBGRAPH = "audit";
+export const AUDIT_SUBGRAPH_PATH = "/subgraphs/audit/graphql";
+
+const AUDIT_SDL = fileURLToPath(new URL("./schema.graphql", import.meta.url));
+
+export function createAuditSubgraph(options: { audit: AuditLog; gatewayJwks: JSONWebKeySet; headsPath: string }): Promise<SecuredSubgraph> {
+  const { audit, gatewayJwks, headsPath } = options;
+  const verifyChain = () => verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks, headsPath });
+  return createSecuredSubgraph({
+    name: AUDIT_SUBGRAPH,
+    typeDefs: parse(readFileSync(AUDIT_SDL, "utf8")),
+    resolvers: auditResolvers,
+    gatewayJwks,
+    graphqlPath: AUDIT_SUBGRAPH_PATH,
+    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain }),
+  });
+}

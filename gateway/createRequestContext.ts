@@ -1,0 +1,49 @@
+/**
+ * The gateway's edge, before any GraphQL work: verify the bearer token
+ * (401 otherwise), take one token from the app's rate-limit bucket (429
+ * otherwise), and build the per-request context the plugins share.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { ErrorCode } from "../platform/errors.ts";
+import { HttpError } from "../platform/http/createGraphQLHttpServer.ts";
+import { AuthenticationError } from "./authn/createAppTokenVerifier.ts";
+import type { Principal } from "./authn/Principal.ts";
+import type { GatewayContext } from "./GatewayContext.ts";
+import type { AppRegistry, RateLimit } from "./guard/appRegistry.ts";
+import type { RateLimiter } from "./guard/createRateLimiter.ts";
+
+export interface RequestContextOptions {
+  verifyToken(authorizationHeader: string | undefined): Promise<Principal>;
+  rateLimiter: RateLimiter;
+  registry: AppRegistry;
+  /** Every app's bucket unless the registry gives it its own. */
+  defaultRateLimit: RateLimit;
+}
+
+export function createRequestContext(options: RequestContextOptions): (request: IncomingMessage) => Promise<GatewayContext> {
+  return async (request) => {
+    let principal: Principal;
+    try {
+      principal = await options.verifyToken(request.headers.authorization);
+    } catch (error) {
+      const reason = error instanceof AuthenticationError ? error.reason : "invalid token";
+      throw new HttpError(401, ErrorCode.UNAUTHENTICATED, `Unauthenticated: ${reason}`, { "www-authenticate": "Bearer" });
+    }
+    const limit = options.registry.get(principal.app)?.rateLimit ?? options.defaultRateLimit;
+    // A rate-limit store that cannot answer does not stop the service: the limit is then not enforced.
+    const rate = await options.rateLimiter.take(principal.app, limit).catch(() => null);
+    if (rate && !rate.allowed) {
+      throw new HttpError(429, ErrorCode.RATE_LIMITED, "Too many requests", { "retry-after": String(rate.retryAfterSeconds) }, principal);
+    }
+    return {
+      principal,
+      requestId: randomUUID(),
+      startedAt: Date.now(),
+      startedAtMonotonic: performance.now(),
+      clientAddress: request.socket?.remoteAddress ?? null,
+      subgraphsCalled: new Set<string>(),
+      citizensRead: new Set<string>(),
+    };
+  };
+}
