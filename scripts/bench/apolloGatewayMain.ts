@@ -1,20 +1,11 @@
 // Gateway (A) of the bench: plain @apollo/gateway on Apollo Server 5 (startStandaloneServer), no auth; env PORT, SUPERGRAPH_PATH, GATEWAY_SIGNING_KEY.
-import { readFileSync } from "node:fs";
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
-import { scopesOf } from "../../schema/scopesOf.ts";
-import { subgraphUrlsOf } from "../../gateway/supergraph/subgraphUrlsOf.ts";
-import { signBenchSubgraphTokens } from "./benchSubgraphTokens.ts";
-import { SUPERGRAPH_PATH } from "./benchSupergraph.ts";
+import { benchGatewaySetup } from "./benchSubgraphTokens.ts";
 
 try {
-  const supergraphSdl = readFileSync(process.env.SUPERGRAPH_PATH!, "utf8");
-  const tokens = await signBenchSubgraphTokens({
-    signingKeyPath: process.env.GATEWAY_SIGNING_KEY!,
-    subgraphNames: Object.keys(subgraphUrlsOf(supergraphSdl)),
-    scopes: scopesOf(readFileSync(SUPERGRAPH_PATH, "utf8")),
-  });
+  const { supergraphSdl, tokens } = await benchGatewaySetup(process.env);
 
   /** The only change to a plain RemoteGraphQLDataSource: the subgraph's static token. */
   class BenchDataSource extends RemoteGraphQLDataSource {

@@ -5,7 +5,11 @@
  * gateway signs its own short-lived ones per app instead.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { SignJWT } from "jose";
+import { subgraphUrlsOf } from "../../gateway/supergraph/subgraphUrlsOf.ts";
+import { scopesOf } from "../../schema/scopesOf.ts";
+import { SUPERGRAPH_PATH } from "./benchSupergraph.ts";
 import { loadSigningKey } from "../../platform/security/keys.ts";
 import { GATEWAY_ISSUER, subgraphAudience } from "../../platform/security/subgraphTokens.ts";
 
@@ -29,4 +33,19 @@ export async function signBenchSubgraphTokens(options: {
       .sign(key.key);
   }
   return tokens;
+}
+
+/**
+ * What a comparison gateway's process starts with: the supergraph it serves
+ * (SUPERGRAPH_PATH) and a token per subgraph in it, holding every scope of
+ * the committed supergraph, signed with GATEWAY_SIGNING_KEY.
+ */
+export async function benchGatewaySetup(env: NodeJS.ProcessEnv): Promise<{ supergraphSdl: string; tokens: Record<string, string> }> {
+  const supergraphSdl = readFileSync(env.SUPERGRAPH_PATH!, "utf8");
+  const tokens = await signBenchSubgraphTokens({
+    signingKeyPath: env.GATEWAY_SIGNING_KEY!,
+    subgraphNames: Object.keys(subgraphUrlsOf(supergraphSdl)),
+    scopes: scopesOf(readFileSync(SUPERGRAPH_PATH, "utf8")),
+  });
+  return { supergraphSdl, tokens };
 }

@@ -6,7 +6,8 @@
 import type { Target } from "./measure.ts";
 import type { Workload } from "./workloads.ts";
 
-async function ask(target: Target, body: string): Promise<{ status: number; json: { data?: unknown; errors?: unknown[] } | null; text: string }> {
+/** One POST of `body` to a gateway under test, outside the load generator. */
+export async function ask(target: Target, body: string): Promise<{ status: number; json: { data?: unknown; errors?: unknown[] } | null; text: string }> {
   const response = await fetch(target.url, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json", ...target.headers },

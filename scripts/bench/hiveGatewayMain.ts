@@ -1,20 +1,11 @@
 // Gateway (B) of the bench: Hive Gateway's runtime on node:http over the prepared supergraph, a static token per subgraph; env PORT, SUPERGRAPH_PATH, GATEWAY_SIGNING_KEY.
-import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createGatewayRuntime } from "@graphql-hive/gateway";
-import { scopesOf } from "../../schema/scopesOf.ts";
-import { subgraphUrlsOf } from "../../gateway/supergraph/subgraphUrlsOf.ts";
-import { signBenchSubgraphTokens } from "./benchSubgraphTokens.ts";
-import { SUPERGRAPH_PATH } from "./benchSupergraph.ts";
+import { benchGatewaySetup } from "./benchSubgraphTokens.ts";
 
 try {
-  const supergraphSdl = readFileSync(process.env.SUPERGRAPH_PATH!, "utf8");
-  const tokens = await signBenchSubgraphTokens({
-    signingKeyPath: process.env.GATEWAY_SIGNING_KEY!,
-    subgraphNames: Object.keys(subgraphUrlsOf(supergraphSdl)),
-    scopes: scopesOf(readFileSync(SUPERGRAPH_PATH, "utf8")),
-  });
+  const { supergraphSdl, tokens } = await benchGatewaySetup(process.env);
   const runtime = createGatewayRuntime({
     supergraph: supergraphSdl,
     // Static headers per subgraph (transport entry `headers`), as a Hive config file would set them.

@@ -3,6 +3,7 @@
  * subgraph's `sql_statements_total` (GET /metrics) around a single request
  * sent while nothing else runs.
  */
+import { ask } from "./checkResponses.ts";
 import type { Target } from "./measure.ts";
 
 async function statementsTotal(subgraphUrl: string): Promise<number> {
@@ -19,15 +20,9 @@ export async function sqlStatementsOfOneRequest(
   body: string,
 ): Promise<{ statements: Record<string, number>; errors: boolean }> {
   const before = await Promise.all(subgraphs.map((s) => statementsTotal(s.url)));
-  const response = await fetch(target.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json", ...target.headers },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
+  const response = await ask(target, body);
   const after = await Promise.all(subgraphs.map((s) => statementsTotal(s.url)));
   const statements: Record<string, number> = {};
   subgraphs.forEach((s, i) => (statements[s.name] = after[i]! - before[i]!));
-  return { statements, errors: !response.ok || text.includes('"errors"') };
+  return { statements, errors: response.status !== 200 || response.text.includes('"errors"') };
 }
