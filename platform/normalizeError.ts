@@ -6,6 +6,7 @@
  */
 import type { GraphQLFormattedError } from "graphql";
 import { ErrorCode } from "./errors.ts";
+import { ForbiddenReason, isForbiddenReason } from "./forbiddenReason.ts";
 
 const PASS_THROUGH_CODES = new Set<string>([
   ...Object.values(ErrorCode),
@@ -56,6 +57,20 @@ function withOnlyCode(formatted: GraphQLFormattedError, code: string): GraphQLFo
     message,
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     ...(formatted.path ? { path: formatted.path } : {}),
-    extensions: { code },
+    extensions: { code, ...(code === ErrorCode.FORBIDDEN ? forbiddenDetail(formatted.extensions) : {}) },
   };
+}
+
+/**
+ * What a FORBIDDEN error may say besides its code: why (one of the reason
+ * vocabulary, SCOPE when unknown) and which scope sets would allow the field.
+ */
+function forbiddenDetail(extensions: Record<string, unknown> | undefined): Record<string, unknown> {
+  const reason = isForbiddenReason(extensions?.reason) ? extensions.reason : ForbiddenReason.SCOPE;
+  const required = extensions?.requiredScopes;
+  const requiredScopes =
+    Array.isArray(required) && required.every((set) => Array.isArray(set) && set.every((scope) => typeof scope === "string"))
+      ? (required as string[][])
+      : undefined;
+  return { reason, ...(requiredScopes ? { requiredScopes } : {}) };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { agencies } from "../subgraphs/agencies.ts";
-import { readSubgraphTypeDefs } from "../subgraphs/shared/readSubgraphTypeDefs.ts";
+import { readSubgraphTypeDefs } from "../platform/subgraph/readSubgraphTypeDefs.ts";
 import type { SubgraphDefinition } from "./composeSupergraph.ts";
 
 /** The five agencies' SDL at their default loopback URLs (the gateway's config overrides the URLs). */

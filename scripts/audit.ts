@@ -6,7 +6,7 @@ import { queryAuditRecords, type AuditRecordFilter } from "../gateway/audit/quer
 import { verifyAuditChain, type ChainVerification } from "../gateway/audit/verifyAuditChain.ts";
 import { devKeyPaths, loadJwks, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
-import { isResidentId } from "../subgraphs/shared/residentId.ts";
+import { isResidentId } from "../platform/standard/residentId.ts";
 
 interface Options {
   command: "verify" | "list";

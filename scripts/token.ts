@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
-import { isResidentId } from "../subgraphs/shared/residentId.ts";
+import { isResidentId } from "../platform/standard/residentId.ts";
 
 function parseArguments(argv: string[]): Map<string, string[]> {
   const options = new Map<string, string[]>();

@@ -39,6 +39,37 @@ export interface AuditEntry {
   subgraphs: string[];
   latencyMs: number;
   clientAddress: string | null;
+  /**
+   * Verification fields evaluated, with the app's arguments (its thresholds,
+   * never the answer). Absent or empty: none.
+   */
+  verifications?: VerificationUse[] | null;
+  /** A governance action (apply, grant, refuse, revoke, expire); absent for data requests. */
+  governance?: GovernanceAction | null;
+}
+
+/** One verification field asked for one citizen. */
+export interface VerificationUse {
+  /** Schema coordinate, e.g. `TaxpayerProfile.incomeAtLeast`. */
+  coordinate: string;
+  /** The citizen's pseudonym. */
+  citizen: string;
+  /** The arguments as the app sent them (after variable coercion). */
+  arguments: Record<string, unknown>;
+  /** Whether it was evaluated, or refused (VERIFICATION_LIMIT, VERIFICATION_BUDGET, GRANT_ARGUMENTS). */
+  refused?: string | null;
+}
+
+/** One step of the data-sharing process, as recorded in the chain. */
+export interface GovernanceAction {
+  /** APPLY, GRANT, REFUSE, REVOKE, EXPIRE, REGISTER_APP. */
+  action: string;
+  /** Who acted (token subject), or `system` for automatic grants and expiry. */
+  actor: string;
+  /** Free text given with a refusal or revocation. */
+  reason?: string | null;
+  /** Anything else that identifies the step: application id, grant id, scopes, purpose. */
+  [detail: string]: unknown;
 }
 
 /** A stored record: the entry plus its place and links in the hash chain. */

@@ -7,7 +7,7 @@
  */
 import type { AuditEntry } from "./AuditEntry.ts";
 import { GENESIS_HASH, chainHash } from "./auditChain.ts";
-import type { PrismaClient } from "./prisma/generated/client.ts";
+import type { Prisma, PrismaClient } from "./prisma/generated/client.ts";
 
 const CHAIN_LOCK = 4_211_2026;
 
@@ -46,7 +46,14 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
         const rows = batch.map(({ entry }) => {
           seq += 1n;
           const hash = chainHash(prevHash, seq, entry);
-          const row = { ...entry, seq, prevHash, hash };
+          const row = {
+            ...entry,
+            verifications: entry.verifications?.length ? (entry.verifications as unknown as Prisma.InputJsonValue) : undefined,
+            governance: entry.governance ? (entry.governance as Prisma.InputJsonValue) : undefined,
+            seq,
+            prevHash,
+            hash,
+          };
           prevHash = hash;
           return row;
         });

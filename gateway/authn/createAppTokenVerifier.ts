@@ -8,7 +8,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload } from "jose";
 import { ErrorCode } from "../../platform/errors.ts";
 import { loadJwks } from "../../platform/security/keys.ts";
-import { isResidentId } from "../../subgraphs/shared/residentId.ts";
+import { isResidentId } from "../../platform/standard/residentId.ts";
 import type { AppPrincipal } from "./Principal.ts";
 
 export const ALLOWED_ALGORITHMS = ["ES256", "RS256", "EdDSA"];

@@ -29,8 +29,10 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import { ServiceError, ErrorCode } from "../../platform/errors.ts";
+import { ForbiddenReason } from "../../platform/forbiddenReason.ts";
 import {
   isAllowed,
+  scopeSetsOf,
   mergeRequirements,
   type AccessRequirement,
   type AccessRequirements,
@@ -47,6 +49,10 @@ export const PLACEHOLDER_KEY = "_authorizationPlaceholder";
 export interface DeniedField {
   coordinate: string;
   path: string[];
+  /** Why: `extensions.reason` of the FORBIDDEN error. */
+  reason: ForbiddenReason;
+  /** The scope sets, any one of which would allow the field (empty when scopes are not the reason). */
+  requiredScopes: string[][];
 }
 
 export interface AuthorizationDecision {
@@ -155,7 +161,7 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
             const responsePath = [...path, selection.alias?.value ?? name];
             requested.add(`${parentType.name}.${name}`);
             if (!subject.scopes.has(INTROSPECTION_SCOPE)) {
-              denied.push({ coordinate: `${parentType.name}.${name}`, path: responsePath });
+              denied.push({ coordinate: `${parentType.name}.${name}`, path: responsePath, reason: ForbiddenReason.SCOPE, requiredScopes: [[INTROSPECTION_SCOPE]] });
               continue;
             }
             granted.add(`${parentType.name}.${name}`);
@@ -171,12 +177,13 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
           const coordinate = `${parentType.name}.${name}`;
           const responsePath = [...path, selection.alias?.value ?? name];
           requested.add(coordinate);
-          if (!isAllowed(fieldRequirement(parentType, field), subject)) {
+          const requirement = fieldRequirement(parentType, field);
+          if (!isAllowed(requirement, subject)) {
             // A field selected twice at one place (fragments, repeats) is one field in the response.
             const key = responsePath.join("\u0000");
             if (!deniedPaths.has(key)) {
               deniedPaths.add(key);
-              denied.push({ coordinate, path: responsePath });
+              denied.push({ coordinate, path: responsePath, reason: ForbiddenReason.SCOPE, requiredScopes: scopeSetsOf(requirement) });
             }
             // What lies beneath was asked for too: the audit record names it.
             const below = getNamedType(field.type);

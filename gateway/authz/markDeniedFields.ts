@@ -9,19 +9,24 @@ import { PLACEHOLDER_KEY, type DeniedField } from "./createOperationAuthorizer.t
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-function markPath(value: Json | undefined, path: string[], depth: number, concrete: Array<string | number>, errors: GraphQLFormattedError[]): void {
+function markPath(value: Json | undefined, field: DeniedField, depth: number, concrete: Array<string | number>, errors: GraphQLFormattedError[]): void {
+  const path = field.path;
   if (value === null || value === undefined || typeof value !== "object") return;
   if (Array.isArray(value)) {
-    value.forEach((item, index) => markPath(item, path, depth, [...concrete, index], errors));
+    value.forEach((item, index) => markPath(item, field, depth, [...concrete, index], errors));
     return;
   }
   const key = path[depth]!;
   if (depth === path.length - 1) {
     value[key] = null;
-    errors.push({ message: "Not authorized to read this field", path: [...concrete, key], extensions: { code: ErrorCode.FORBIDDEN } });
+    errors.push({
+      message: "Not authorized to read this field",
+      path: [...concrete, key],
+      extensions: { code: ErrorCode.FORBIDDEN, reason: field.reason, ...(field.requiredScopes.length > 0 ? { requiredScopes: field.requiredScopes } : {}) },
+    });
     return;
   }
-  markPath(value[key], path, depth + 1, [...concrete, key], errors);
+  markPath(value[key], field, depth + 1, [...concrete, key], errors);
 }
 
 function dropPlaceholders(value: Json | undefined): void {
@@ -38,6 +43,6 @@ function dropPlaceholders(value: Json | undefined): void {
 export function markDeniedFields(data: Record<string, unknown>, denied: readonly DeniedField[], usesPlaceholder: boolean): GraphQLFormattedError[] {
   if (usesPlaceholder) dropPlaceholders(data as Json);
   const errors: GraphQLFormattedError[] = [];
-  for (const field of denied) markPath(data as Json, field.path, 0, [], errors);
+  for (const field of denied) markPath(data as Json, field, 0, [], errors);
   return errors;
 }

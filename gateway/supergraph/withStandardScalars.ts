@@ -1,5 +1,5 @@
 import type { GraphQLSchema, GraphQLScalarType } from "graphql";
-import { scalarResolvers } from "../../subgraphs/shared/scalars.ts";
+import { scalarResolvers } from "../../platform/standard/scalars.ts";
 
 /**
  * Gives the gateway's copy of the API schema the standard's scalar rules

@@ -132,3 +132,25 @@ export function isAllowed(requirement: AccessRequirement | null | undefined, sub
   const policies = subject.grantedPolicies ?? new Set<string>();
   return requirement.policies.every((usage) => satisfies(usage, policies));
 }
+
+/**
+ * The scope sets, any one of which satisfies a requirement's `@requiresScopes`
+ * usages (ANDed usages multiplied out, duplicates dropped): what an app would
+ * have to ask for. Empty when the requirement names no scopes.
+ */
+export function scopeSetsOf(requirement: AccessRequirement | null): string[][] {
+  if (!requirement || requirement.scopes.length === 0) return [];
+  let sets: string[][] = [[]];
+  for (const usage of requirement.scopes) {
+    const next: string[][] = [];
+    for (const set of sets) for (const alternative of usage) next.push([...new Set([...set, ...alternative])].sort());
+    sets = next;
+  }
+  const seen = new Set<string>();
+  return sets.filter((set) => {
+    const key = set.join(" ");
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

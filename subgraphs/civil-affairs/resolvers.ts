@@ -1,6 +1,6 @@
 import { BadUserInputError } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/agency.ts";
-import { assertResidentId } from "../shared/assertResidentId.ts";
+import { assertResidentId } from "../../platform/standard/assertResidentId.ts";
 import type { CitizenRow, CivilAffairsLoaders, MarriageRecordRow } from "./loaders.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 

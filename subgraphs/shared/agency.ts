@@ -4,7 +4,7 @@
  */
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import type { PrismaClientOptions, PrismaLike } from "../../platform/database/openDatabase.ts";
-import type { SubgraphCaller } from "./createGatewayTokenVerifier.ts";
+import type { SubgraphCaller } from "../../platform/subgraph/createGatewayTokenVerifier.ts";
 
 /** The per-request context every resolver receives. */
 export interface SubgraphContext<Client, Loaders> {

@@ -10,11 +10,11 @@ import { openDatabase, type Database, type PrismaLike } from "../../platform/dat
 import { createServer } from "node:http";
 import { listen } from "../../platform/http/createGraphQLHttpServer.ts";
 import { loadJwks } from "../../platform/security/keys.ts";
-import { createSecuredSubgraph } from "./createSecuredSubgraph.ts";
+import { createSecuredSubgraph } from "../../platform/subgraph/createSecuredSubgraph.ts";
 import type { Agency } from "./agency.ts";
 import { readSubgraphConfig, type SubgraphConfig } from "./config.ts";
-import { readSubgraphTypeDefs } from "./readSubgraphTypeDefs.ts";
-import { scalarResolvers } from "./scalars.ts";
+import { readSubgraphTypeDefs } from "../../platform/subgraph/readSubgraphTypeDefs.ts";
+import { scalarResolvers } from "../../platform/standard/scalars.ts";
 
 /** A running subgraph. */
 export interface RunningSubgraph<Client extends PrismaLike> {

@@ -7,7 +7,7 @@
  * 1960-01-01 on (one day per thousand citizens) and sequence `index % 1000`,
  * so they are valid, unique, and never collide with the demo citizens.
  */
-import { residentIdCheckCharacter } from "./residentId.ts";
+import { residentIdCheckCharacter } from "../../platform/standard/residentId.ts";
 
 const AREA_CODE = "110101";
 const FIRST_BIRTH_DAY = Date.UTC(1960, 0, 1);

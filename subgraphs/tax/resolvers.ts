@@ -1,5 +1,5 @@
 import type { SubgraphContext } from "../shared/agency.ts";
-import { decimalToMoney, moneyToCents } from "../shared/money.ts";
+import { decimalToMoney, moneyToCents } from "../../platform/standard/money.ts";
 import type { TaxLoaders } from "./loaders.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 

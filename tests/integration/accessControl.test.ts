@@ -94,6 +94,8 @@ describe("access control (filter mode)", () => {
       expect(result.status).toBe(200);
       expect(result.body.data).toEqual({ citizen: { name: "李伟", housingFundContributedMonths: true, housingFundAccount: null } });
       expectOnlyForbiddenAt(result, ["citizen", "housingFundAccount"]);
+      // The error says why and what to ask for.
+      expect(result.body.errors![0]!.extensions).toMatchObject({ reason: "SCOPE", requiredScopes: [["housing-fund:account"]] });
     });
 
     describe("(b) a token bound to 王芳 with every scope", () => {

@@ -4,7 +4,7 @@
  * input validation, the verification fields and the HTTP surface.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { residentIdCheckCharacter } from "../../subgraphs/shared/residentId.ts";
+import { residentIdCheckCharacter } from "../../platform/standard/residentId.ts";
 import { generatedCitizenId } from "../../subgraphs/shared/syntheticPopulation.ts";
 import { postGraphQL, type GraphQLResult } from "../support/graphql.ts";
 import { startSystem, type System } from "../support/startSystem.ts";

@@ -85,6 +85,19 @@ describe("audit chain hash", () => {
 
   it("is versioned", () => {
     expect(JSON.parse(canonicalAuditRecord(3n, entry()))[0]).toBe("audit-v1");
+    expect(JSON.parse(canonicalAuditRecord(3n, entry({ verifications: [] })))[0]).toBe("audit-v1");
+    expect(JSON.parse(canonicalAuditRecord(3n, entry({ governance: { action: "GRANT", actor: "system" } })))[0]).toBe("audit-v2");
+  });
+
+  it("covers verifications and governance actions, whatever order their keys came back from the database in", () => {
+    const use = { coordinate: "TaxpayerProfile.incomeAtLeast", citizen: "p1", arguments: { year: 2025, amount: "100000.00" } };
+    const withUse = chainHash(GENESIS_HASH, 1n, entry({ verifications: [use] }));
+    expect(withUse).not.toBe(chainHash(GENESIS_HASH, 1n, entry()));
+    expect(withUse).not.toBe(chainHash(GENESIS_HASH, 1n, entry({ verifications: [{ ...use, arguments: { year: 2025, amount: "100001.00" } }] })));
+    const reordered = { arguments: { amount: "100000.00", year: 2025 }, citizen: "p1", coordinate: "TaxpayerProfile.incomeAtLeast" };
+    expect(chainHash(GENESIS_HASH, 1n, entry({ verifications: [reordered] }))).toBe(withUse);
+    const grant = chainHash(GENESIS_HASH, 1n, entry({ governance: { action: "REVOKE", actor: "u1", reason: "misuse" } }));
+    expect(grant).not.toBe(chainHash(GENESIS_HASH, 1n, entry({ governance: { action: "REVOKE", actor: "u1", reason: "other" } })));
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { creditCodeCheckCharacter, isCreditCode } from "../../subgraphs/shared/creditCode.ts";
+import { creditCodeCheckCharacter, isCreditCode } from "../../platform/standard/creditCode.ts";
 
 const CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 /** 李伟's employer, 山西晋阳数据科技有限公司. */

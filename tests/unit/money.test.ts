@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { centsToMoney, decimalToMoney, isMoney, moneyToCents } from "../../subgraphs/shared/money.ts";
+import { centsToMoney, decimalToMoney, isMoney, moneyToCents } from "../../platform/standard/money.ts";
 
 describe("Money", () => {
   it.each([

@@ -4,7 +4,7 @@ import {
   genderOfResidentId,
   isResidentId,
   residentIdCheckCharacter,
-} from "../../subgraphs/shared/residentId.ts";
+} from "../../platform/standard/residentId.ts";
 
 /** The standard's four demo citizens, plus 张敏's former wife who is also seeded. */
 const DEMO_IDS = {

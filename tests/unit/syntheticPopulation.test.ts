@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { birthDateOfResidentId, genderOfResidentId, isResidentId } from "../../subgraphs/shared/residentId.ts";
+import { birthDateOfResidentId, genderOfResidentId, isResidentId } from "../../platform/standard/residentId.ts";
 import {
   generatedCitizen,
   generatedCitizenId,

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "graphql";
 import type { JSONWebKeySet } from "jose";
-import { createSecuredSubgraph, type SecuredSubgraph } from "../../../subgraphs/shared/createSecuredSubgraph.ts";
+import { createSecuredSubgraph, type SecuredSubgraph } from "../../../platform/subgraph/createSecuredSubgraph.ts";
 import type { AuditLog } from "../openAuditLog.ts";
 import { verifyAuditChain } from "../verifyAuditChain.ts";
 import { auditResolvers } from "./resolvers.ts";

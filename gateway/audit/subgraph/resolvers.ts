@@ -1,7 +1,8 @@
+import { ForbiddenReason } from "../../../platform/forbiddenReason.ts";
 import { GraphQLScalarType, Kind } from "graphql";
 import { BadUserInputError, ErrorCode, ServiceError } from "../../../platform/errors.ts";
-import type { SubgraphCaller } from "../../../subgraphs/shared/createGatewayTokenVerifier.ts";
-import { assertResidentId } from "../../../subgraphs/shared/assertResidentId.ts";
+import type { SubgraphCaller } from "../../../platform/subgraph/createGatewayTokenVerifier.ts";
+import { assertResidentId } from "../../../platform/standard/assertResidentId.ts";
 import type { AuditOutcome, AuditRecord } from "../AuditEntry.ts";
 import type { PrismaClient } from "../prisma/generated/client.ts";
 import { queryAuditRecords } from "../queryAuditRecords.ts";
@@ -74,7 +75,7 @@ export const auditResolvers = {
       // Only the citizen: a token bound to exactly this citizen.
       const bound = context.caller.citizens;
       if (!bound || bound.size !== 1 || !bound.has(citizen.id)) {
-        throw new ServiceError(ErrorCode.FORBIDDEN, "Not authorized to read this field");
+        throw new ServiceError(ErrorCode.FORBIDDEN, "Not authorized to read this field", { reason: ForbiddenReason.CITIZEN_NOT_BOUND });
       }
       const page = await queryAuditRecords(context.prisma, { citizenPseudonym: context.pseudonymize(citizen.id) }, { first: args.first });
       return page.records.map((record) => ({

@@ -4,7 +4,7 @@
  * value that would break the standard (a float as Money, an invalid date).
  */
 import { GraphQLScalarType, Kind, type ValueNode } from "graphql";
-import { BadUserInputError } from "../../platform/errors.ts";
+import { BadUserInputError } from "../errors.ts";
 import { isCreditCode } from "./creditCode.ts";
 import { isCalendarDate } from "./residentId.ts";
 import { decimalToMoney, isMoney } from "./money.ts";

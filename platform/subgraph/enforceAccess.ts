@@ -11,8 +11,9 @@
  */
 import { Kind, visit, type DocumentNode, type TypeNode } from "graphql";
 import { defaultFieldResolver, getNamedType, isListType, isNonNullType, isObjectType, type GraphQLFieldResolver, type GraphQLOutputType, type GraphQLSchema } from "graphql";
-import { ErrorCode, ServiceError } from "../../platform/errors.ts";
-import { isAllowed, type AccessRequirements } from "../../platform/security/accessRequirements.ts";
+import { ErrorCode, ServiceError } from "../errors.ts";
+import { ForbiddenReason } from "../forbiddenReason.ts";
+import { isAllowed, scopeSetsOf, type AccessRequirement, type AccessRequirements } from "../security/accessRequirements.ts";
 import type { SubgraphCaller } from "./createGatewayTokenVerifier.ts";
 
 const CITIZEN = "Citizen";
@@ -26,8 +27,12 @@ function touch(context: CitizenTracking, id: unknown): void {
   if (typeof id === "string") context.citizensRead?.add(id);
 }
 
-function forbidden(): ServiceError {
-  return new ServiceError(ErrorCode.FORBIDDEN, "Not authorized to read this field");
+function forbidden(reason: ForbiddenReason, requirement?: AccessRequirement | null): ServiceError {
+  const requiredScopes = scopeSetsOf(requirement ?? null);
+  return new ServiceError(ErrorCode.FORBIDDEN, "Not authorized to read this field", {
+    reason,
+    ...(requiredScopes.length > 0 ? { requiredScopes } : {}),
+  });
 }
 
 function isBound(caller: SubgraphCaller, id: unknown): boolean {
@@ -53,22 +58,22 @@ export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequire
       field.resolve = async (source, args, context, info) => {
         const { caller } = context;
         if (ofCitizen) touch(context, (source as { id?: unknown }).id);
-        if (!isAllowed(requirement, { authenticated: true, scopes: caller.scopes })) throw forbidden();
+        if (!isAllowed(requirement, { authenticated: true, scopes: caller.scopes })) throw forbidden(ForbiddenReason.SCOPE, requirement);
         if (!returnsCitizen || caller.citizens === null) return resolve(source, args, context, info);
         if ("id" in args && !isBound(caller, args.id)) {
           touch(context, args.id);
-          throw forbidden();
+          throw forbidden(ForbiddenReason.CITIZEN_NOT_BOUND);
         }
         if (Array.isArray(args.ids) && list) {
           const ids = args.ids as string[];
           const allowed = ids.filter((id) => isBound(caller, id));
           const result = (await resolve(source, { ...args, ids: allowed }, context, info)) as unknown[];
           let next = 0;
-          return ids.map((id) => (isBound(caller, id) ? result[next++] : forbidden()));
+          return ids.map((id) => (isBound(caller, id) ? result[next++] : forbidden(ForbiddenReason.CITIZEN_NOT_BOUND)));
         }
         const result = await resolve(source, args, context, info);
-        if (list && Array.isArray(result)) return result.map((item) => (item == null || isBound(caller, (item as { id?: unknown }).id) ? item : forbidden()));
-        if (result != null && !isBound(caller, (result as { id?: unknown }).id)) throw forbidden();
+        if (list && Array.isArray(result)) return result.map((item) => (item == null || isBound(caller, (item as { id?: unknown }).id) ? item : forbidden(ForbiddenReason.CITIZEN_NOT_BOUND)));
+        if (result != null && !isBound(caller, (result as { id?: unknown }).id)) throw forbidden(ForbiddenReason.CITIZEN_NOT_BOUND);
         return result;
       };
     }
@@ -83,7 +88,7 @@ export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequire
     subgraph.resolveReference = (reference: { id?: unknown }, context: { caller: SubgraphCaller } & CitizenTracking, info: unknown) => {
       touch(context, reference.id);
       // Rejected rather than thrown, so that only this representation fails (`_entities.<i>`).
-      if (!isBound(context.caller, reference.id)) return Promise.reject(forbidden());
+      if (!isBound(context.caller, reference.id)) return Promise.reject(forbidden(ForbiddenReason.CITIZEN_NOT_BOUND));
       return resolveReference(reference, context, info);
     };
   }

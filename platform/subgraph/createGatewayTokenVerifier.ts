@@ -5,7 +5,7 @@
  * (app, scopes, citizens, purpose) becomes the resolvers' `caller`.
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
-import { GATEWAY_ISSUER, subgraphAudience } from "../../platform/security/subgraphTokens.ts";
+import { GATEWAY_ISSUER, subgraphAudience } from "../security/subgraphTokens.ts";
 
 /** The app on whose behalf the gateway asks, as the gateway vouched for it. */
 export interface SubgraphCaller {

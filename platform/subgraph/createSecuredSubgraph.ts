@@ -10,10 +10,10 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { DocumentNode } from "graphql";
 import type { JSONWebKeySet } from "jose";
-import { ErrorCode } from "../../platform/errors.ts";
-import { createGraphQLRequestHandler, HttpError, type RouteHandler } from "../../platform/http/createGraphQLHttpServer.ts";
-import { normalizeError } from "../../platform/normalizeError.ts";
-import { readAccessRequirements } from "../../platform/security/accessRequirements.ts";
+import { ErrorCode } from "../errors.ts";
+import { createGraphQLRequestHandler, HttpError, type RouteHandler } from "../http/createGraphQLHttpServer.ts";
+import { normalizeError } from "../normalizeError.ts";
+import { readAccessRequirements } from "../security/accessRequirements.ts";
 import { citizensReadPlugin } from "./citizensReadPlugin.ts";
 import { createGatewayTokenVerifier, type SubgraphCaller } from "./createGatewayTokenVerifier.ts";
 import { enforceAccess, relaxCitizenFields } from "./enforceAccess.ts";

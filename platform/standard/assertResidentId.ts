@@ -1,4 +1,4 @@
-import { BadUserInputError } from "../../platform/errors.ts";
+import { BadUserInputError } from "../errors.ts";
 import { isResidentId } from "./residentId.ts";
 
 /** What looks like an attempt at an id: digits and X, no more than 20. Only such a value is named back. */
