@@ -52,7 +52,8 @@ export const usingPostgres = Boolean(process.env.DATABASE_URL);
 
 async function testDatabase(suite: string, agency: string): Promise<DatabaseLocation> {
   if (!usingPostgres) return { kind: "pglite", dataDir: "memory://" };
-  const databaseName = `test_${suite}_${agency}`.replace(/-/g, "_");
+  // TEST_DB_PREFIX keeps two checkouts testing against one server apart.
+  const databaseName = `${process.env.TEST_DB_PREFIX ?? "test"}_${suite}_${agency}`.replace(/-/g, "_");
   const admin = new pg.Client({ connectionString: withDatabaseName(process.env.DATABASE_URL!, "postgres") });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
