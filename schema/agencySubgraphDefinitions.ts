@@ -19,6 +19,6 @@ const AUDIT_SDL = fileURLToPath(new URL("../gateway/audit/subgraph/schema.graphq
 export function supergraphSubgraphDefinitions(): SubgraphDefinition[] {
   return [
     ...agencySubgraphDefinitions(),
-    { name: "audit", url: "http://127.0.0.1:4000/subgraphs/audit/graphql", typeDefs: readFileSync(AUDIT_SDL, "utf8") },
+    { name: "audit", url: "http://127.0.0.1:4000/subgraphs/audit/graphql", typeDefs: readFileSync(AUDIT_SDL, "utf8"), catalogued: false },
   ];
 }
