@@ -137,7 +137,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit }),
     maxBodyBytes: config.maxBodyBytes,
     // Requests refused before GraphQL runs are accounted for too.
-    beforeRefusal: (request, error, startedAtMonotonic) => audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic)),
+    beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
     routes: {
       "/health": (_request, response) => {
