@@ -1,30 +1,25 @@
 /**
  * The subgraphs composed into the supergraph, read from files only (the
- * agency manifest and each agency's schema.graphql): composition never
- * imports an agency's resolvers or its generated Prisma client, so it works
- * on a fresh clone.
+ * agency manifest and each agency's SDL files): composition never imports an
+ * agency's resolvers or its generated Prisma client, so it works on a fresh
+ * clone.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { agencyDirectory, readAgencyManifest } from "../subgraphs/agencyManifest.ts";
-import { SCALARS_SDL_PATH } from "../platform/subgraph/readSubgraphTypeDefs.ts";
+import { subgraphSdlFiles } from "../platform/subgraph/readSubgraphTypeDefs.ts";
 import type { SubgraphDefinition } from "./composeSupergraph.ts";
 
 /** Each listed agency's SDL at its default loopback URL (the gateway's config overrides the URLs). */
 export function agencySubgraphDefinitions(): SubgraphDefinition[] {
-  const scalars = readFileSync(SCALARS_SDL_PATH, "utf8");
   return readAgencyManifest().map((agency) => {
-    const schemaPath = join(agencyDirectory(agency.name), "schema.graphql");
+    // The same text readSubgraphTypeDefs gives the running subgraph, with each file's line count for error places.
+    const files = subgraphSdlFiles(agencyDirectory(agency.name)).map((path) => ({ path, text: readFileSync(path, "utf8") }));
     return {
       name: agency.name,
       url: `http://127.0.0.1:${agency.defaultPort}/graphql`,
-      // The same text readSubgraphTypeDefs gives the running subgraph: the scalars, then the agency's schema.
-      typeDefs: `${scalars}\n${readFileSync(schemaPath, "utf8")}`,
-      files: [
-        { path: SCALARS_SDL_PATH, lines: lineCount(scalars) },
-        { path: schemaPath, lines: Infinity },
-      ],
+      typeDefs: files.map((file) => file.text).join("\n"),
+      files: files.map((file) => ({ path: file.path, lines: file.text.split("\n").length })),
     };
   });
 }
@@ -40,11 +35,7 @@ export function supergraphSubgraphDefinitions(): SubgraphDefinition[] {
       url: "http://127.0.0.1:4000/subgraphs/audit/graphql",
       typeDefs: readFileSync(AUDIT_SDL, "utf8"),
       files: [{ path: AUDIT_SDL, lines: Infinity }],
+      catalogued: false,
     },
   ];
-}
-
-/** Lines `text` takes when another text is appended after a "\n". */
-function lineCount(text: string): number {
-  return text.split("\n").length;
 }

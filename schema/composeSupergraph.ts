@@ -1,11 +1,13 @@
 /**
  * Composes agency subgraphs into the supergraph with @apollo/composition,
- * after the one-datum-one-source check. The committed schema/supergraph.graphql
- * is this function's output for the agencies at their default URLs. Errors
- * name the file and line they come from when the subgraph says its files.
+ * after the one-datum-one-source check and the data catalog's classification
+ * check. The committed schema/supergraph.graphql is this function's output
+ * for the agencies at their default URLs. Errors name the file and line they
+ * come from when the subgraph says its files.
  */
 import { composeServices } from "@apollo/composition";
 import { GraphQLError, Source, parse, type DocumentNode } from "graphql";
+import { assertClassified } from "./assertClassified.ts";
 import { assertOneDatumOneSource, type SubgraphSdl } from "./assertOneDatumOneSource.ts";
 
 export interface SubgraphDefinition extends SubgraphSdl {
@@ -15,6 +17,8 @@ export interface SubgraphDefinition extends SubgraphSdl {
    * count (`Infinity` for the last), so errors can name `file:line`.
    */
   files?: ReadonlyArray<{ path: string; lines: number }>;
+  /** Whether every field must carry @classification (agency data). The gateway's own subgraphs say false. @default true */
+  catalogued?: boolean;
 }
 
 /** Thrown when @apollo/composition refuses the subgraphs, or a subgraph's SDL does not parse; the message lists its errors. */
@@ -25,7 +29,7 @@ export class CompositionError extends Error {
   }
 }
 
-/** @returns the supergraph SDL @throws OneDatumOneSourceError | CompositionError */
+/** @returns the supergraph SDL @throws OneDatumOneSourceError | UnclassifiedFieldError | CompositionError */
 export function composeSupergraph(subgraphs: readonly SubgraphDefinition[]): string {
   const byName = new Map(subgraphs.map((s) => [s.name, s]));
   const documents: Array<{ name: string; url: string; typeDefs: DocumentNode }> = [];
@@ -40,6 +44,7 @@ export function composeSupergraph(subgraphs: readonly SubgraphDefinition[]): str
   }
   if (syntaxErrors.length > 0) throw new CompositionError(syntaxErrors);
   assertOneDatumOneSource(subgraphs);
+  assertClassified(subgraphs);
   const result = composeServices(documents);
   if (result.errors) throw new CompositionError(result.errors.map((error) => withPlaces(error, byName)));
   return result.supergraphSdl;
