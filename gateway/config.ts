@@ -33,6 +33,7 @@
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`: export traces over OTLP/HTTP there; unset: no traces leave the process
  * - `OTEL_SERVICE_NAME` (gateway)
  * - `SHUTDOWN_GRACE_MS` (8000): how long SIGTERM waits for in-flight requests
+ * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,6 +72,8 @@ export interface GatewayConfig {
   observability: ObservabilityConfig;
   /** How long SIGTERM waits for in-flight requests before closing them. */
   shutdownGraceMs: number;
+  /** Exact origins (`scheme://host[:port]`) browser apps may call from; empty: no CORS. */
+  corsOrigins: readonly string[];
 }
 
 /** Defaults of the dev issuer that `npm run token` signs as. */
@@ -124,7 +127,14 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
     observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
     shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
+    corsOrigins: [],
   };
+  const corsOrigins = (reader.optional("CORS_ORIGINS") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    // An allow-list: no wildcard (credentials are allowed, and may never be for `*`), no paths.
+    if (!/^https?:\/\/[^/\s*]+$/.test(origin)) reader.problem(`CORS_ORIGINS must list origins like https://app.example.gov.cn (no "*", no path), got ${JSON.stringify(origin)}`);
+  }
+  config.corsOrigins = Object.freeze(corsOrigins);
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) reader.problem("REDIS_URL must be a redis:// or rediss:// URL");
   const keys = devKeyPaths(resolve(reader.string("DATA_DIR", ".data")));
   config.jwks = reader.string("JWKS", keys.issuerJwks);

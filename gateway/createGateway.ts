@@ -13,6 +13,7 @@ import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { parse } from "graphql";
+import { createCorsPolicy } from "../platform/http/createCorsPolicy.ts";
 import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
 import { createLogger, type Logger } from "../platform/logging/createLogger.ts";
 import { errorLoggingPlugin } from "../platform/logging/errorLoggingPlugin.ts";
@@ -169,8 +170,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxBodyBytes: config.maxBodyBytes,
     logger,
     // Requests refused before GraphQL runs are accounted for too.
-    beforeRefusal: (request, error, startedAtMonotonic) => audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic)),
+    beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
+    cors: createCorsPolicy({ origins: config.corsOrigins }),
     routes: {
       "/health": (_request, response) => {
         response.setHeader("content-type", "application/json");

@@ -17,10 +17,10 @@ export function observeAuditWriter(writer: AuditWriter, options: { logger: Logge
   const { logger, observer } = options;
   let failing = false;
   return {
-    ...writer,
     async write(entry) {
+      let record;
       try {
-        await writer.write(entry);
+        record = await writer.write(entry);
       } catch (error) {
         logger.error({ err: error, requestId: entry.requestId }, "audit commit failed: the request is answered 503 with no data");
         failing = true;
@@ -32,7 +32,9 @@ export function observeAuditWriter(writer: AuditWriter, options: { logger: Logge
         logger.info({ requestId: entry.requestId }, "audit commits succeed again");
       }
       observer?.recorded(entry, true);
+      return record;
     },
     drain: () => writer.drain(),
+    stats: () => writer.stats(),
   };
 }
