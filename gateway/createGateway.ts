@@ -69,7 +69,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
 
   const audit = await openAuditLog(config);
-  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
+  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath, anomalies: config.anomalies });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
