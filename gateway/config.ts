@@ -28,14 +28,24 @@
  * - `RATE_LIMIT_PER_SECOND` (200), `RATE_LIMIT_BURST` (400): each app's default token bucket
  * - `REDIS_URL`: share rate-limit buckets between gateway processes
  * - `CIRCUIT_FAILURE_THRESHOLD` (5), `CIRCUIT_RESET_MS` (10000): per-subgraph circuit breaker
+<<<<<<< HEAD
  * - Audit anomaly rules (see audit/insights/AnomalyThresholds.ts): `ANOMALY_DISTINCT_CITIZENS_FACTOR` (3),
  *   `ANOMALY_DISTINCT_CITIZENS_MIN` (20), `ANOMALY_PROBING_THRESHOLDS` (4), `ANOMALY_DENIAL_JUMP_PERCENT` (30),
  *   `ANOMALY_DENIAL_MIN_REQUESTS` (10), `AUDIT_SERVICE_HOURS` (`8-20`), `AUDIT_TIME_ZONE` (`Asia/Shanghai`),
  *   `ANOMALY_OFF_HOURS_MIN_READS` (5), `ANOMALY_DRIFT_MIN_HISTORY` (20), `ANOMALY_DRIFT_USUAL_PERCENT` (1)
+=======
+ * - `LOG_LEVEL` (info): fatal, error, warn, info, debug, trace or silent
+ * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (9400): where Prometheus text is served, never the public port
+ * - `OTEL_EXPORTER_OTLP_ENDPOINT`: export traces over OTLP/HTTP there; unset: no traces leave the process
+ * - `OTEL_SERVICE_NAME` (gateway)
+ * - `SHUTDOWN_GRACE_MS` (8000): how long SIGTERM waits for in-flight requests
+ * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
+>>>>>>> main
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvReader } from "../platform/EnvReader.ts";
+import { readObservabilityConfig, type ObservabilityConfig } from "../platform/observability/readObservabilityConfig.ts";
 import { devKeyPaths } from "../platform/security/keys.ts";
 import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
 import type { RateLimit } from "./guard/appRegistry.ts";
@@ -69,6 +79,12 @@ export interface GatewayConfig {
   circuitResetMs: number;
   /** Thresholds of the audit anomaly rules. */
   anomalies: Readonly<AnomalyThresholds>;
+  /** Logs, metrics and traces (LOG_LEVEL, METRICS_*, OTEL_*). */
+  observability: ObservabilityConfig;
+  /** How long SIGTERM waits for in-flight requests before closing them. */
+  shutdownGraceMs: number;
+  /** Exact origins (`scheme://host[:port]`) browser apps may call from; empty: no CORS. */
+  corsOrigins: readonly string[];
 }
 
 /** Defaults of the dev issuer that `npm run token` signs as. */
@@ -121,7 +137,16 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     circuitFailureThreshold: reader.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
     circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
     anomalies: readAnomalyThresholds(reader),
+    observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
+    shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
+    corsOrigins: [],
   };
+  const corsOrigins = (reader.optional("CORS_ORIGINS") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    // An allow-list: no wildcard (credentials are allowed, and may never be for `*`), no paths.
+    if (!/^https?:\/\/[^/\s*]+$/.test(origin)) reader.problem(`CORS_ORIGINS must list origins like https://app.example.gov.cn (no "*", no path), got ${JSON.stringify(origin)}`);
+  }
+  config.corsOrigins = Object.freeze(corsOrigins);
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) reader.problem("REDIS_URL must be a redis:// or rediss:// URL");
   const keys = devKeyPaths(resolve(reader.string("DATA_DIR", ".data")));
   config.jwks = reader.string("JWKS", keys.issuerJwks);

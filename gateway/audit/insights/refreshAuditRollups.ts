@@ -1,5 +1,5 @@
 /**
- * Brings the hourly rollups (migration 0003_audit_rollups) up to date with
+ * Brings the hourly rollups (migration 0004_audit_rollups) up to date with
  * audit_record: only the records after the watermark in audit_rollup_state
  * are read, by their `seq` primary key, and added to the hourly counts. The
  * request path never waits for this; auditSummary, auditAnomalies and
