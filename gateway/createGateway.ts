@@ -23,6 +23,9 @@ import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
 import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, createAuditSubgraph } from "./audit/subgraph/createAuditSubgraph.ts";
 import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
+import { createReceiptSigner } from "./receipts/createReceiptSigner.ts";
+import { publicKeysRoute } from "./receipts/publicKeysRoute.ts";
+import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
@@ -67,6 +70,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewayKey = await loadSigningKey(config.signingKeyPath);
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
+  const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
   const audit = await openAuditLog(config);
   const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
@@ -117,7 +121,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
-      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize }),
+      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptAttacher(receiptSigner) }),
       guardPlugin({ registry, limits: config.limits }),
       authorizationPlugin({ authorize, mode: config.authorizationMode }),
       schemaDisclosurePlugin(),
@@ -137,7 +141,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit }),
     maxBodyBytes: config.maxBodyBytes,
     // Requests refused before GraphQL runs are accounted for too.
-    beforeRefusal: (request, error, startedAtMonotonic) => audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic)),
+    beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
     routes: {
       "/health": (_request, response) => {
@@ -146,6 +150,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       },
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
       ...auditPageRoutes(),
+      ...publicKeysRoute([gatewayJwks, publicJwksOfPrivateKey(config.receiptKeyPath)]),
     },
   });
 

@@ -17,16 +17,22 @@ export interface AuditWriterOptions {
   maxBatch?: number;
 }
 
+/** Where a committed record sits in the chain (what a receipt names). */
+export interface CommittedAuditRecord {
+  seq: bigint;
+  hash: string;
+}
+
 export interface AuditWriter {
-  /** Resolves once the record is committed. @throws when it could not be (the caller must fail closed) */
-  write(entry: AuditEntry): Promise<void>;
+  /** Resolves with the record's place in the chain once it is committed. @throws when it could not be (the caller must fail closed) */
+  write(entry: AuditEntry): Promise<CommittedAuditRecord>;
   /** Waits for every queued record. */
   drain(): Promise<void>;
 }
 
 interface Pending {
   entry: AuditEntry;
-  resolve(): void;
+  resolve(committed: CommittedAuditRecord): void;
   reject(error: unknown): void;
 }
 
@@ -36,8 +42,8 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   let queue: Pending[] = [];
   let running: Promise<void> | null = null;
 
-  async function commit(batch: Pending[]): Promise<void> {
-    await prisma.$transaction(
+  async function commit(batch: Pending[]): Promise<CommittedAuditRecord[]> {
+    return prisma.$transaction(
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`;
         const last = await tx.auditRecord.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
@@ -58,6 +64,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
           return row;
         });
         await tx.auditRecord.createMany({ data: rows });
+        return rows.map(({ seq, hash }) => ({ seq, hash }));
       },
       { maxWait: 5_000, timeout: 15_000 },
     );
@@ -68,8 +75,8 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
       try {
-        await commit(batch);
-        for (const pending of batch) pending.resolve();
+        const committed = await commit(batch);
+        batch.forEach((pending, i) => pending.resolve(committed[i]!));
       } catch (error) {
         for (const pending of batch) pending.reject(error);
       }
@@ -79,7 +86,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
 
   return {
     write(entry) {
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<CommittedAuditRecord>((resolve, reject) => {
         queue.push({ entry, resolve, reject });
         // Records arriving while a commit runs wait for the next one: that is the group.
         running ??= new Promise<void>((next) => setImmediate(next)).then(run);
