@@ -30,6 +30,7 @@
  * - `RATE_LIMIT_PER_SECOND` (200), `RATE_LIMIT_BURST` (400): each app's default token bucket
  * - `REDIS_URL`: share rate-limit buckets between gateway processes
  * - `CIRCUIT_FAILURE_THRESHOLD` (5), `CIRCUIT_RESET_MS` (10000): per-subgraph circuit breaker
+ * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +66,8 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   circuitFailureThreshold: number;
   circuitResetMs: number;
+  /** Exact origins (`scheme://host[:port]`) browser apps may call from; empty: no CORS. */
+  corsOrigins: readonly string[];
 }
 
 /** Defaults of the dev issuer that `npm run token` signs as. */
@@ -117,7 +120,14 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     redisUrl: reader.optional("REDIS_URL"),
     circuitFailureThreshold: reader.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
     circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
+    corsOrigins: [],
   };
+  const corsOrigins = (reader.optional("CORS_ORIGINS") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    // An allow-list: no wildcard (credentials are allowed, and may never be for `*`), no paths.
+    if (!/^https?:\/\/[^/\s*]+$/.test(origin)) reader.problem(`CORS_ORIGINS must list origins like https://app.example.gov.cn (no "*", no path), got ${JSON.stringify(origin)}`);
+  }
+  config.corsOrigins = Object.freeze(corsOrigins);
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) reader.problem("REDIS_URL must be a redis:// or rediss:// URL");
   const keys = devKeyPaths(resolve(reader.string("DATA_DIR", ".data")));
   config.jwks = reader.string("JWKS", keys.issuerJwks);

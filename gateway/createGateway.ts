@@ -13,6 +13,7 @@ import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { parse } from "graphql";
+import { createCorsPolicy } from "../platform/http/createCorsPolicy.ts";
 import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
 import { normalizeError } from "../platform/normalizeError.ts";
 import { readAccessRequirements } from "../platform/security/accessRequirements.ts";
@@ -143,6 +144,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     // Requests refused before GraphQL runs are accounted for too.
     beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
+    cors: createCorsPolicy({ origins: config.corsOrigins }),
     routes: {
       "/health": (_request, response) => {
         response.setHeader("content-type", "application/json");

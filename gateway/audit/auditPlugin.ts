@@ -10,7 +10,7 @@ import type { FormattedExecutionResult, GraphQLFormattedError } from "graphql";
 import { ErrorCode } from "../../platform/errors.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import type { AuditEntry, AuditOutcome } from "./AuditEntry.ts";
-import type { AuditWriter, CommittedAuditRecord } from "./createAuditWriter.ts";
+import type { AuditWriter, CommittedRecord } from "./createAuditWriter.ts";
 import { sanitizeAuditText } from "./sanitizeAuditText.ts";
 import { PLACEHOLDER_KEY } from "../authz/createOperationAuthorizer.ts";
 
@@ -22,7 +22,7 @@ export interface AuditPluginOptions {
    * the response as it will be sent (e.g. to attach a signed receipt). If it
    * throws, the response is refused like an uncommitted one.
    */
-  afterCommit?(committed: CommittedAuditRecord, entry: AuditEntry, result: FormattedExecutionResult): void;
+  afterCommit?(committed: CommittedRecord, entry: AuditEntry, result: FormattedExecutionResult): void;
 }
 
 const unique = (values: Iterable<string>) => [...new Set(values)].sort();

@@ -45,11 +45,89 @@ function currentFilter() {
   return filter;
 }
 
-function cell(row, text, className) {
+function cell(row, label, text, className) {
   const td = document.createElement("td");
   td.textContent = text;
+  td.dataset.label = label;
   if (className) td.className = className;
   row.appendChild(td);
+  return td;
+}
+
+/** A name an auditor can read for an operation sent without one: what it asked for. */
+function operationLabel(r) {
+  if (r.operationName) return { text: r.operationName, anonymous: false };
+  if (!r.operationHash) return { text: "(refused before parsing)", anonymous: true };
+  const roots = r.requestedFields.filter((f) => /^(Query|Mutation)\./.test(f)).map((f) => f.replace(/^\w+\./, ""));
+  const fields = r.requestedFields.filter((f) => !/^(Query|Mutation)\./.test(f));
+  const what = (roots.length ? roots.join(", ") + " → " : "") +
+    (fields.length === 0 ? "no fields" : fields.slice(0, 2).join(", ") + (fields.length > 2 ? ` +${fields.length - 2}` : ""));
+  return { text: `anonymous: ${what}`, anonymous: true };
+}
+
+const DETAIL = [
+  ["Request id", (r) => r.requestId, "code"],
+  ["Token id", (r) => r.tokenId || "–", "code"],
+  ["Operation", (r) => `${r.operationName || "(anonymous)"} · sha256 ${r.operationHash || "–"}`, "code"],
+  ["Error codes", (r) => r.errorCodes, "errors"],
+  ["Requested fields", (r) => r.requestedFields],
+  ["Granted fields", (r) => r.grantedFields],
+  ["Denied fields", (r) => r.deniedFields],
+  ["Agencies called", (r) => r.subgraphs],
+  ["Citizens (pseudonyms)", (r) => r.citizenPseudonyms, "code"],
+  ["Data released", (r) => (r.dataReleased ? "yes" : "no")],
+  ["Client address", (r) => r.clientAddress || "–"],
+  ["Hash", (r) => r.hash, "code"],
+];
+
+function detailRow(r) {
+  const row = document.createElement("tr");
+  row.className = "detail";
+  const td = document.createElement("td");
+  td.colSpan = 11;
+  const list = document.createElement("dl");
+  for (const [label, value, kind] of DETAIL) {
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.dataset.detail = label;
+    const v = value(r);
+    if (kind === "errors" && v.length) {
+      for (const code of v) {
+        const span = document.createElement("span");
+        span.className = "error-code";
+        span.textContent = code;
+        dd.append(span, " ");
+      }
+    } else {
+      dd.textContent = Array.isArray(v) ? (v.length ? v.join(", ") : "none") : v;
+    }
+    if (kind === "code") dd.className = "code";
+    list.append(dt, dd);
+  }
+  td.appendChild(list);
+  row.appendChild(td);
+  return row;
+}
+
+function toggleDetail(row, r) {
+  const next = row.nextElementSibling;
+  if (next && next.classList.contains("detail")) {
+    next.remove();
+    row.classList.remove("open");
+    row.setAttribute("aria-expanded", "false");
+  } else {
+    row.after(detailRow(r));
+    row.classList.add("open");
+    row.setAttribute("aria-expanded", "true");
+  }
+}
+
+function clearResults() {
+  $("records").querySelector("tbody").replaceChildren();
+  $("page-info").textContent = "";
+  $("next-page").disabled = true;
+  $("first-page").disabled = true;
 }
 
 function render(records) {
@@ -57,18 +135,29 @@ function render(records) {
   body.replaceChildren();
   for (const r of records) {
     const row = document.createElement("tr");
+    row.className = "record";
     row.dataset.seq = r.seq;
-    cell(row, r.seq);
-    cell(row, new Date(r.time).toLocaleString());
-    cell(row, r.outcome, r.outcome);
-    cell(row, r.app || "–");
-    cell(row, r.purpose || "–");
-    cell(row, r.operationName || (r.operationHash ? r.operationHash.slice(0, 12) + "…" : "–"));
-    cell(row, r.requestedFields.join(", "), "fields");
-    cell(row, r.deniedFields.join(", "), "fields");
-    cell(row, r.citizenPseudonyms.map((p) => p.slice(0, 10) + "…").join(" "), "citizens");
-    cell(row, r.subgraphs.join(", "));
-    cell(row, String(r.latencyMs));
+    row.tabIndex = 0;
+    row.setAttribute("aria-expanded", "false");
+    cell(row, "#", r.seq);
+    cell(row, "Time", new Date(r.time).toLocaleString());
+    cell(row, "Outcome", r.outcome, r.outcome);
+    cell(row, "App", r.app || "–");
+    cell(row, "Purpose", r.purpose || "–");
+    const operation = operationLabel(r);
+    cell(row, "Operation", operation.text, operation.anonymous ? "anonymous" : "").title = r.operationHash ? `sha256 ${r.operationHash}` : "";
+    cell(row, "Requested", r.requestedFields.join(", "), "fields");
+    cell(row, "Denied", r.deniedFields.join(", "), "fields");
+    cell(row, "Citizens", r.citizenPseudonyms.map((p) => p.slice(0, 10) + "…").join(" "), "citizens");
+    cell(row, "Agencies", r.subgraphs.join(", "));
+    cell(row, "ms", String(r.latencyMs));
+    row.addEventListener("click", () => toggleDetail(row, r));
+    row.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        toggleDetail(row, r);
+      }
+    });
     body.appendChild(row);
   }
 }
@@ -86,6 +175,8 @@ async function loadPage(index) {
     $("first-page").disabled = index === 0;
     $("page-info").textContent = `page ${index + 1}, ${page.records.length} records`;
   } catch (error) {
+    // Nothing from an earlier search stays under the message.
+    clearResults();
     $("message").textContent = error.message;
   }
 }
@@ -113,25 +204,40 @@ function csvValue(value) {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
-async function exportCsv() {
+/** Every record of the current filter, newest first (at most 20,000). */
+async function allRecords() {
+  const records = [];
+  let after = null;
+  for (let pages = 0; pages < 40; pages++) {
+    const data = await graphql(LIST, { filter: currentFilter(), first: 500, after });
+    records.push(...data.auditRecords.records);
+    after = data.auditRecords.nextCursor;
+    if (!after) break;
+  }
+  return records;
+}
+
+function download(text, type, extension) {
+  const blob = new Blob([text], { type });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `audit-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.${extension}`;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+}
+
+async function exportRecords(format) {
   $("message").textContent = "";
   try {
-    const columns = FIELDS.split(" ");
-    const lines = [columns.join(",")];
-    let after = null;
-    for (let pages = 0; pages < 40; pages++) {
-      const data = await graphql(LIST, { filter: currentFilter(), first: 500, after });
-      for (const r of data.auditRecords.records) lines.push(columns.map((c) => csvValue(r[c])).join(","));
-      after = data.auditRecords.nextCursor;
-      if (!after) break;
+    const records = await allRecords();
+    if (format === "csv") {
+      const columns = FIELDS.split(" ");
+      const lines = [columns.join(","), ...records.map((r) => columns.map((c) => csvValue(r[c])).join(","))];
+      download(lines.join("\r\n") + "\r\n", "text/csv;charset=utf-8", "csv");
+    } else {
+      download(records.map((r) => JSON.stringify(r) + "\n").join(""), "application/x-ndjson;charset=utf-8", "jsonl");
     }
-    const blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(blob);
-    link.download = `audit-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.csv`;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
   } catch (error) {
     $("message").textContent = error.message;
   }
@@ -145,4 +251,5 @@ $("filters").addEventListener("submit", (event) => {
 $("next-page").addEventListener("click", () => loadPage(Number($("next-page").dataset.index)));
 $("first-page").addEventListener("click", () => loadPage(0));
 $("verify").addEventListener("click", verify);
-$("export").addEventListener("click", exportCsv);
+$("export").addEventListener("click", () => exportRecords("csv"));
+$("export-jsonl").addEventListener("click", () => exportRecords("jsonl"));

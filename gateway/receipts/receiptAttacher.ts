@@ -6,13 +6,13 @@
  */
 import type { FormattedExecutionResult } from "graphql";
 import type { AuditEntry } from "../audit/AuditEntry.ts";
-import type { CommittedAuditRecord } from "../audit/createAuditWriter.ts";
+import type { CommittedRecord } from "../audit/createAuditWriter.ts";
 import { canonicalDigest } from "./canonicalJson.ts";
 import type { ReceiptSigner } from "./createReceiptSigner.ts";
 import { RECEIPT_CANONICALIZATION, type ReceiptClaims } from "./Receipt.ts";
 
 /** The claims of the receipt for a committed record and the data released with it. */
-export function receiptClaims(committed: CommittedAuditRecord, entry: AuditEntry, data: unknown): ReceiptClaims {
+export function receiptClaims(committed: CommittedRecord, entry: AuditEntry, data: unknown): ReceiptClaims {
   return {
     iat: Math.floor(Date.now() / 1000),
     audit: { seq: committed.seq.toString(), hash: committed.hash },
@@ -27,7 +27,7 @@ export function receiptClaims(committed: CommittedAuditRecord, entry: AuditEntry
 
 /** @returns the audit plugin's `afterCommit` hook */
 export function receiptAttacher(signer: ReceiptSigner) {
-  return (committed: CommittedAuditRecord, entry: AuditEntry, result: FormattedExecutionResult): void => {
+  return (committed: CommittedRecord, entry: AuditEntry, result: FormattedExecutionResult): void => {
     if (result.data === undefined || result.data === null) return;
     const receipt = signer.sign(receiptClaims(committed, entry, result.data));
     (result as { extensions?: Record<string, unknown> }).extensions = { ...result.extensions, receipt };

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { ErrorCode } from "../errors.ts";
+import type { CorsPolicy } from "./createCorsPolicy.ts";
 
 /** A plain route: writes the whole response itself. */
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
@@ -23,6 +24,8 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   routes?: Record<string, RouteHandler>;
   /** Headers added to every response. */
   headers?: Record<string, string>;
+  /** CORS for browser apps on other origins; it answers preflights before anything else runs. @default none: no CORS headers, OPTIONS answered 204 */
+  cors?: CorsPolicy;
   /**
    * Called before a request is refused without running GraphQL (401, 413,
    * malformed body), e.g. to record it; if it throws, the answer is 503.
@@ -61,6 +64,13 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
   return async (request, response) => {
     const startedAtMonotonic = performance.now();
     for (const [name, value] of extraHeaders) response.setHeader(name, value);
+    // Before the token check and the rate limit: a browser's preflight carries no credentials.
+    if (options.cors?.handle(request, response)) return;
+    if (request.method === "OPTIONS") {
+      response.statusCode = 204;
+      response.setHeader("allow", "GET, POST, OPTIONS");
+      return void response.end();
+    }
     try {
       const url = new URL(request.url ?? "/", "http://localhost");
       const route = options.routes?.[url.pathname];
@@ -77,7 +87,11 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
         context: async () => context,
       });
       response.statusCode = result.status ?? 200;
-      for (const [name, value] of result.headers) response.setHeader(name, value);
+      for (const [name, value] of result.headers) {
+        // Keep what was already said to vary by (CORS: Origin).
+        const varies = name === "vary" ? response.getHeader("vary") : undefined;
+        response.setHeader(name, varies ? `${String(varies)}, ${value}` : value);
+      }
       if (result.body.kind === "complete") {
         response.end(result.body.string);
       } else {

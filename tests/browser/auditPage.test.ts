@@ -55,7 +55,7 @@ describe.skipIf(!available)("audit page (/audit) in headless Chromium", () => {
     await page.fill('input[name="app"]', "app:counter-desk");
     await page.click("#search");
     await page.waitForSelector("#records tbody tr");
-    const rows = page.locator("#records tbody tr");
+    const rows = page.locator("#records tbody tr.record");
     expect(await rows.count()).toBe(25);
     const firstRow = await rows.first().innerText();
     expect(firstRow).toContain("app:counter-desk");
@@ -77,11 +77,102 @@ describe.skipIf(!available)("audit page (/audit) in headless Chromium", () => {
     expect(csv.length).toBe(31); // header + the 30 counter requests
     expect(csv.join("\n")).not.toContain("140105198605150031");
 
+    const [jsonl] = await Promise.all([page.waitForEvent("download"), page.click("#export-jsonl")]);
+    expect(jsonl.suggestedFilename()).toMatch(/\.jsonl$/);
+    const lines = readFileSync((await jsonl.path())!, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(30);
+    expect(new Set(lines.map((record) => record.app))).toEqual(new Set(["app:counter-desk"]));
+    expect(lines[0].deniedFields).toEqual(["Citizen.housingFundAccount"]);
+    expect(JSON.stringify(lines)).not.toContain("140105198605150031");
+
     mkdirSync(RESULTS, { recursive: true });
     await page.click("#first-page");
     await page.waitForFunction(() => document.querySelector("#page-info")?.textContent?.startsWith("page 1"));
     await page.screenshot({ path: `${RESULTS}audit-page.png`, fullPage: false });
     expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it("shows a row's error codes, granted and denied fields and agencies; names anonymous operations by what they read", async () => {
+    const counter = await sign("app:anonymous-desk", ["civil-affairs:identity"], "HPF_WITHDRAWAL_HOME_PURCHASE");
+    await postGraphQL(system.gatewayUrl, `{ citizen(id: "140105198605150031") { name housingFundAccount { balance } } }`, {}, { authorization: `Bearer ${counter}` });
+    const page = await browser.newPage();
+    await page.goto(system.gatewayUrl.replace("/graphql", "/audit"));
+    await page.fill("#token", auditorToken);
+    await page.fill('input[name="app"]', "app:anonymous-desk");
+    await page.click("#search");
+    await page.waitForSelector("#records tbody tr.record");
+    const row = page.locator("#records tbody tr.record").first();
+    const operation = row.locator('td[data-label="Operation"]');
+    expect(await operation.innerText()).toBe("anonymous: citizen → Citizen.housingFundAccount, Citizen.name +1");
+    expect(await operation.getAttribute("class")).toBe("anonymous");
+
+    await row.click();
+    const detail = page.locator("#records tbody tr.detail");
+    await detail.waitFor();
+    const value = (label: string) => detail.locator(`dd[data-detail="${label}"]`).innerText();
+    expect(await value("Error codes")).toBe("FORBIDDEN");
+    expect(await value("Granted fields")).toBe("Citizen.name, Query.citizen");
+    expect(await value("Denied fields")).toBe("Citizen.housingFundAccount");
+    expect(await value("Agencies called")).toContain("civil-affairs");
+    expect(await value("Operation")).toMatch(/^\(anonymous\) · sha256 [0-9a-f]{64}$/);
+    await row.click();
+    expect(await detail.count()).toBe(0);
+    await page.close();
+  });
+
+  it("clears earlier results when a search fails", async () => {
+    const page = await browser.newPage();
+    await page.goto(system.gatewayUrl.replace("/graphql", "/audit"));
+    await page.fill("#token", auditorToken);
+    await page.click("#search");
+    await page.waitForSelector("#records tbody tr.record");
+    await page.fill("#token", "not-a-token");
+    await page.click("#search");
+    await page.waitForFunction(() => (document.querySelector("#message")?.textContent ?? "").length > 0);
+    expect(await page.textContent("#message")).toContain("UNAUTHENTICATED");
+    expect(await page.locator("#records tbody tr").count()).toBe(0);
+    expect(await page.textContent("#page-info")).toBe("");
+    expect(await page.isDisabled("#next-page")).toBe(true);
+    await page.close();
+  });
+
+  it("fits a narrow screen and draws the Chinese heading with real glyphs", async () => {
+    const context = await browser.newContext({ viewport: { width: 380, height: 800 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await page.goto(system.gatewayUrl.replace("/graphql", "/audit"));
+    await page.fill("#token", auditorToken);
+    await page.fill('input[name="app"]', "app:counter-desk");
+    await page.click("#search");
+    await page.waitForSelector("#records tbody tr.record");
+    // No page-wide horizontal scrolling: every record is a card of labelled lines.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(380);
+    expect(await page.locator("#records thead").isVisible()).toBe(false);
+    const card = page.locator("#records tbody tr.record").first();
+    expect((await card.boundingBox())!.width).toBeLessThanOrEqual(380);
+    expect(await card.locator('td[data-label="App"]').isVisible()).toBe(true);
+
+    const family = await page.evaluate(() => getComputedStyle(document.querySelector("h1")!).fontFamily);
+    expect(family).toContain("Noto Sans CJK SC");
+    expect(family).toContain("Microsoft YaHei");
+    // Where no font has a glyph, 审 and 计 both render as the same box; real glyphs differ.
+    const distinct = await page.evaluate(() => {
+      const font = getComputedStyle(document.querySelector("h1")!).font;
+      const draw = (text: string) => {
+        const canvas = document.createElement("canvas");
+        canvas.width = 64;
+        canvas.height = 64;
+        const g = canvas.getContext("2d")!;
+        g.font = font;
+        g.textBaseline = "top";
+        g.fillText(text, 4, 4);
+        return Array.from(g.getImageData(0, 0, 64, 64).data).join(",");
+      };
+      return draw("审") !== draw("计");
+    });
+    mkdirSync(RESULTS, { recursive: true });
+    await page.screenshot({ path: `${RESULTS}audit-page-narrow.png`, fullPage: false });
+    expect(distinct).toBe(true);
     await context.close();
   });
 
