@@ -27,6 +27,9 @@ import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
 import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, createAuditSubgraph } from "./audit/subgraph/createAuditSubgraph.ts";
 import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
+import { createReceiptSigner } from "./receipts/createReceiptSigner.ts";
+import { publicKeysRoute } from "./receipts/publicKeysRoute.ts";
+import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
@@ -87,6 +90,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewayKey = await loadSigningKey(config.signingKeyPath);
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
+  const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
   const dataSources = new Map<string, AgencyDataSource>();
   // Filled in once the audit log is open; commits cannot happen before.
@@ -99,7 +103,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     poolStats: () => openedAudit.database.poolStats(),
   });
   const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics }) };
-  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
+  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath, anomalies: config.anomalies });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
@@ -152,7 +156,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin<GatewayContext>({ logger, requestIdOf: (context) => context?.requestId }),
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
-      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize }),
+      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptAttacher(receiptSigner) }),
       guardPlugin({ registry, limits: config.limits }),
       authorizationPlugin({ authorize, mode: config.authorizationMode }),
       schemaDisclosurePlugin(),
@@ -206,6 +210,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       },
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
       ...auditPageRoutes(),
+      ...publicKeysRoute([gatewayJwks, publicJwksOfPrivateKey(config.receiptKeyPath)]),
     },
   });
 
