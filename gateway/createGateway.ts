@@ -24,6 +24,7 @@ import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
 import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, createAuditSubgraph } from "./audit/subgraph/createAuditSubgraph.ts";
 import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
+import { graphiqlRoutes } from "./graphiql/graphiqlRoutes.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
@@ -148,6 +149,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       },
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
       ...auditPageRoutes(),
+      ...graphiqlRoutes(),
     },
   });
 
