@@ -28,11 +28,17 @@
  * - `RATE_LIMIT_PER_SECOND` (200), `RATE_LIMIT_BURST` (400): each app's default token bucket
  * - `REDIS_URL`: share rate-limit buckets between gateway processes
  * - `CIRCUIT_FAILURE_THRESHOLD` (5), `CIRCUIT_RESET_MS` (10000): per-subgraph circuit breaker
+ * - `LOG_LEVEL` (info): fatal, error, warn, info, debug, trace or silent
+ * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (9400): where Prometheus text is served, never the public port
+ * - `OTEL_EXPORTER_OTLP_ENDPOINT`: export traces over OTLP/HTTP there; unset: no traces leave the process
+ * - `OTEL_SERVICE_NAME` (gateway)
+ * - `SHUTDOWN_GRACE_MS` (8000): how long SIGTERM waits for in-flight requests
  * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvReader } from "../platform/EnvReader.ts";
+import { readObservabilityConfig, type ObservabilityConfig } from "../platform/observability/readObservabilityConfig.ts";
 import { devKeyPaths } from "../platform/security/keys.ts";
 import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
 import type { RateLimit } from "./guard/appRegistry.ts";
@@ -62,6 +68,10 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   circuitFailureThreshold: number;
   circuitResetMs: number;
+  /** Logs, metrics and traces (LOG_LEVEL, METRICS_*, OTEL_*). */
+  observability: ObservabilityConfig;
+  /** How long SIGTERM waits for in-flight requests before closing them. */
+  shutdownGraceMs: number;
   /** Exact origins (`scheme://host[:port]`) browser apps may call from; empty: no CORS. */
   corsOrigins: readonly string[];
 }
@@ -115,6 +125,8 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     redisUrl: reader.optional("REDIS_URL"),
     circuitFailureThreshold: reader.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
     circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
+    observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
+    shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
     corsOrigins: [],
   };
   const corsOrigins = (reader.optional("CORS_ORIGINS") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean);
