@@ -14,6 +14,8 @@
  * - `CLOCK_TOLERANCE_SECONDS` (30)
  * - `GATEWAY_SIGNING_KEY` (`DATA_DIR/keys/gateway.private.jwk.json`): the
  *   gateway's own private JWK, for subgraph tokens
+ * - `RECEIPT_SIGNING_KEY` (`DATA_DIR/keys/receipts.private.jwk.json`): the
+ *   gateway's Ed25519 private JWK that signs receipts (`extensions.receipt`)
  * - `AUTHZ_MODE` (`filter`): `filter` drops denied fields, `reject` refuses
  *   the whole operation
  * - `GATEWAY_DATABASE_URL` / `DATABASE_URL` / PGlite `DATA_DIR/gateway`: the audit log
@@ -57,6 +59,8 @@ export interface GatewayConfig {
   tokenAudience: string;
   clockToleranceSeconds: number;
   signingKeyPath: string;
+  /** The Ed25519 private JWK that signs receipts. */
+  receiptKeyPath: string;
   authorizationMode: "filter" | "reject";
   auditDatabase: DatabaseLocation;
   auditPseudonymKeyPath: string;
@@ -103,6 +107,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     tokenAudience: reader.string("TOKEN_AUDIENCE", DEFAULT_TOKEN_AUDIENCE),
     clockToleranceSeconds: reader.integer("CLOCK_TOLERANCE_SECONDS", 30, 0, 300),
     signingKeyPath: "",
+    receiptKeyPath: "",
     authorizationMode: "filter",
     auditDatabase: reader.database("gateway"),
     auditPseudonymKeyPath: "",
@@ -143,6 +148,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
   if (/^http:\/\//.test(config.jwks) && !loopbackHttp) reader.problem("JWKS must be a file path or an https:// URL");
   else if (!/^https?:\/\//.test(config.jwks)) config.jwks = resolve(config.jwks);
   config.signingKeyPath = resolve(reader.string("GATEWAY_SIGNING_KEY", keys.gatewayPrivate));
+  config.receiptKeyPath = resolve(reader.string("RECEIPT_SIGNING_KEY", keys.receiptPrivate));
   config.auditPseudonymKeyPath = resolve(reader.string("AUDIT_PSEUDONYM_KEY", keys.auditPseudonymKey));
   const mode = reader.string("AUTHZ_MODE", "filter");
   if (mode === "filter" || mode === "reject") config.authorizationMode = mode;

@@ -28,6 +28,9 @@ import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, createAuditSubgraph } from "./audit/subgraph/createAuditSubgraph.ts";
 import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
 import { graphiqlRoutes } from "./graphiql/graphiqlRoutes.ts";
+import { createReceiptSigner } from "./receipts/createReceiptSigner.ts";
+import { publicKeysRoute } from "./receipts/publicKeysRoute.ts";
+import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
@@ -81,6 +84,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewayKey = await loadSigningKey(config.signingKeyPath);
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
+  const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
   const openedAudit = await openAuditLog(config);
   const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger }) };
@@ -137,7 +141,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin<GatewayContext>({ logger, requestIdOf: (context) => context?.requestId }),
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
-      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize }),
+      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptAttacher(receiptSigner) }),
       guardPlugin({ registry, limits: config.limits }),
       authorizationPlugin({ authorize, mode: config.authorizationMode }),
       schemaDisclosurePlugin(),
@@ -188,6 +192,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
       ...auditPageRoutes(),
       ...graphiqlRoutes(),
+      ...publicKeysRoute([gatewayJwks, publicJwksOfPrivateKey(config.receiptKeyPath)]),
     },
   });
 

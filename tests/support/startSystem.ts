@@ -98,6 +98,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     ...readGatewayConfig({}),
     jwks: keys.issuerJwks,
     signingKeyPath: keys.gatewayPrivate,
+    receiptKeyPath: keys.receiptPrivate,
     auditPseudonymKeyPath: keys.auditPseudonymKey,
     auditDatabase: await testDatabase(options.suite, "gateway"),
     auditHeadsPath: join(workDir, "audit-heads.jsonl"),

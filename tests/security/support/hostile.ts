@@ -111,6 +111,7 @@ export function gatewayConfigFor(system: System, overrides: Partial<GatewayConfi
     ...readGatewayConfig({}),
     jwks: system.keys.issuerJwks,
     signingKeyPath: system.keys.gatewayPrivate,
+    receiptKeyPath: system.keys.receiptPrivate,
     auditPseudonymKeyPath: system.keys.auditPseudonymKey,
     auditDatabase: { kind: "pglite", dataDir: "memory://" },
     auditHeadsPath: join(workDir, "audit-heads.jsonl"),
