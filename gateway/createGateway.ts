@@ -88,7 +88,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const openedAudit = await openAuditLog(config);
   const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger }) };
-  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
+  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath, anomalies: config.anomalies });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
