@@ -21,6 +21,7 @@ import { normalizeError } from "../platform/normalizeError.ts";
 import { readAccessRequirements } from "../platform/security/accessRequirements.ts";
 import { loadSigningKey, publicJwksOfPrivateKey } from "../platform/security/keys.ts";
 import { auditPlugin } from "./audit/auditPlugin.ts";
+import { fieldLevelsOf } from "./audit/insights/fieldLevelOf.ts";
 import { observeAuditWriter } from "./audit/observeAuditWriter.ts";
 import { openAuditLog, type AuditLog } from "./audit/openAuditLog.ts";
 import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
@@ -106,7 +107,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     poolStats: () => openedAudit.database.poolStats(),
   });
   const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics, tracing }) };
-  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath, anomalies: config.anomalies });
+  const auditSubgraph = await createAuditSubgraph({
+    audit,
+    gatewayJwks,
+    headsPath: config.auditHeadsPath,
+    anomalies: config.anomalies,
+    levelOf: fieldLevelsOf(supergraphSdl),
+  });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
