@@ -26,6 +26,7 @@ import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
+import { createDatabaseVerificationBudget, createRedisVerificationBudget } from "./authz/createVerificationBudget.ts";
 import type { GatewayConfig } from "./config.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
@@ -79,7 +80,17 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
-  const authorize = createOperationAuthorizer({ schema: apiSchema, requirements: readAccessRequirements(parse(supergraphSdl)) });
+  const authorize = createOperationAuthorizer({
+    schema: apiSchema,
+    requirements: readAccessRequirements(parse(supergraphSdl)),
+    maxTokens: config.limits.maxTokens,
+    // Each field after fragment expansion, plus the spreads and inline fragments that lead to it.
+    maxVisits: config.limits.maxFields * 4,
+  });
+  const budgetLimits = { distinctArguments: config.verifyDistinctArguments, windowMs: config.verifyWindowMs };
+  const verificationBudget = config.redisUrl
+    ? createRedisVerificationBudget(config.redisUrl, budgetLimits)
+    : createDatabaseVerificationBudget(audit.database.prisma, budgetLimits);
   const registry = loadAppRegistry(config.appRegistryPath);
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl) : createMemoryRateLimiter();
   const armor = createArmor<GatewayContext>(config.limits);
@@ -119,7 +130,13 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
       auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize }),
       guardPlugin({ registry, limits: config.limits }),
-      authorizationPlugin({ authorize, mode: config.authorizationMode }),
+      authorizationPlugin({
+        authorize,
+        schema: apiSchema,
+        mode: config.authorizationMode,
+        verificationBudget,
+        pseudonymize: audit.pseudonymize,
+      }),
       schemaDisclosurePlugin(),
       ...armor.plugins,
     ],
@@ -131,6 +148,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     issuer: config.tokenIssuer,
     audience: config.tokenAudience,
     clockToleranceSeconds: config.clockToleranceSeconds,
+    maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
   });
   const http = createGraphQLHttpServer({
     apollo,
@@ -160,6 +178,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     },
     stopServices: async () => {
       await rateLimiter.close();
+      await verificationBudget.close();
       await auditSubgraph.stop();
       await audit.writer.drain();
       await headSigning.stop();

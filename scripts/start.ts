@@ -59,10 +59,10 @@ async function main(): Promise<void> {
     subject: "app:demo",
     scopes: scopesOf(readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8")),
     purpose: "DEMO",
-    ttlSeconds: 12 * 3600,
+    ttlSeconds: 3600, // MAX_TOKEN_LIFETIME
   });
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
-  console.log(`\nA demo token holding every scope (12 h; make others with npm run token):\n  export TOKEN=${demoToken}`);
+  console.log(`\nA demo token holding every scope (1 h, the gateway's MAX_TOKEN_LIFETIME; make others with npm run token):\n  export TOKEN=${demoToken}`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
 }
 
