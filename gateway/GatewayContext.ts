@@ -16,6 +16,8 @@ export interface GatewayContext {
   citizensRead: Set<string>;
   /** Set by the authorization plugin; absent when the operation was refused before it could be decided. */
   authorization?: AuthorizationDecision | null;
+  /** The name of the operation the authorization plugin chose (kept when it refuses and runs `{ __typename }` instead). */
+  operationName?: string | null;
   /** Resident ids the operation names (root arguments after variable coercion), set by the authorization plugin. */
   citizensAskedFor?: string[];
   /** Verification fields evaluated or refused, for the audit record. */

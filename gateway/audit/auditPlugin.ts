@@ -63,7 +63,7 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
             app: sanitizeAuditText(principal.app),
             tokenId: sanitizeAuditText(principal.tokenId),
             purpose: sanitizeAuditText(principal.purpose),
-            operationName: sanitizeAuditText(operationName ?? resolvedName ?? null),
+            operationName: sanitizeAuditText(operationName ?? contextValue.operationName ?? resolvedName ?? null),
             operationHash,
             citizens: unique([...(contextValue.citizensAskedFor ?? []), ...contextValue.citizensRead].map(options.pseudonymize)),
             requestedFields: unique(decision?.requested ?? []),

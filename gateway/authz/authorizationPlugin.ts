@@ -63,6 +63,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
         const wrongMethod = request.http?.method === "GET" ? methodRefusal(options.authorize, query, request.operationName) : null;
         if (wrongMethod) throw wrongMethod;
         decision = options.authorize(query, request.operationName, subject);
+        contextValue.operationName = decision.operation.name?.value ?? null;
         const inspection = inspectArguments(options.schema, decision.document, decision.operation, request.variables, options.authorize.isVerificationField);
         contextValue.citizensAskedFor = inspection.citizens;
         const limited = await limitVerifications({
