@@ -7,6 +7,21 @@ const FIELDS = "seq time requestId app tokenId purpose operationName operationHa
 const LIST = `query AuditPage($filter: AuditRecordFilter, $first: Int, $after: String) {
   auditRecords(filter: $filter, first: $first, after: $after) { records { ${FIELDS} } nextCursor } }`;
 const VERIFY = "query AuditChain { auditChain { ok records signedHeads firstBadRecord problem } }";
+const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime) {
+  auditSummary(since: $since, until: $until, topApps: 10) {
+    since until series { hour app purpose requests reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads } } }`;
+const ANOMALIES = `query AuditAnomalies($since: DateTime, $until: DateTime) {
+  auditAnomalies(since: $since, until: $until) {
+    id rule summary app purpose citizenPseudonym fields since until observed threshold records(first: 200) { ${FIELDS} } } }`;
+
+/** What each anomaly rule means, for the flag list (the README's audit section says the same). */
+const RULES = {
+  DISTINCT_CITIZENS: ["Distinct citizens", "More distinct citizens in an hour than N times the app's trailing 7-day hourly median."],
+  THRESHOLD_PROBING: ["Threshold probing", "One citizen's verification field asked with many distinct thresholds: what bisection looks like."],
+  DENIAL_RATIO: ["Denial ratio", "The app's denied share in an hour jumped above its trailing 7-day share."],
+  OFF_HOURS: ["Off-hours burst", "Reads outside the configured service hours."],
+  PURPOSE_DRIFT: ["Purpose drift", "Fields its purpose does not usually touch."],
+};
 
 const $ = (id) => document.getElementById(id);
 const tokenInput = $("token");
@@ -45,11 +60,169 @@ function currentFilter() {
   return filter;
 }
 
-function cell(row, text, className) {
+function cell(row, label, text, className) {
   const td = document.createElement("td");
   td.textContent = text;
+  td.dataset.label = label;
   if (className) td.className = className;
   row.appendChild(td);
+  return td;
+}
+
+/** A name an auditor can read for an operation sent without one: what it asked for. */
+function operationLabel(r) {
+  if (r.operationName) return { text: r.operationName, anonymous: false };
+  if (!r.operationHash) return { text: "(refused before parsing)", anonymous: true };
+  const roots = r.requestedFields.filter((f) => /^(Query|Mutation)\./.test(f)).map((f) => f.replace(/^\w+\./, ""));
+  const fields = r.requestedFields.filter((f) => !/^(Query|Mutation)\./.test(f));
+  const what = (roots.length ? roots.join(", ") + " → " : "") +
+    (fields.length === 0 ? "no fields" : fields.slice(0, 2).join(", ") + (fields.length > 2 ? ` +${fields.length - 2}` : ""));
+  return { text: `anonymous: ${what}`, anonymous: true };
+}
+
+const DETAIL = [
+  ["Request id", (r) => r.requestId, "code"],
+  ["Token id", (r) => r.tokenId || "–", "code"],
+  ["Operation", (r) => `${r.operationName || "(anonymous)"} · sha256 ${r.operationHash || "–"}`, "code"],
+  ["Error codes", (r) => r.errorCodes, "errors"],
+  ["Requested fields", (r) => r.requestedFields],
+  ["Granted fields", (r) => r.grantedFields],
+  ["Denied fields", (r) => r.deniedFields],
+  ["Agencies called", (r) => r.subgraphs],
+  ["Citizens (pseudonyms)", (r) => r.citizenPseudonyms, "code"],
+  ["Data released", (r) => (r.dataReleased ? "yes" : "no")],
+  ["Client address", (r) => r.clientAddress || "–"],
+  ["Hash", (r) => r.hash, "code"],
+];
+
+function detailRow(r) {
+  const row = document.createElement("tr");
+  row.className = "detail";
+  const td = document.createElement("td");
+  td.colSpan = 11;
+  const list = document.createElement("dl");
+  for (const [label, value, kind] of DETAIL) {
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.dataset.detail = label;
+    const v = value(r);
+    if (kind === "errors" && v.length) {
+      for (const code of v) {
+        const span = document.createElement("span");
+        span.className = "error-code";
+        span.textContent = code;
+        dd.append(span, " ");
+      }
+    } else {
+      dd.textContent = Array.isArray(v) ? (v.length ? v.join(", ") : "none") : v;
+    }
+    if (kind === "code") dd.className = "code";
+    list.append(dt, dd);
+  }
+  td.appendChild(list);
+  row.appendChild(td);
+  return row;
+}
+
+function toggleDetail(row, r) {
+  const next = row.nextElementSibling;
+  if (next && next.classList.contains("detail")) {
+    next.remove();
+    row.classList.remove("open");
+    row.setAttribute("aria-expanded", "false");
+  } else {
+    row.after(detailRow(r));
+    row.classList.add("open");
+    row.setAttribute("aria-expanded", "true");
+  }
+}
+
+function clearResults() {
+  $("records").querySelector("tbody").replaceChildren();
+  $("page-info").textContent = "";
+  $("next-page").disabled = true;
+  $("first-page").disabled = true;
+}
+
+let lastSummary = null;
+
+function clearPatterns() {
+  lastSummary = null;
+  if (window.AuditCharts) window.AuditCharts.clear();
+  $("anomalies").replaceChildren();
+  $("anomalies-info").textContent = "";
+  $("patterns-info").textContent = "";
+  delete document.querySelector(".charts").dataset.drawn;
+}
+
+/** The Since–Until range of the filters; the gateway's default (the last 24 hours) when empty. */
+function currentRange() {
+  const filter = currentFilter();
+  return { since: filter.since ?? null, until: filter.until ?? null };
+}
+
+function drawCharts() {
+  if (!lastSummary) return;
+  if (!window.AuditCharts) {
+    $("patterns-info").textContent = "Charts unavailable: the chart bundle is not built (npm run build:assets).";
+    return;
+  }
+  window.AuditCharts.render(lastSummary, $("group-by").value);
+  const from = new Date(lastSummary.since).toLocaleString();
+  const to = new Date(lastSummary.until).toLocaleString();
+  $("patterns-info").textContent = `${from} – ${to}`;
+  document.querySelector(".charts").dataset.drawn = "true";
+}
+
+function showFlagRecords(flag) {
+  clearResults();
+  render(flag.records);
+  const [name] = RULES[flag.rule] || [flag.rule];
+  $("page-info").textContent = `${flag.records.length} records behind the flag “${name}” for ${flag.app}`;
+  $("first-page").disabled = false;
+  $("records-section").scrollIntoView({ block: "start" });
+}
+
+function renderAnomalies(flags) {
+  const list = $("anomalies");
+  list.replaceChildren();
+  $("anomalies-info").textContent = flags.length === 0 ? "No anomalies in this range." : `${flags.length} flags in this range.`;
+  for (const flag of flags) {
+    const item = document.createElement("li");
+    item.dataset.rule = flag.rule;
+    item.dataset.app = flag.app;
+    const [name, explain] = RULES[flag.rule] || [flag.rule, ""];
+    const rule = document.createElement("span");
+    rule.className = "rule";
+    rule.textContent = name;
+    const summary = document.createElement("span");
+    summary.className = "summary";
+    summary.textContent = `${flag.summary} (${new Date(flag.since).toLocaleString()} – ${new Date(flag.until).toLocaleString()})`;
+    const why = document.createElement("span");
+    why.className = "explain";
+    why.textContent = `${explain} Observed ${flag.observed}, threshold ${flag.threshold}.`;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "show-records";
+    button.textContent = `Show ${flag.records.length} records`;
+    button.addEventListener("click", () => showFlagRecords(flag));
+    item.append(rule, summary, why, button);
+    list.appendChild(item);
+  }
+}
+
+async function loadPatterns() {
+  try {
+    const range = currentRange();
+    const [summary, anomalies] = await Promise.all([graphql(SUMMARY, range), graphql(ANOMALIES, range)]);
+    lastSummary = summary.auditSummary;
+    drawCharts();
+    renderAnomalies(anomalies.auditAnomalies);
+  } catch (error) {
+    clearPatterns();
+    $("message").textContent = error.message;
+  }
 }
 
 function render(records) {
@@ -57,18 +230,29 @@ function render(records) {
   body.replaceChildren();
   for (const r of records) {
     const row = document.createElement("tr");
+    row.className = "record";
     row.dataset.seq = r.seq;
-    cell(row, r.seq);
-    cell(row, new Date(r.time).toLocaleString());
-    cell(row, r.outcome, r.outcome);
-    cell(row, r.app || "–");
-    cell(row, r.purpose || "–");
-    cell(row, r.operationName || (r.operationHash ? r.operationHash.slice(0, 12) + "…" : "–"));
-    cell(row, r.requestedFields.join(", "), "fields");
-    cell(row, r.deniedFields.join(", "), "fields");
-    cell(row, r.citizenPseudonyms.map((p) => p.slice(0, 10) + "…").join(" "), "citizens");
-    cell(row, r.subgraphs.join(", "));
-    cell(row, String(r.latencyMs));
+    row.tabIndex = 0;
+    row.setAttribute("aria-expanded", "false");
+    cell(row, "#", r.seq);
+    cell(row, "Time", new Date(r.time).toLocaleString());
+    cell(row, "Outcome", r.outcome, r.outcome);
+    cell(row, "App", r.app || "–");
+    cell(row, "Purpose", r.purpose || "–");
+    const operation = operationLabel(r);
+    cell(row, "Operation", operation.text, operation.anonymous ? "anonymous" : "").title = r.operationHash ? `sha256 ${r.operationHash}` : "";
+    cell(row, "Requested", r.requestedFields.join(", "), "fields");
+    cell(row, "Denied", r.deniedFields.join(", "), "fields");
+    cell(row, "Citizens", r.citizenPseudonyms.map((p) => p.slice(0, 10) + "…").join(" "), "citizens");
+    cell(row, "Agencies", r.subgraphs.join(", "));
+    cell(row, "ms", String(r.latencyMs));
+    row.addEventListener("click", () => toggleDetail(row, r));
+    row.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        toggleDetail(row, r);
+      }
+    });
     body.appendChild(row);
   }
 }
@@ -86,6 +270,9 @@ async function loadPage(index) {
     $("first-page").disabled = index === 0;
     $("page-info").textContent = `page ${index + 1}, ${page.records.length} records`;
   } catch (error) {
+    // Nothing from an earlier search stays under the message.
+    clearResults();
+    clearPatterns();
     $("message").textContent = error.message;
   }
 }
@@ -113,36 +300,54 @@ function csvValue(value) {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
-async function exportCsv() {
+/** Every record of the current filter, newest first (at most 20,000). */
+async function allRecords() {
+  const records = [];
+  let after = null;
+  for (let pages = 0; pages < 40; pages++) {
+    const data = await graphql(LIST, { filter: currentFilter(), first: 500, after });
+    records.push(...data.auditRecords.records);
+    after = data.auditRecords.nextCursor;
+    if (!after) break;
+  }
+  return records;
+}
+
+function download(text, type, extension) {
+  const blob = new Blob([text], { type });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `audit-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.${extension}`;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+}
+
+async function exportRecords(format) {
   $("message").textContent = "";
   try {
-    const columns = FIELDS.split(" ");
-    const lines = [columns.join(",")];
-    let after = null;
-    for (let pages = 0; pages < 40; pages++) {
-      const data = await graphql(LIST, { filter: currentFilter(), first: 500, after });
-      for (const r of data.auditRecords.records) lines.push(columns.map((c) => csvValue(r[c])).join(","));
-      after = data.auditRecords.nextCursor;
-      if (!after) break;
+    const records = await allRecords();
+    if (format === "csv") {
+      const columns = FIELDS.split(" ");
+      const lines = [columns.join(","), ...records.map((r) => columns.map((c) => csvValue(r[c])).join(","))];
+      download(lines.join("\r\n") + "\r\n", "text/csv;charset=utf-8", "csv");
+    } else {
+      download(records.map((r) => JSON.stringify(r) + "\n").join(""), "application/x-ndjson;charset=utf-8", "jsonl");
     }
-    const blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(blob);
-    link.download = `audit-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.csv`;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
   } catch (error) {
     $("message").textContent = error.message;
   }
 }
 
-$("filters").addEventListener("submit", (event) => {
+$("filters").addEventListener("submit", async (event) => {
   event.preventDefault();
   cursors = [null];
-  loadPage(0);
+  await loadPage(0);
+  if (!$("message").textContent) await loadPatterns();
 });
+$("group-by").addEventListener("change", drawCharts);
 $("next-page").addEventListener("click", () => loadPage(Number($("next-page").dataset.index)));
 $("first-page").addEventListener("click", () => loadPage(0));
 $("verify").addEventListener("click", verify);
-$("export").addEventListener("click", exportCsv);
+$("export").addEventListener("click", () => exportRecords("csv"));
+$("export-jsonl").addEventListener("click", () => exportRecords("jsonl"));

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Kind, parse, print, type ConstDirectiveNode, type ObjectTypeDefinitionNode } from "graphql";
+import { Kind, parse, print, visit, type ConstDirectiveNode, type ObjectTypeDefinitionNode } from "graphql";
 import { describe, expect, it } from "vitest";
 import { agencySubgraphDefinitions, supergraphSubgraphDefinitions } from "../../schema/agencySubgraphDefinitions.ts";
+import { UnclassifiedFieldError } from "../../schema/assertClassified.ts";
 import { OneDatumOneSourceError } from "../../schema/assertOneDatumOneSource.ts";
 import { composeSupergraph } from "../../schema/composeSupergraph.ts";
 
@@ -123,8 +124,53 @@ describe("supergraph composition", () => {
       }
     }
     // The standard's scopes, plus the audit log's own (an extension the standard allows).
-    const AUDIT_SCOPES = { "Query.auditRecords": "audit:read", "Query.auditChain": "audit:read", "Citizen.accessLog": "self:access-log" };
+    const AUDIT_SCOPES = {
+      "Query.auditRecords": "audit:read",
+      "Query.auditChain": "audit:read",
+      "Query.auditSummary": "audit:read",
+      "Query.auditAnomalies": "audit:read",
+      "Citizen.accessLog": "self:access-log",
+    };
     expect(found).toEqual(Object.fromEntries(Object.entries({ ...STANDARD_SCOPES, ...AUDIT_SCOPES }).map(([c, scope]) => [c, [scope]])));
     expect(unprotected).toEqual([]);
+  });
+
+  it("refuses an agency field without @classification, naming the field and the subgraph", () => {
+    const [civil, ...others] = agencySubgraphDefinitions();
+    const unclassified = { ...civil!, typeDefs: civil!.typeDefs.replace("birthDate: Date! @requiresScopes(scopes: [[\"civil-affairs:identity\"]]) @classification(level: L3)", "birthDate: Date! @requiresScopes(scopes: [[\"civil-affairs:identity\"]])") };
+    expect(unclassified.typeDefs).not.toBe(civil!.typeDefs);
+    let thrown: unknown;
+    try {
+      composeSupergraph([unclassified, ...others]);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UnclassifiedFieldError);
+    expect((thrown as UnclassifiedFieldError).fields).toEqual([{ subgraph: "civil-affairs", coordinate: "Citizen.birthDate" }]);
+    expect((thrown as Error).message).toContain("Citizen.birthDate");
+  });
+
+  it("keeps @classification on the supergraph's agency fields (composeDirective)", () => {
+    const citizen = objectTypes(committedSupergraph).find((t) => t.name.value === "Citizen")!;
+    const income = citizen.fields!.find((f) => f.name.value === "incomeRecord")!;
+    const classification = income.directives!.find((d) => d.name.value === "classification");
+    expect(classification && print(classification)).toBe("@classification(level: L4)");
+  });
+
+  it("describes every type, field, argument and enum value of every agency subgraph", () => {
+    const undescribed: string[] = [];
+    for (const subgraph of agencySubgraphDefinitions()) {
+      visit(parse(subgraph.typeDefs), {
+        enter(node, _key, _parent, _path, ancestors) {
+          if (!("description" in node) || node.kind === Kind.SCHEMA_DEFINITION || node.kind === Kind.DIRECTIVE_DEFINITION) return;
+          const name = "name" in node && node.name ? node.name.value : "?";
+          const owner = ancestors.filter((a) => !Array.isArray(a) && "name" in (a as object)).map((a) => (a as { name: { value: string } }).name.value);
+          // The classification directive's own arguments are described in schema/classification.graphql.
+          if (owner.includes("classification")) return;
+          if (!node.description?.value.trim()) undescribed.push(`${subgraph.name}: ${[...owner, name].join(".")}`);
+        },
+      });
+    }
+    expect(undescribed).toEqual([]);
   });
 });
