@@ -30,12 +30,19 @@
  * - `RATE_LIMIT_PER_SECOND` (200), `RATE_LIMIT_BURST` (400): each app's default token bucket
  * - `REDIS_URL`: share rate-limit buckets between gateway processes
  * - `CIRCUIT_FAILURE_THRESHOLD` (5), `CIRCUIT_RESET_MS` (10000): per-subgraph circuit breaker
+<<<<<<< HEAD
+ * - Audit anomaly rules (see audit/insights/AnomalyThresholds.ts): `ANOMALY_DISTINCT_CITIZENS_FACTOR` (3),
+ *   `ANOMALY_DISTINCT_CITIZENS_MIN` (20), `ANOMALY_PROBING_THRESHOLDS` (4), `ANOMALY_DENIAL_JUMP_PERCENT` (30),
+ *   `ANOMALY_DENIAL_MIN_REQUESTS` (10), `AUDIT_SERVICE_HOURS` (`8-20`), `AUDIT_TIME_ZONE` (`Asia/Shanghai`),
+ *   `ANOMALY_OFF_HOURS_MIN_READS` (5), `ANOMALY_DRIFT_MIN_HISTORY` (20), `ANOMALY_DRIFT_USUAL_PERCENT` (1)
+=======
  * - `LOG_LEVEL` (info): fatal, error, warn, info, debug, trace or silent
  * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (9400): where Prometheus text is served, never the public port
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`: export traces over OTLP/HTTP there; unset: no traces leave the process
  * - `OTEL_SERVICE_NAME` (gateway)
  * - `SHUTDOWN_GRACE_MS` (8000): how long SIGTERM waits for in-flight requests
  * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
+>>>>>>> main
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +51,8 @@ import { readObservabilityConfig, type ObservabilityConfig } from "../platform/o
 import { devKeyPaths } from "../platform/security/keys.ts";
 import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
 import type { RateLimit } from "./guard/appRegistry.ts";
+import { readAnomalyThresholds } from "./audit/insights/readAnomalyThresholds.ts";
+import type { AnomalyThresholds } from "./audit/insights/AnomalyThresholds.ts";
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from "./guard/operationLimits.ts";
 
 export interface GatewayConfig {
@@ -72,6 +81,8 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   circuitFailureThreshold: number;
   circuitResetMs: number;
+  /** Thresholds of the audit anomaly rules. */
+  anomalies: Readonly<AnomalyThresholds>;
   /** Logs, metrics and traces (LOG_LEVEL, METRICS_*, OTEL_*). */
   observability: ObservabilityConfig;
   /** How long SIGTERM waits for in-flight requests before closing them. */
@@ -130,6 +141,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     redisUrl: reader.optional("REDIS_URL"),
     circuitFailureThreshold: reader.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
     circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
+    anomalies: readAnomalyThresholds(reader),
     observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
     shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
     corsOrigins: [],

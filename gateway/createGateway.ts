@@ -27,6 +27,7 @@ import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
 import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, createAuditSubgraph } from "./audit/subgraph/createAuditSubgraph.ts";
 import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
+import { graphiqlRoutes } from "./graphiql/graphiqlRoutes.ts";
 import { createReceiptSigner } from "./receipts/createReceiptSigner.ts";
 import { publicKeysRoute } from "./receipts/publicKeysRoute.ts";
 import { receiptAttacher } from "./receipts/receiptAttacher.ts";
@@ -87,7 +88,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const openedAudit = await openAuditLog(config);
   const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger }) };
-  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
+  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath, anomalies: config.anomalies });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
@@ -190,6 +191,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       },
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
       ...auditPageRoutes(),
+      ...graphiqlRoutes(),
       ...publicKeysRoute([gatewayJwks, publicJwksOfPrivateKey(config.receiptKeyPath)]),
     },
   });
