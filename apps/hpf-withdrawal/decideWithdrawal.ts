@@ -154,7 +154,9 @@ export function decideWithdrawal(input: DecisionInput): Decision {
     const owned = collateral.owners.some((ownership) => ownership?.owner && owners.has(ownership.owner.id));
     if (owned && collateral.seized === false) {
       qualifying.push(loan);
-      collateralNotes.push(`${source.whose}贷款的抵押房产${input.spouseId && source.whose.startsWith("配偶") ? "" : ""}归${collateral.owners.some((o) => o?.owner?.id === input.applicantId) ? "本人" : "配偶"}(共同)所有、未被查封 collateral owned${collateral.owners.length > 1 ? " jointly" : ""}, not seized`);
+      const byApplicant = collateral.owners.some((ownership) => ownership?.owner?.id === input.applicantId);
+      const joint = collateral.owners.length > 1 ? "共有 co-owned" : "独有 solely owned";
+      collateralNotes.push(`${source.whose}贷款的抵押房产为${byApplicant ? "本人" : "配偶"}${joint}、未被查封 (collateral of the ${source.whose.split(" ")[1]} loan, ${byApplicant ? "applicant's" : "spouse's"}, not seized)`);
     } else collateralNotes.push(!owned ? "抵押房产不归本人或配偶所有 collateral not owned by the applicant or spouse" : "抵押房产已被查封 collateral seized");
   }
   let c3: Condition;

@@ -127,11 +127,19 @@ describe("receipts behind a decision", () => {
 
 describe("minimum data", () => {
   it("the app's requests touch exactly the fields the rule needs, with a yes/no verification for credit", async () => {
+    // Every path through the rule: the four citizens, the spouse's consent, the access log.
+    for (const id of [LI_WEI, ZHANG_MIN, ZHAO_LEI]) await apply(id);
+    const { visitor } = await apply(WANG_FANG);
+    await visitor.request("/api/spouse-consent", { spouseId: LI_WEI, agree: true });
+    await visitor.request("/api/access-log", {});
     const records = await system.gateway.audit.database.prisma.auditRecord.findMany({ where: { app: HPF_APP_ID } });
     const decisions = records.filter((r) => !r.requestedFields.includes("Citizen.accessLog"));
     const logs = records.filter((r) => r.requestedFields.includes("Citizen.accessLog"));
     expect(decisions.length).toBeGreaterThan(0);
     const touched = [...new Set(decisions.flatMap((r) => r.requestedFields))].sort();
+    // The spouse is read only with the spouse bound (after the spouse's consent).
+    for (const r of decisions) expect({ operation: r.operationName, readsSpouse: r.requestedFields.includes("Citizen.spouse") }).toEqual({ operation: r.operationName, readsSpouse: r.operationName === "HpfLoanRepaymentWithSpouse" });
+    expect(new Set(decisions.map((r) => r.operationName))).toEqual(new Set(["HpfLoanRepaymentApplicant", "HpfLoanRepaymentWithSpouse"]));
     // The list, as a reviewer reads it:
     expect(touched).toEqual(Object.keys(RULE_NEEDS).sort());
     expect(touched).not.toContain("Citizen.creditReport");
