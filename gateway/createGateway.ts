@@ -39,6 +39,9 @@ import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
 import { loadAppRegistry } from "./guard/appRegistry.ts";
 import { createReadinessCheck } from "./health/createReadinessCheck.ts";
+import { createGatewayMetrics, type GatewayMetrics } from "./observability/createGatewayMetrics.ts";
+import { denialMetricsPlugin } from "./observability/denialMetricsPlugin.ts";
+import { startMetricsServer } from "../platform/observability/startMetricsServer.ts";
 import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
@@ -56,6 +59,9 @@ export interface RunningGateway {
   subgraphUrls: Readonly<Record<string, string>>;
   audit: AuditLog;
   logger: Logger;
+  /** Where Prometheus text is served (METRICS_HOST:METRICS_PORT), e.g. `http://127.0.0.1:9400/metrics`. */
+  metricsUrl: string;
+  /** Stops taking requests, lets in-flight ones finish (up to SHUTDOWN_GRACE_MS), flushes the audit log. */
   stop(): Promise<void>;
 }
 
@@ -70,6 +76,7 @@ export interface Gateway {
   subgraphUrls: Record<string, string>;
   audit: AuditLog;
   logger: Logger;
+  metrics: GatewayMetrics;
   /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
   useOwnAddress(graphqlUrl: string): void;
   /** Stops everything but the HTTP server and Apollo, flushing the audit log. */
@@ -86,8 +93,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
   const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
-  const openedAudit = await openAuditLog(config);
-  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger }) };
+  const dataSources = new Map<string, AgencyDataSource>();
+  // Filled in once the audit log is open; commits cannot happen before.
+  let metrics: GatewayMetrics | undefined;
+  const openedAudit = await openAuditLog(config, { onCommit: (records, seconds, failed) => metrics?.auditCommitted(records, seconds, failed) });
+  metrics = createGatewayMetrics({
+    service: config.observability.service,
+    circuits: () => [...dataSources.values()].map((source) => ({ subgraph: source.name, state: source.breaker.state })),
+    auditQueued: () => openedAudit.writer.stats().queued,
+    poolStats: () => openedAudit.database.poolStats(),
+  });
+  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics }) };
   const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath, anomalies: config.anomalies });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
@@ -105,7 +121,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const armor = createArmor<GatewayContext>(config.limits);
 
   const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
-  const dataSources = new Map<string, AgencyDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
     logger: logger.child({ component: "apollo-gateway" }),
@@ -117,6 +132,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         breaker: { failureThreshold: config.circuitFailureThreshold, resetMs: config.circuitResetMs },
         subgraphTokenFor,
         logger,
+        onFetch: metrics.fetched,
       });
       dataSources.set(name, source);
       return source;
@@ -145,6 +161,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       guardPlugin({ registry, limits: config.limits }),
       authorizationPlugin({ authorize, mode: config.authorizationMode }),
       schemaDisclosurePlugin(),
+      denialMetricsPlugin(metrics),
       ...armor.plugins,
     ],
   });
@@ -171,7 +188,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
   const http = createGraphQLHttpServer({
     apollo,
-    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit, logger }),
+    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit,
+      logger,
+      onRefusal: (kind, reason) => (kind === "token" ? metrics.tokenRefused(reason) : metrics.rateLimited(reason)),
+    }),
     maxBodyBytes: config.maxBodyBytes,
     logger,
     // Requests refused before GraphQL runs are accounted for too.
@@ -202,6 +222,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     subgraphUrls,
     audit,
     logger,
+    metrics,
     useOwnAddress: (graphqlUrl) => {
       const source = dataSources.get(AUDIT_SUBGRAPH);
       if (source && !config.subgraphUrls[AUDIT_SUBGRAPH]) source.url = new URL(AUDIT_SUBGRAPH_PATH, graphqlUrl).toString();
@@ -219,18 +240,28 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 /** Builds the gateway and listens on `config.host:config.port`. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const gateway = await createGateway(config, options);
-  const url = await listen(gateway.http, config.port, config.host);
+  const metricsServer = await startMetricsServer(gateway.metrics.registry, config.observability.metricsHost, config.observability.metricsPort);
+  const url = await listen(gateway.http, config.port, config.host).catch(async (error: unknown) => {
+    await metricsServer.close();
+    throw error;
+  });
   gateway.useOwnAddress(url);
   return {
     url,
     subgraphUrls: gateway.subgraphUrls,
     audit: gateway.audit,
     logger: gateway.logger,
+    metricsUrl: metricsServer.url,
     stop: async () => {
+      // No new connections; idle keep-alive ones close now, busy ones once their response is out.
+      const closed = new Promise<void>((resolve) => gateway.http.close(() => resolve()));
       gateway.http.closeIdleConnections();
-      await new Promise<void>((resolve) => gateway.http.close(() => resolve()));
+      const grace = setTimeout(() => gateway.http.closeAllConnections(), config.shutdownGraceMs);
+      await closed;
+      clearTimeout(grace);
       await gateway.apollo.stop();
       await gateway.stopServices();
+      await metricsServer.close();
     },
   };
 }

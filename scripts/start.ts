@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { agencies } from "../subgraphs/agencies.ts";
+import { metricsPortOf } from "../subgraphs/shared/config.ts";
 import { INTROSPECTION_SCOPE } from "../gateway/authz/createOperationAuthorizer.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   console.log(`starting ${agencies.length} agencies and the gateway on ${where} ...`);
   const subgraphUrls = await Promise.all(
     agencies.map((agency) =>
-      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: String(agency.defaultPort) }).then((url) => {
+      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: String(agency.defaultPort), METRICS_PORT: String(metricsPortOf(agency)) }).then((url) => {
         console.log(`${agency.name.padEnd(14)} ${url}   ${agency.title}`);
         return [agency.name, url] as const;
       }),

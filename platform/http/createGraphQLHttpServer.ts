@@ -39,6 +39,8 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   accessLogLevel?: "info" | "debug";
   /** Take the caller's `x-request-id` (a subgraph behind the gateway) instead of making one. @default false */
   trustRequestId?: boolean;
+  /** Told of every response once it is sent (metrics). */
+  onResponse?(status: number, seconds: number): void;
 }
 
 /** An error the context function throws to answer without running GraphQL. */
@@ -77,6 +79,10 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
     const requestId = assignRequestId(request, trustRequestId);
     response.setHeader(REQUEST_ID_HEADER, requestId);
     for (const [name, value] of extraHeaders) response.setHeader(name, value);
+    if (options.onResponse) {
+      const onResponse = options.onResponse;
+      response.once("finish", () => onResponse(response.statusCode, (performance.now() - startedAtMonotonic) / 1000));
+    }
     if (logger?.isLevelEnabled(accessLogLevel)) {
       response.once("finish", () =>
         logger[accessLogLevel](

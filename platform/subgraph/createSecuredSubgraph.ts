@@ -34,6 +34,8 @@ export interface SecuredSubgraphOptions<Context> {
   graphqlPath?: string;
   /** Internal errors with their stack, one debug line per request, both with the gateway's request id. */
   logger?: Logger;
+  /** Told of every response (metrics). */
+  onResponse?(status: number, seconds: number): void;
 }
 
 export interface SecuredSubgraph {
@@ -69,6 +71,7 @@ export async function createSecuredSubgraph<Context extends object>(options: Sec
     routes: options.routes,
     logger,
     accessLogLevel: "debug",
+    onResponse: options.onResponse,
     // Only the gateway may call (checked below), and it sends its request id: log lines correlate.
     trustRequestId: true,
     context: async (request) => {
