@@ -33,7 +33,7 @@ async function apply(citizenId: string, amount = ""): Promise<{ visitor: Visitor
 beforeAll(async () => {
   system = await startSystem({ suite: "hpf_app" });
   app = await startHpfWithdrawalApp(system);
-}, 180_000);
+});
 
 afterAll(async () => {
   await app?.stop();
