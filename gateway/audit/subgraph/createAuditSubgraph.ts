@@ -20,7 +20,8 @@ const AUDIT_SDL = fileURLToPath(new URL("./schema.graphql", import.meta.url));
 
 export function createAuditSubgraph(options: { audit: AuditLog; gatewayJwks: JSONWebKeySet; headsPath: string }): Promise<SecuredSubgraph> {
   const { audit, gatewayJwks, headsPath } = options;
-  const verifyChain = () => verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks, headsPath });
+  // From the last verified signed head on (`npm run audit -- verify --full` re-checks everything).
+  const verifyChain = () => verifyAuditChain({ session: audit.database.session, gatewayJwks, headsPath, mode: "incremental" });
   return createSecuredSubgraph({
     name: AUDIT_SUBGRAPH,
     typeDefs: parse(readFileSync(AUDIT_SDL, "utf8")),
