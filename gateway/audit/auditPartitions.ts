@@ -1,5 +1,5 @@
 /**
- * Monthly partitions of the audit log on PostgreSQL (migration 0004): the
+ * Monthly partitions of the audit log on PostgreSQL (migration 0005): the
  * current month's and the next three exist at all times, so the writer never
  * meets a month without one. On the embedded PGlite database (one table)
  * these are no-ops.

@@ -22,7 +22,7 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass('audit_record')) THEN
     RETURN false;
   END IF;
-  PERFORM pg_advisory_xact_lock(42112027);
+  PERFORM pg_advisory_xact_lock(42112028);
   IF to_regclass(partition_name) IS NOT NULL THEN
     RETURN false;
   END IF;
