@@ -14,6 +14,8 @@
  * - `CLOCK_TOLERANCE_SECONDS` (30)
  * - `GATEWAY_SIGNING_KEY` (`DATA_DIR/keys/gateway.private.jwk.json`): the
  *   gateway's own private JWK, for subgraph tokens
+ * - `RECEIPT_SIGNING_KEY` (`DATA_DIR/keys/receipts.private.jwk.json`): the
+ *   gateway's Ed25519 private JWK that signs receipts (`extensions.receipt`)
  * - `AUTHZ_MODE` (`filter`): `filter` drops denied fields, `reject` refuses
  *   the whole operation
  * - `GATEWAY_DATABASE_URL` / `DATABASE_URL` / PGlite `DATA_DIR/gateway`: the audit log
@@ -31,14 +33,29 @@
  * - `RATE_LIMIT_PER_SECOND` (200), `RATE_LIMIT_BURST` (400): each app's default token bucket
  * - `REDIS_URL`: share rate-limit buckets between gateway processes
  * - `CIRCUIT_FAILURE_THRESHOLD` (5), `CIRCUIT_RESET_MS` (10000): per-subgraph circuit breaker
+<<<<<<< HEAD
+ * - Audit anomaly rules (see audit/insights/AnomalyThresholds.ts): `ANOMALY_DISTINCT_CITIZENS_FACTOR` (3),
+ *   `ANOMALY_DISTINCT_CITIZENS_MIN` (20), `ANOMALY_PROBING_THRESHOLDS` (4), `ANOMALY_DENIAL_JUMP_PERCENT` (30),
+ *   `ANOMALY_DENIAL_MIN_REQUESTS` (10), `AUDIT_SERVICE_HOURS` (`8-20`), `AUDIT_TIME_ZONE` (`Asia/Shanghai`),
+ *   `ANOMALY_OFF_HOURS_MIN_READS` (5), `ANOMALY_DRIFT_MIN_HISTORY` (20), `ANOMALY_DRIFT_USUAL_PERCENT` (1)
+=======
+ * - `LOG_LEVEL` (info): fatal, error, warn, info, debug, trace or silent
+ * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (9400): where Prometheus text is served, never the public port
+ * - `OTEL_EXPORTER_OTLP_ENDPOINT`: export traces over OTLP/HTTP there; unset: no traces leave the process
+ * - `OTEL_SERVICE_NAME` (gateway)
+ * - `SHUTDOWN_GRACE_MS` (8000): how long SIGTERM waits for in-flight requests
  * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
+>>>>>>> main
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvReader } from "../platform/EnvReader.ts";
+import { readObservabilityConfig, type ObservabilityConfig } from "../platform/observability/readObservabilityConfig.ts";
 import { devKeyPaths } from "../platform/security/keys.ts";
 import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
 import type { RateLimit } from "./guard/appRegistry.ts";
+import { readAnomalyThresholds } from "./audit/insights/readAnomalyThresholds.ts";
+import type { AnomalyThresholds } from "./audit/insights/AnomalyThresholds.ts";
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from "./guard/operationLimits.ts";
 
 export interface GatewayConfig {
@@ -54,6 +71,8 @@ export interface GatewayConfig {
   tokenAudience: string;
   clockToleranceSeconds: number;
   signingKeyPath: string;
+  /** The Ed25519 private JWK that signs receipts. */
+  receiptKeyPath: string;
   authorizationMode: "filter" | "reject";
   auditDatabase: DatabaseLocation;
   auditPseudonymKeyPath: string;
@@ -68,6 +87,12 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   circuitFailureThreshold: number;
   circuitResetMs: number;
+  /** Thresholds of the audit anomaly rules. */
+  anomalies: Readonly<AnomalyThresholds>;
+  /** Logs, metrics and traces (LOG_LEVEL, METRICS_*, OTEL_*). */
+  observability: ObservabilityConfig;
+  /** How long SIGTERM waits for in-flight requests before closing them. */
+  shutdownGraceMs: number;
   /** Exact origins (`scheme://host[:port]`) browser apps may call from; empty: no CORS. */
   corsOrigins: readonly string[];
 }
@@ -99,6 +124,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     tokenAudience: reader.string("TOKEN_AUDIENCE", DEFAULT_TOKEN_AUDIENCE),
     clockToleranceSeconds: reader.integer("CLOCK_TOLERANCE_SECONDS", 30, 0, 300),
     signingKeyPath: "",
+    receiptKeyPath: "",
     authorizationMode: "filter",
     auditDatabase: reader.database("gateway"),
     auditPseudonymKeyPath: "",
@@ -123,6 +149,9 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     redisUrl: reader.optional("REDIS_URL"),
     circuitFailureThreshold: reader.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
     circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
+    anomalies: readAnomalyThresholds(reader),
+    observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
+    shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
     corsOrigins: [],
   };
   const corsOrigins = (reader.optional("CORS_ORIGINS") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean);
@@ -139,6 +168,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
   if (/^http:\/\//.test(config.jwks) && !loopbackHttp) reader.problem("JWKS must be a file path or an https:// URL");
   else if (!/^https?:\/\//.test(config.jwks)) config.jwks = resolve(config.jwks);
   config.signingKeyPath = resolve(reader.string("GATEWAY_SIGNING_KEY", keys.gatewayPrivate));
+  config.receiptKeyPath = resolve(reader.string("RECEIPT_SIGNING_KEY", keys.receiptPrivate));
   config.auditPseudonymKeyPath = resolve(reader.string("AUDIT_PSEUDONYM_KEY", keys.auditPseudonymKey));
   const mode = reader.string("AUTHZ_MODE", "filter");
   if (mode === "filter" || mode === "reject") config.authorizationMode = mode;

@@ -15,15 +15,22 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { parse } from "graphql";
 import { createCorsPolicy } from "../platform/http/createCorsPolicy.ts";
 import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
+import { createLogger, type Logger } from "../platform/logging/createLogger.ts";
+import { errorLoggingPlugin } from "../platform/logging/errorLoggingPlugin.ts";
 import { normalizeError } from "../platform/normalizeError.ts";
 import { readAccessRequirements } from "../platform/security/accessRequirements.ts";
 import { loadSigningKey, publicJwksOfPrivateKey } from "../platform/security/keys.ts";
 import { auditPlugin } from "./audit/auditPlugin.ts";
+import { observeAuditWriter } from "./audit/observeAuditWriter.ts";
 import { openAuditLog, type AuditLog } from "./audit/openAuditLog.ts";
 import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
 import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, createAuditSubgraph } from "./audit/subgraph/createAuditSubgraph.ts";
 import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
+import { graphiqlRoutes } from "./graphiql/graphiqlRoutes.ts";
+import { createReceiptSigner } from "./receipts/createReceiptSigner.ts";
+import { publicKeysRoute } from "./receipts/publicKeysRoute.ts";
+import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
@@ -31,6 +38,10 @@ import type { GatewayConfig } from "./config.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
 import { loadAppRegistry } from "./guard/appRegistry.ts";
+import { createReadinessCheck } from "./health/createReadinessCheck.ts";
+import { createGatewayMetrics, type GatewayMetrics } from "./observability/createGatewayMetrics.ts";
+import { denialMetricsPlugin } from "./observability/denialMetricsPlugin.ts";
+import { startMetricsServer } from "../platform/observability/startMetricsServer.ts";
 import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
@@ -47,7 +58,16 @@ export interface RunningGateway {
   /** Subgraph URLs in use, by name. */
   subgraphUrls: Readonly<Record<string, string>>;
   audit: AuditLog;
+  logger: Logger;
+  /** Where Prometheus text is served (METRICS_HOST:METRICS_PORT), e.g. `http://127.0.0.1:9400/metrics`. */
+  metricsUrl: string;
+  /** Stops taking requests, lets in-flight ones finish (up to SHUTDOWN_GRACE_MS), flushes the audit log. */
   stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  /** @default a pino logger on stdout at `config.observability.logLevel` */
+  logger?: Logger;
 }
 
 export interface Gateway {
@@ -55,6 +75,8 @@ export interface Gateway {
   apollo: ApolloServer<GatewayContext>;
   subgraphUrls: Record<string, string>;
   audit: AuditLog;
+  logger: Logger;
+  metrics: GatewayMetrics;
   /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
   useOwnAddress(graphqlUrl: string): void;
   /** Stops everything but the HTTP server and Apollo, flushing the audit log. */
@@ -62,33 +84,46 @@ export interface Gateway {
 }
 
 /** Builds the gateway's HTTP server (not listening yet). */
-export async function createGateway(config: GatewayConfig): Promise<Gateway> {
+export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger({ service: config.observability.service, level: config.observability.logLevel });
   const supergraphSdl = readFileSync(config.supergraphPath, "utf8");
   const gatewaySdl = prepareSupergraphForGateway(supergraphSdl);
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewayKey = await loadSigningKey(config.signingKeyPath);
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
+  const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
-  const audit = await openAuditLog(config);
-  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
+  const dataSources = new Map<string, AgencyDataSource>();
+  // Filled in once the audit log is open; commits cannot happen before.
+  let metrics: GatewayMetrics | undefined;
+  const openedAudit = await openAuditLog(config, { onCommit: (records, seconds, failed) => metrics?.auditCommitted(records, seconds, failed) });
+  metrics = createGatewayMetrics({
+    service: config.observability.service,
+    circuits: () => [...dataSources.values()].map((source) => ({ subgraph: source.name, state: source.breaker.state })),
+    auditQueued: () => openedAudit.writer.stats().queued,
+    poolStats: () => openedAudit.database.poolStats(),
+  });
+  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics }) };
+  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath, anomalies: config.anomalies });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
     path: config.auditHeadsPath,
     intervalMs: config.auditHeadIntervalMs,
+    logger,
   });
 
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
   const authorize = createOperationAuthorizer({ schema: apiSchema, requirements: readAccessRequirements(parse(supergraphSdl)) });
   const registry = loadAppRegistry(config.appRegistryPath);
-  const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl) : createMemoryRateLimiter();
+  const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, logger) : createMemoryRateLimiter();
   const armor = createArmor<GatewayContext>(config.limits);
 
   const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
-  const dataSources = new Map<string, AgencyDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
+    logger: logger.child({ component: "apollo-gateway" }),
     buildService: ({ name }) => {
       const source = new AgencyDataSource({
         name,
@@ -96,6 +131,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         timeoutMs: config.subgraphTimeoutMs,
         breaker: { failureThreshold: config.circuitFailureThreshold, resetMs: config.circuitResetMs },
         subgraphTokenFor,
+        logger,
+        onFetch: metrics.fetched,
       });
       dataSources.set(name, source);
       return source;
@@ -104,6 +141,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    logger,
     // Introspection is authorized per caller (schema:introspect) by the authorization plugin.
     introspection: true,
     // Registered operations come from the app registry (guardPlugin), never from clients.
@@ -117,11 +155,13 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      errorLoggingPlugin<GatewayContext>({ logger, requestIdOf: (context) => context?.requestId }),
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
-      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize }),
+      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptAttacher(receiptSigner) }),
       guardPlugin({ registry, limits: config.limits }),
       authorizationPlugin({ authorize, mode: config.authorizationMode }),
       schemaDisclosurePlugin(),
+      denialMetricsPlugin(metrics),
       ...armor.plugins,
     ],
   });
@@ -133,10 +173,27 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     audience: config.tokenAudience,
     clockToleranceSeconds: config.clockToleranceSeconds,
   });
+  const ready = createReadinessCheck({
+    agencies: () =>
+      [...dataSources.values()]
+        .filter((source) => source.name !== AUDIT_SUBGRAPH)
+        .map((source) => ({ name: source.name, url: source.url!, circuitOpen: source.breaker.state === "open" })),
+    // Apollo Server has started over the supergraph by the time this route can be reached.
+    supergraphLoaded: () => dataSources.size > 0,
+    keysLoaded: () => verifyToken.keysLoaded(),
+    auditWritable: async () => {
+      const [row] = await audit.database.session.query<{ recovering: boolean }>("SELECT pg_is_in_recovery() AS recovering");
+      return row?.recovering === false;
+    },
+  });
   const http = createGraphQLHttpServer({
     apollo,
-    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit }),
+    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit,
+      logger,
+      onRefusal: (kind, reason) => (kind === "token" ? metrics.tokenRefused(reason) : metrics.rateLimited(reason)),
+    }),
     maxBodyBytes: config.maxBodyBytes,
+    logger,
     // Requests refused before GraphQL runs are accounted for too.
     beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
@@ -146,8 +203,16 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         response.setHeader("content-type", "application/json");
         response.end(JSON.stringify({ status: "ok", service: "gateway" }));
       },
+      "/ready": async (_request, response) => {
+        const report = await ready();
+        response.statusCode = report.status === "not-ready" ? 503 : 200;
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify(report));
+      },
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
       ...auditPageRoutes(),
+      ...graphiqlRoutes(),
+      ...publicKeysRoute([gatewayJwks, publicJwksOfPrivateKey(config.receiptKeyPath)]),
     },
   });
 
@@ -156,6 +221,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     apollo,
     subgraphUrls,
     audit,
+    logger,
+    metrics,
     useOwnAddress: (graphqlUrl) => {
       const source = dataSources.get(AUDIT_SUBGRAPH);
       if (source && !config.subgraphUrls[AUDIT_SUBGRAPH]) source.url = new URL(AUDIT_SUBGRAPH_PATH, graphqlUrl).toString();
@@ -171,19 +238,30 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 }
 
 /** Builds the gateway and listens on `config.host:config.port`. */
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const gateway = await createGateway(config);
-  const url = await listen(gateway.http, config.port, config.host);
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const gateway = await createGateway(config, options);
+  const metricsServer = await startMetricsServer(gateway.metrics.registry, config.observability.metricsHost, config.observability.metricsPort);
+  const url = await listen(gateway.http, config.port, config.host).catch(async (error: unknown) => {
+    await metricsServer.close();
+    throw error;
+  });
   gateway.useOwnAddress(url);
   return {
     url,
     subgraphUrls: gateway.subgraphUrls,
     audit: gateway.audit,
+    logger: gateway.logger,
+    metricsUrl: metricsServer.url,
     stop: async () => {
+      // No new connections; idle keep-alive ones close now, busy ones once their response is out.
+      const closed = new Promise<void>((resolve) => gateway.http.close(() => resolve()));
       gateway.http.closeIdleConnections();
-      await new Promise<void>((resolve) => gateway.http.close(() => resolve()));
+      const grace = setTimeout(() => gateway.http.closeAllConnections(), config.shutdownGraceMs);
+      await closed;
+      clearTimeout(grace);
       await gateway.apollo.stop();
       await gateway.stopServices();
+      await metricsServer.close();
     },
   };
 }

@@ -20,6 +20,11 @@ const PASS_THROUGH_CODES = new Set<string>([
 ]);
 
 /** Apollo Server `formatError` hook: keep known codes, mask the rest. */
+/** Whether an error with this `extensions.code` is masked as INTERNAL_SERVER_ERROR (and so must be logged). */
+export function isInternalErrorCode(code: unknown): boolean {
+  return typeof code !== "string" || !PASS_THROUGH_CODES.has(code) || code === ErrorCode.INTERNAL_SERVER_ERROR;
+}
+
 export function normalizeError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === "string" && PASS_THROUGH_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {

@@ -1,6 +1,7 @@
 // Audit log tools:
 //   npm run audit -- verify [--full] [--jwks F] [--json]
 //   npm run audit -- list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--until T] [--limit N] [--json]
+//   npm run audit -- anomalies [--since T] [--until T] [--json]
 //   npm run audit -- archive --month YYYY-MM [--dir D] [--json]
 //   npm run audit -- verify-archive FILE [--jwks F] [--json]
 //   npm run audit -- retention [--months N] [--json]
@@ -10,13 +11,15 @@ import { readGatewayConfig, type GatewayConfig } from "../gateway/config.ts";
 import { openAuditLog } from "../gateway/audit/openAuditLog.ts";
 import { queryAuditRecords, type AuditRecordFilter } from "../gateway/audit/queryAuditRecords.ts";
 import { verifyAuditChain, type ChainVerification } from "../gateway/audit/verifyAuditChain.ts";
+import { detectAuditAnomalies } from "../gateway/audit/insights/detectAuditAnomalies.ts";
+import { queryAnomalyRecords } from "../gateway/audit/insights/queryAnomalyRecords.ts";
 import { devKeyPaths, loadJwks, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { isResidentId } from "../platform/standard/residentId.ts";
 
-const COMMANDS = ["verify", "list", "archive", "verify-archive", "retention"] as const;
+const COMMANDS = ["verify", "list", "anomalies", "archive", "verify-archive", "retention"] as const;
 const USAGE = `usage: npm run audit -- verify [--full] | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--until T] [--limit N]
-       | archive --month YYYY-MM [--dir D] | verify-archive FILE | retention [--months N]   (each with [--jwks F] [--json])`;
+       | anomalies [--since T] [--until T] | archive --month YYYY-MM [--dir D] | verify-archive FILE | retention [--months N]   (each with [--jwks F] [--json])`;
 
 interface Options {
   command: (typeof COMMANDS)[number];
@@ -119,6 +122,50 @@ function printRecords(records: Array<Record<string, unknown>>, json: boolean): v
   }
 }
 
+/** One flag as the CLI prints it: the rule, what it saw, and the seq of each record behind it. */
+interface PrintedFlag {
+  rule: string;
+  app: string;
+  purpose: string | null;
+  citizenPseudonym: string | null;
+  fields: string[];
+  since: string;
+  until: string;
+  observed: number;
+  threshold: number;
+  summary: string;
+  records: string[];
+}
+
+function printAnomalies(flags: PrintedFlag[], json: boolean): void {
+  if (json) {
+    for (const flag of flags) console.log(JSON.stringify(flag));
+    return;
+  }
+  if (flags.length === 0) console.log("no anomalies");
+  for (const flag of flags) {
+    console.log(`${flag.rule.padEnd(17)} ${flag.since} ${flag.summary}`);
+    console.log(`${"".padEnd(17)} records: ${flag.records.join(" ")}`);
+  }
+}
+
+const ANOMALIES_QUERY = `query ($since: DateTime, $until: DateTime) { auditAnomalies(since: $since, until: $until) {
+  rule app purpose citizenPseudonym fields since until observed threshold summary records(first: 500) { seq } } }`;
+
+function anomalyRange(flags: Map<string, string>): { since: Date; until: Date } {
+  const date = (name: string, fallback: Date) => {
+    const value = flags.get(name);
+    if (value === undefined) return fallback;
+    const parsed = new Date(value);
+    if (Number.isNaN(parsed.getTime())) throw new Error(`--${name} must be a date or ISO time`);
+    return parsed;
+  };
+  const until = date("until", new Date());
+  const since = date("since", new Date(until.getTime() - 24 * 3_600_000));
+  if (since >= until) throw new Error("--since must be before --until");
+  return { since, until };
+}
+
 const LIST_QUERY = `query ($filter: AuditRecordFilter, $first: Int) { auditRecords(filter: $filter, first: $first) { records {
   seq time requestId app tokenId purpose operationName operationHash citizenPseudonyms requestedFields grantedFields deniedFields
   outcome dataReleased errorCodes subgraphs latencyMs clientAddress prevHash hash } } }`;
@@ -142,7 +189,11 @@ async function main(): Promise<void> {
     if (options.command === "archive" || options.command === "retention" || options.full) {
       throw new Error(`the running gateway holds the embedded database: stop it to run ${options.command}${options.full ? " --full" : ""}`);
     }
-    if (options.command === "verify") {
+    if (options.command === "anomalies") {
+      const range = anomalyRange(options.flags);
+      const { auditAnomalies } = await viaGateway(gateway, config, ANOMALIES_QUERY, { since: range.since.toISOString(), until: range.until.toISOString() });
+      printAnomalies(auditAnomalies.map((flag: Omit<PrintedFlag, "records"> & { records: Array<{ seq: string }> }) => ({ ...flag, records: flag.records.map((r) => r.seq) })), options.json);
+    } else if (options.command === "verify") {
       const { auditChain } = await viaGateway(gateway, config, "{ auditChain { ok records signedHeads firstBadRecord problem } }", {});
       const result: ChainVerification = { ...auditChain, firstBadSeq: auditChain.firstBadRecord };
       printVerification(result, options.json);
@@ -155,7 +206,28 @@ async function main(): Promise<void> {
   }
   const audit = await openAuditLog(config);
   try {
-    if (options.command === "verify") {
+    if (options.command === "anomalies") {
+      const prisma = audit.database.prisma;
+      const flags = await detectAuditAnomalies(prisma, anomalyRange(options.flags), config.anomalies);
+      const printed: PrintedFlag[] = [];
+      for (const flag of flags) {
+        const records = await queryAnomalyRecords(prisma, flag.scope, 500);
+        printed.push({
+          rule: flag.rule,
+          app: flag.scope.app,
+          purpose: flag.scope.purpose ?? null,
+          citizenPseudonym: flag.scope.citizen ?? null,
+          fields: flag.scope.fields ?? [],
+          since: flag.scope.since.toISOString(),
+          until: flag.scope.until.toISOString(),
+          observed: flag.observed,
+          threshold: flag.threshold,
+          summary: flag.summary,
+          records: records.map((record) => record.seq.toString()),
+        });
+      }
+      printAnomalies(printed, options.json);
+    } else if (options.command === "verify") {
       const result = await verifyAuditChain({
         session: audit.database.session,
         gatewayJwks: loadJwks(jwksPath()),

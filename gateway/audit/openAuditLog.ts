@@ -10,7 +10,7 @@ import type { GatewayConfig } from "../config.ts";
 import { publicJwksOfPrivateKey } from "../../platform/security/keys.ts";
 import { applyAuditRetention } from "./auditArchive.ts";
 import { ensureAuditPartitions } from "./auditPartitions.ts";
-import { createAuditWriter, type AuditWriter } from "./createAuditWriter.ts";
+import { createAuditWriter, type AuditWriter, type AuditWriterOptions } from "./createAuditWriter.ts";
 import { createCitizenPseudonymizer } from "./createCitizenPseudonymizer.ts";
 import { PrismaClient as AuditPrismaClient } from "./prisma/generated/client.ts";
 
@@ -24,6 +24,7 @@ export interface AuditLog {
 
 export async function openAuditLog(
   config: Pick<GatewayConfig, "auditDatabase" | "auditPseudonymKeyPath"> & Partial<Pick<GatewayConfig, "auditRetentionMonths" | "signingKeyPath">>,
+  options: { onCommit?: AuditWriterOptions["onCommit"] } = {},
 ): Promise<AuditLog> {
   const database = await openDatabase({
     location: config.auditDatabase,
@@ -47,7 +48,7 @@ export async function openAuditLog(
   setInterval(() => maintain().catch(() => {}), 86_400_000).unref();
   return {
     database,
-    writer: createAuditWriter({ session: database.session, onMissingPartition: ensurePartitions }),
+    writer: createAuditWriter({ session: database.session, onMissingPartition: ensurePartitions, onCommit: options.onCommit }),
     pseudonymize: createCitizenPseudonymizer(readFileSync(config.auditPseudonymKeyPath, "utf8").trim()),
   };
 }

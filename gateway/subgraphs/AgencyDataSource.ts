@@ -5,10 +5,13 @@
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
+import { REQUEST_ID_HEADER } from "../../platform/http/requestId.ts";
+import type { Logger } from "../../platform/logging/createLogger.ts";
 import type { Principal } from "../authn/Principal.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import { unavailableResponse } from "./unavailableResponse.ts";
-import { createSubgraphFetcher } from "./createSubgraphFetcher.ts";
+import { createSubgraphFetcher, SubgraphDeadlineError } from "./createSubgraphFetcher.ts";
+import type { FetchResult } from "../observability/createGatewayMetrics.ts";
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from "./createCircuitBreaker.ts";
 
 export interface AgencyDataSourceOptions {
@@ -21,6 +24,9 @@ export interface AgencyDataSourceOptions {
   breaker?: CircuitBreakerOptions;
   /** Signs the gateway's short-lived token for this subgraph. */
   subgraphTokenFor(principal: Principal, subgraphName: string): Promise<string>;
+  logger?: Logger;
+  /** Told how each fetch ended and how long it took (metrics). */
+  onFetch?(subgraph: string, seconds: number, result: FetchResult): void;
 }
 
 /** A subgraph's answer that is not 2xx, with its GraphQL body: the agency is up and refused the request. */
@@ -31,13 +37,23 @@ interface RefusalError {
 export class AgencyDataSource extends RemoteGraphQLDataSource {
   readonly name: string;
   private readonly subgraphTokenFor: AgencyDataSourceOptions["subgraphTokenFor"];
+  private readonly onFetch: AgencyDataSourceOptions["onFetch"];
   readonly breaker: CircuitBreaker;
 
   constructor(options: AgencyDataSourceOptions) {
     super({ url: options.url });
     this.name = options.name;
     this.subgraphTokenFor = options.subgraphTokenFor;
-    this.breaker = createCircuitBreaker(options.breaker);
+    this.onFetch = options.onFetch;
+    const logger = options.logger;
+    this.breaker = createCircuitBreaker({
+      ...options.breaker,
+      onStateChange: (state) => {
+        if (state === "open") logger?.warn({ subgraph: this.name, circuit: state }, "circuit opened: the agency is not called until a trial succeeds");
+        else logger?.info({ subgraph: this.name, circuit: state }, `circuit ${state}`);
+        options.breaker?.onStateChange?.(state);
+      },
+    });
     // A lean keep-alive client with a hard deadline per fetch; no retries.
     this.fetcher = createSubgraphFetcher({ timeoutMs: options.timeoutMs }) as unknown as typeof this.fetcher;
   }
@@ -47,6 +63,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
     if (!principal) throw new Error("no verified caller"); // never sent: such requests end at the gateway's edge
     options.context.subgraphsCalled.add(this.name);
     options.request.http!.headers.set("authorization", `Bearer ${await this.subgraphTokenFor(principal, this.name)}`);
+    options.request.http!.headers.set(REQUEST_ID_HEADER, options.context.requestId);
   }
 
   /** Agencies report whose data they read or refused (`extensions.citizensRead`): the audit record lists them. */
@@ -59,19 +76,27 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
     const unavailable = () => unavailableResponse(this.name, options.request.query ?? "", options.request.variables) as GatewayGraphQLResponse;
-    if (!this.breaker.allows()) return unavailable();
+    if (!this.breaker.allows()) {
+      this.onFetch?.(this.name, 0, "circuit-open");
+      return unavailable();
+    }
+    const started = performance.now();
+    const took = () => (performance.now() - started) / 1000;
     try {
       const response = await super.process(options);
       this.breaker.succeeded();
+      this.onFetch?.(this.name, took(), "ok");
       return response;
     } catch (error) {
       // The agency answered and refused (e.g. a value its scalars reject): it is up; pass its GraphQL errors on.
       const response = (error as RefusalError).extensions?.response;
       if (response?.status && response.status < 500 && Array.isArray(response.body?.errors)) {
         this.breaker.succeeded();
+        this.onFetch?.(this.name, took(), "refused");
         return { errors: response.body.errors } as GatewayGraphQLResponse;
       }
       this.breaker.failed();
+      this.onFetch?.(this.name, took(), error instanceof SubgraphDeadlineError ? "timeout" : "error");
       return unavailable();
     }
   }

@@ -44,6 +44,8 @@ export interface Database<Client extends PrismaLike> {
   session: SqlSession;
   /** How many SQL statements Prisma has sent since the database was opened. */
   statementCount(): number;
+  /** Connections of the PostgreSQL pool (none on PGlite: one in-process database). */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function openDatabase<Client extends PrismaLike>(
   let adapter: SqlDriverAdapterFactory;
   let session: SqlSession;
   let closeDriver: () => Promise<void>;
+  let poolStats: Database<Client>["poolStats"] = () => null;
   if (location.kind === "pglite") {
     if (!location.dataDir.startsWith("memory://")) mkdirSync(location.dataDir, { recursive: true });
     const pglite = await PGlite.create(location.dataDir);
@@ -78,6 +81,7 @@ export async function openDatabase<Client extends PrismaLike>(
     };
     adapter = new PrismaPg(pool) as unknown as SqlDriverAdapterFactory;
     closeDriver = () => pool.end();
+    poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
   }
   try {
     await applyMigrationsOnOneConnection(location, session, options.migrationsDir);
@@ -94,6 +98,7 @@ export async function openDatabase<Client extends PrismaLike>(
     prisma,
     session,
     statementCount: () => statements,
+    poolStats,
     close: async () => {
       await prisma.$disconnect();
       await closeDriver();

@@ -7,6 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { ErrorCode } from "../errors.ts";
+import type { Logger } from "../logging/createLogger.ts";
+import { assignRequestId, REQUEST_ID_HEADER } from "./requestId.ts";
 import type { CorsPolicy } from "./createCorsPolicy.ts";
 
 /** A plain route: writes the whole response itself. */
@@ -31,6 +33,14 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
    * malformed body), e.g. to record it; if it throws, the answer is 503.
    */
   beforeRefusal?: (request: IncomingMessage, error: HttpError, startedAtMonotonic: number) => Promise<void>;
+  /** Logs unexpected errors (with their stack) and one line per request. */
+  logger?: Logger;
+  /** The level of the one line per request. @default "info" */
+  accessLogLevel?: "info" | "debug";
+  /** Take the caller's `x-request-id` (a subgraph behind the gateway) instead of making one. @default false */
+  trustRequestId?: boolean;
+  /** Told of every response once it is sent (metrics). */
+  onResponse?(status: number, seconds: number): void;
 }
 
 /** An error the context function throws to answer without running GraphQL. */
@@ -61,9 +71,26 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
   const graphqlPath = options.graphqlPath ?? "/graphql";
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const extraHeaders = Object.entries(options.headers ?? {});
+  const logger = options.logger;
+  const accessLogLevel = options.accessLogLevel ?? "info";
+  const trustRequestId = options.trustRequestId ?? false;
   return async (request, response) => {
     const startedAtMonotonic = performance.now();
+    const requestId = assignRequestId(request, trustRequestId);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
     for (const [name, value] of extraHeaders) response.setHeader(name, value);
+    if (options.onResponse) {
+      const onResponse = options.onResponse;
+      response.once("finish", () => onResponse(response.statusCode, (performance.now() - startedAtMonotonic) / 1000));
+    }
+    if (logger?.isLevelEnabled(accessLogLevel)) {
+      response.once("finish", () =>
+        logger[accessLogLevel](
+          { requestId, method: request.method, path: request.url?.split("?")[0], status: response.statusCode, ms: Math.round(performance.now() - startedAtMonotonic) },
+          "request",
+        ),
+      );
+    }
     // Before the token check and the rate limit: a browser's preflight carries no credentials.
     if (options.cors?.handle(request, response)) return;
     if (request.method === "OPTIONS") {
@@ -99,10 +126,12 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
         response.end();
       }
     } catch (error) {
+      if (!(error instanceof HttpError)) logger?.error({ err: error, requestId }, "request failed");
       const refusal = error instanceof HttpError ? error : new HttpError(500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
       try {
         await options.beforeRefusal?.(request, refusal, startedAtMonotonic);
-      } catch {
+      } catch (recordError) {
+        logger?.error({ err: recordError, requestId }, "could not record a refused request; answering 503");
         return sendError(response, new HttpError(503, ErrorCode.SERVICE_UNAVAILABLE, "Service unavailable", { "retry-after": "5" }));
       }
       sendError(response, refusal);

@@ -9,6 +9,9 @@ import { parse } from "graphql";
 import { openDatabase, type Database, type PrismaLike } from "../../platform/database/openDatabase.ts";
 import { createServer } from "node:http";
 import { listen } from "../../platform/http/createGraphQLHttpServer.ts";
+import { startMetricsServer } from "../../platform/observability/startMetricsServer.ts";
+import { createSubgraphMetrics, type SubgraphMetrics } from "./createSubgraphMetrics.ts";
+import { createLogger, silentLogger, type Logger } from "../../platform/logging/createLogger.ts";
 import { loadJwks } from "../../platform/security/keys.ts";
 import { createSecuredSubgraph } from "../../platform/subgraph/createSecuredSubgraph.ts";
 import type { Agency } from "./agency.ts";
@@ -22,6 +25,9 @@ export interface RunningSubgraph<Client extends PrismaLike> {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4001/graphql`. */
   url: string;
   database: Database<Client>;
+  logger: Logger;
+  /** Prometheus text, on METRICS_HOST:METRICS_PORT (never the public port). */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -30,6 +36,8 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
   agency: Agency<Client, Loaders>,
   database: Database<Client>,
   gatewayJwksPath: string,
+  logger?: Logger,
+  metrics?: SubgraphMetrics,
 ): Promise<{ http: Server; stop(): Promise<void> }> {
   const subgraph = await createSecuredSubgraph({
     name: agency.name,
@@ -37,15 +45,12 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
     resolvers: { ...scalarResolvers, ...agency.resolvers },
     gatewayJwks: loadJwks(gatewayJwksPath),
     context: () => ({ prisma: database.prisma, loaders: agency.createLoaders(database.prisma) }),
+    logger,
+    onResponse: metrics?.responded,
     routes: {
       "/health": (_request, response) => {
         response.setHeader("content-type", "application/json");
         response.end(JSON.stringify({ status: "ok", service: agency.name }));
-      },
-      // Statements sent to the agency's database since start: the N+1 test and the benchmark read it.
-      "/metrics": (_request, response) => {
-        response.setHeader("content-type", "text/plain; version=0.0.4");
-        response.end(`sql_statements_total ${database.statementCount()}\n`);
       },
     },
   });
@@ -59,6 +64,9 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
   agency: Agency<Client, Loaders>,
   config: SubgraphConfig,
 ): Promise<RunningSubgraph<Client>> {
+  const logger = config.logger ?? (config.observability
+    ? createLogger({ service: config.observability.service, level: config.observability.logLevel })
+    : silentLogger());
   const database = await openDatabase({
     location: config.database,
     migrationsDir: join(agency.directory, "prisma/migrations"),
@@ -66,13 +74,22 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
   });
   try {
     if (config.seedDemo && (await agency.isEmpty(database.prisma))) await agency.seedDemo(database.prisma);
-    const { http, stop } = await createSubgraphServer(agency, database, config.gatewayJwksPath);
-    const url = await listen(http, config.port, config.host);
+    const observability = config.observability;
+    const metrics = createSubgraphMetrics(observability?.service ?? agency.name, database as Database<PrismaLike>);
+    const { http, stop } = await createSubgraphServer(agency, database, config.gatewayJwksPath, logger, metrics);
+    const metricsServer = await startMetricsServer(metrics.registry, observability?.metricsHost ?? "127.0.0.1", observability?.metricsPort ?? 0);
+    const url = await listen(http, config.port, config.host).catch(async (error: unknown) => {
+      await metricsServer.close();
+      throw error;
+    });
     return {
       name: agency.name,
       url,
       database,
+      logger,
+      metricsUrl: metricsServer.url,
       stop: async () => {
+        await metricsServer.close();
         http.closeIdleConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await stop();
@@ -89,18 +106,19 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
 export async function runSubgraph<Client extends PrismaLike, Loaders>(agency: Agency<Client, Loaders>): Promise<void> {
   try {
     const running = await startSubgraph(agency, readSubgraphConfig(agency));
-    console.log(`${agency.name} subgraph ready at ${running.url}`);
+    running.logger.info({ url: running.url, metricsUrl: running.metricsUrl }, `${agency.name} subgraph ready at ${running.url} (metrics at ${running.metricsUrl})`);
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
       stopping = true;
-      await running.stop().catch(() => {});
+      running.logger.info("stopping");
+      await running.stop().catch((error: unknown) => running.logger.error({ err: error }, "stopping failed"));
       process.exit(0);
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   } catch (error) {
-    console.error(`${agency.name} subgraph failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    createLogger({ service: agency.name }).fatal({ err: error }, `${agency.name} subgraph failed to start`);
     process.exit(1);
   }
 }

@@ -17,6 +17,8 @@ import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { startGateway, type RunningGateway } from "../../gateway/createGateway.ts";
 import { withDatabaseName, type DatabaseLocation } from "../../platform/database/databaseUrl.ts";
 import { agencies } from "../../subgraphs/agencies.ts";
+import type { Logger } from "../../platform/logging/createLogger.ts";
+import { quietObservability } from "../../platform/observability/readObservabilityConfig.ts";
 import { startSubgraph, type RunningSubgraph } from "../../subgraphs/shared/startSubgraph.ts";
 
 export interface System {
@@ -45,6 +47,8 @@ export interface StartSystemOptions {
   gateway?: Partial<GatewayConfig>;
   /** Agencies to leave stopped, by name. */
   withoutAgencies?: string[];
+  /** Where every service logs (each line names its service). @default silent */
+  logger?: Logger;
 }
 
 /** Whether the suites run against a PostgreSQL server rather than PGlite. */
@@ -75,6 +79,8 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
           database: await testDatabase(options.suite, agency.name),
           seedDemo: true,
           gatewayJwksPath: keys.gatewayJwks,
+          observability: quietObservability(agency.name),
+          logger: options.logger?.child({ service: agency.name }),
         });
         if (options.generatedCitizens) {
           await agency.seedGenerated(running.database.prisma, { from: 0, count: options.generatedCitizens });
@@ -92,13 +98,15 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     ...readGatewayConfig({}),
     jwks: keys.issuerJwks,
     signingKeyPath: keys.gatewayPrivate,
+    receiptKeyPath: keys.receiptPrivate,
     auditPseudonymKeyPath: keys.auditPseudonymKey,
     auditDatabase: await testDatabase(options.suite, "gateway"),
     auditHeadsPath: join(workDir, "audit-heads.jsonl"),
     port: 0,
+    observability: quietObservability("gateway"),
     subgraphUrls,
     ...options.gateway,
-  });
+  }, { logger: options.logger?.child({ service: "gateway" }) });
   const issuerKey = await loadSigningKey(keys.issuerPrivate);
   const gatewayConfig = readGatewayConfig({});
   const allScopesToken = await signDevToken({

@@ -10,6 +10,7 @@ import type { JSONWebKeySet } from "jose";
 import { createSecuredSubgraph, type SecuredSubgraph } from "../../../platform/subgraph/createSecuredSubgraph.ts";
 import type { AuditLog } from "../openAuditLog.ts";
 import { verifyAuditChain } from "../verifyAuditChain.ts";
+import { DEFAULT_ANOMALY_THRESHOLDS, type AnomalyThresholds } from "../insights/AnomalyThresholds.ts";
 import { auditResolvers } from "./resolvers.ts";
 
 /** The audit subgraph's name in the supergraph and where the gateway serves it. */
@@ -18,8 +19,15 @@ export const AUDIT_SUBGRAPH_PATH = "/subgraphs/audit/graphql";
 
 const AUDIT_SDL = fileURLToPath(new URL("./schema.graphql", import.meta.url));
 
-export function createAuditSubgraph(options: { audit: AuditLog; gatewayJwks: JSONWebKeySet; headsPath: string }): Promise<SecuredSubgraph> {
+export function createAuditSubgraph(options: {
+  audit: AuditLog;
+  gatewayJwks: JSONWebKeySet;
+  headsPath: string;
+  /** The anomaly rules' thresholds. @default DEFAULT_ANOMALY_THRESHOLDS */
+  anomalies?: AnomalyThresholds;
+}): Promise<SecuredSubgraph> {
   const { audit, gatewayJwks, headsPath } = options;
+  const anomalies = options.anomalies ?? DEFAULT_ANOMALY_THRESHOLDS;
   // From the last verified signed head on (`npm run audit -- verify --full` re-checks everything).
   const verifyChain = () => verifyAuditChain({ session: audit.database.session, gatewayJwks, headsPath, mode: "incremental" });
   return createSecuredSubgraph({
@@ -28,6 +36,6 @@ export function createAuditSubgraph(options: { audit: AuditLog; gatewayJwks: JSO
     resolvers: auditResolvers,
     gatewayJwks,
     graphqlPath: AUDIT_SUBGRAPH_PATH,
-    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain }),
+    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain, anomalies }),
   });
 }

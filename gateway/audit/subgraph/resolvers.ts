@@ -7,12 +7,29 @@ import type { AuditOutcome, AuditRecord } from "../AuditEntry.ts";
 import type { PrismaClient } from "../prisma/generated/client.ts";
 import { queryAuditRecords } from "../queryAuditRecords.ts";
 import type { ChainVerification } from "../verifyAuditChain.ts";
+import type { AnomalyThresholds } from "../insights/AnomalyThresholds.ts";
+import type { AuditAnomaly } from "../insights/AuditAnomaly.ts";
+import { detectAuditAnomalies } from "../insights/detectAuditAnomalies.ts";
+import { queryAnomalyRecords } from "../insights/queryAnomalyRecords.ts";
+import { summarizeAudit } from "../insights/summarizeAudit.ts";
 
 export interface AuditSubgraphContext {
   caller: SubgraphCaller;
   prisma: PrismaClient;
   pseudonymize(citizenId: string): string;
   verifyChain(): Promise<ChainVerification>;
+  anomalies: AnomalyThresholds;
+}
+
+/** The longest range auditSummary and auditAnomalies answer. */
+const MAX_RANGE_MS = 92 * 24 * 3_600_000;
+
+function rangeOf(args: { since?: Date | null; until?: Date | null }): { since: Date; until: Date } {
+  const until = args.until ?? new Date();
+  const since = args.since ?? new Date(until.getTime() - 24 * 3_600_000);
+  if (since >= until) throw new BadUserInputError("since must be before until");
+  if (until.getTime() - since.getTime() > MAX_RANGE_MS) throw new BadUserInputError("The range may span at most 92 days");
+  return { since, until };
 }
 
 function parseDateTime(value: unknown): Date {
@@ -31,6 +48,8 @@ const DateTimeScalar = new GraphQLScalarType({
 });
 
 interface FilterArgument {
+  seq?: string;
+  hash?: string;
   app?: string;
   citizen?: string;
   field?: string;
@@ -46,9 +65,13 @@ export const auditResolvers = {
     auditRecords(_: unknown, args: { filter?: FilterArgument | null; first: number; after?: string | null }, context: AuditSubgraphContext) {
       const filter = args.filter ?? {};
       if (filter.citizen !== undefined && filter.citizen !== null) assertResidentId(filter.citizen);
+      if (filter.seq != null && !/^\d{1,19}$/.test(filter.seq)) throw new BadUserInputError("seq must be a decimal record number");
+      if (filter.hash != null && !/^[0-9a-f]{64}$/.test(filter.hash)) throw new BadUserInputError("hash must be 64 lowercase hex digits");
       return queryAuditRecords(
         context.prisma,
         {
+          seq: filter.seq ? BigInt(filter.seq) : undefined,
+          hash: filter.hash ?? undefined,
           app: filter.app ?? undefined,
           citizenPseudonym: filter.citizen ? context.pseudonymize(filter.citizen) : undefined,
           field: filter.field ?? undefined,
@@ -60,6 +83,12 @@ export const auditResolvers = {
         { first: args.first, after: args.after },
       );
     },
+    auditSummary(_: unknown, args: { since?: Date | null; until?: Date | null; topApps: number }, context: AuditSubgraphContext) {
+      return summarizeAudit(context.prisma, { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) });
+    },
+    auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null }, context: AuditSubgraphContext) {
+      return detectAuditAnomalies(context.prisma, rangeOf(args), context.anomalies);
+    },
     async auditChain(_: unknown, __: unknown, context: AuditSubgraphContext) {
       const result = await context.verifyChain();
       return { ...result, firstBadRecord: result.firstBadSeq };
@@ -68,6 +97,15 @@ export const auditResolvers = {
   AuditRecord: {
     seq: (record: AuditRecord) => record.seq.toString(),
     citizenPseudonyms: (record: AuditRecord) => record.citizens,
+  },
+  AuditAnomaly: {
+    app: (flag: AuditAnomaly) => flag.scope.app,
+    purpose: (flag: AuditAnomaly) => flag.scope.purpose ?? null,
+    citizenPseudonym: (flag: AuditAnomaly) => flag.scope.citizen ?? null,
+    fields: (flag: AuditAnomaly) => flag.scope.fields ?? [],
+    since: (flag: AuditAnomaly) => flag.scope.since,
+    until: (flag: AuditAnomaly) => flag.scope.until,
+    records: (flag: AuditAnomaly, args: { first: number }, context: AuditSubgraphContext) => queryAnomalyRecords(context.prisma, flag.scope, args.first),
   },
   Citizen: {
     __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
