@@ -47,21 +47,23 @@ interface AuditBenchOptions {
   ingestSeconds: number;
   producers: number;
   reuse: boolean;
+  seedOnly: boolean;
   json: boolean;
   samples: number;
 }
 
 export const AUDIT_USAGE = `npm run bench -- --audit [options]   (needs DATABASE_URL: a PostgreSQL server)
   --audit-records N     synthetic records to seed (10000000)
-  --audit-months N      months the seeded records span, ending now (4)
+  --audit-months N      months the seeded records span, ending now (12)
   --audit-seconds S     seconds of each ingest measurement (10)
   --audit-producers N   concurrent producers feeding the writer (64)
   --audit-samples N     runs of each read query (200)
   --audit-reuse         reuse database bench_audit if it already holds the records
+  --audit-seed-only     only seed database bench_audit (then run again with --audit-reuse)
   --json                print one JSON line of the results at the end`;
 
 function parse(argv: readonly string[]): AuditBenchOptions {
-  const options: AuditBenchOptions = { records: 10_000_000, months: 4, ingestSeconds: 10, producers: 64, reuse: false, json: false, samples: 200 };
+  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 200 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const number = () => {
@@ -72,6 +74,7 @@ function parse(argv: readonly string[]): AuditBenchOptions {
     if (flag === "--audit") continue;
     else if (flag === "--json") options.json = true;
     else if (flag === "--audit-reuse") options.reuse = true;
+    else if (flag === "--audit-seed-only") options.seedOnly = true;
     else if (flag === "--audit-records") options.records = number();
     else if (flag === "--audit-months") options.months = number();
     else if (flag === "--audit-seconds") options.ingestSeconds = number();
@@ -305,6 +308,11 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
   const gatewayJwks = publicJwksOfPrivateKey(keys.gatewayPrivate);
   const machine = describeMachine();
   const startedAt = new Date().toISOString();
+  if (options.seedOnly) {
+    const seeded = await seed(serverUrl, options, keys.auditPseudonymKey);
+    progress(`seeded: ${JSON.stringify(seeded)}`);
+    return;
+  }
 
   // 1a. Ingest into an empty log.
   progress(`ingest into an empty log: ${options.producers} producers, ${options.ingestSeconds} s`);
