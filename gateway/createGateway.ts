@@ -21,6 +21,7 @@ import { normalizeError } from "../platform/normalizeError.ts";
 import { readAccessRequirements } from "../platform/security/accessRequirements.ts";
 import { loadSigningKey, publicJwksOfPrivateKey } from "../platform/security/keys.ts";
 import { auditPlugin } from "./audit/auditPlugin.ts";
+import { fieldLevelsOf } from "./audit/insights/fieldLevelOf.ts";
 import { observeAuditWriter } from "./audit/observeAuditWriter.ts";
 import { openAuditLog, type AuditLog } from "./audit/openAuditLog.ts";
 import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
@@ -42,6 +43,7 @@ import { createReadinessCheck } from "./health/createReadinessCheck.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./observability/createGatewayMetrics.ts";
 import { denialMetricsPlugin } from "./observability/denialMetricsPlugin.ts";
 import { startMetricsServer } from "../platform/observability/startMetricsServer.ts";
+import { createTracing } from "../platform/observability/createTracing.ts";
 import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
@@ -93,6 +95,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
   const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
+  const tracing = createTracing({ service: config.observability.service, otlpEndpoint: config.observability.otlpEndpoint, global: true });
   const dataSources = new Map<string, AgencyDataSource>();
   // Filled in once the audit log is open; commits cannot happen before.
   let metrics: GatewayMetrics | undefined;
@@ -103,8 +106,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     auditQueued: () => openedAudit.writer.stats().queued,
     poolStats: () => openedAudit.database.poolStats(),
   });
-  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics }) };
-  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath, anomalies: config.anomalies });
+  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics, tracing }) };
+  const auditSubgraph = await createAuditSubgraph({
+    audit,
+    gatewayJwks,
+    headsPath: config.auditHeadsPath,
+    anomalies: config.anomalies,
+    levelOf: fieldLevelsOf(supergraphSdl),
+  });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
@@ -133,6 +142,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         subgraphTokenFor,
         logger,
         onFetch: metrics.fetched,
+        tracing,
       });
       dataSources.set(name, source);
       return source;
@@ -194,6 +204,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }),
     maxBodyBytes: config.maxBodyBytes,
     logger,
+    tracing,
     // Requests refused before GraphQL runs are accounted for too.
     beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
@@ -233,6 +244,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await audit.writer.drain();
       await headSigning.stop();
       await audit.database.close();
+      await tracing.shutdown();
     },
   };
 }

@@ -10,6 +10,8 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
+import { DEFAULT_ANOMALY_THRESHOLDS } from "../../gateway/audit/insights/AnomalyThresholds.ts";
+import { detectAuditAnomalies } from "../../gateway/audit/insights/detectAuditAnomalies.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
@@ -92,6 +94,25 @@ describe("audit patterns and anomaly flags", () => {
   it("flags nothing in a range without anomalies (the baseline day before)", async () => {
     const before = { since: new Date(ANOMALY_DAY.getTime() - 24 * 3_600_000).toISOString(), until: ANOMALY_DAY.toISOString() };
     expect((await ask(ANOMALIES, before)).auditAnomalies).toEqual([]);
+  });
+
+  it("follows its thresholds: raised, each flag goes; lowered, the near misses are flagged too", async () => {
+    const prisma = system.gateway.audit.database.prisma;
+    const rules = async (changes: Partial<typeof DEFAULT_ANOMALY_THRESHOLDS>) =>
+      (await detectAuditAnomalies(prisma, { since: ANOMALY_DAY, until: DAY_END }, { ...DEFAULT_ANOMALY_THRESHOLDS, ...changes }))
+        .map((flag) => `${flag.rule} ${flag.scope.app}`)
+        .sort();
+    expect(await rules({})).toEqual(EXPECTED_FLAGS.map((flag) => `${flag.rule} ${flag.app}`).sort());
+    expect(
+      await rules({ distinctCitizensMinimum: 40, probingDistinctArguments: 7, denialJumpPercent: 60, offHoursMinimumReads: 7, driftUsualPercent: 1, driftMinimumHistory: 50 }),
+    ).toEqual([]);
+    const lowered = await rules({ distinctCitizensFactor: 2, probingDistinctArguments: 3, denialJumpPercent: 5, denialMinimumRequests: 5, offHoursMinimumReads: 3, serviceHoursStart: 0, serviceHoursEnd: 12 });
+    // steady-reader (25 > 2 x 10), checker (3 thresholds), always-partial (60% vs 50%), few (5 of 5),
+    // and, once service hours are 0–12 in Shanghai, the reads at 14:00 but not those at 02:00 and 03:00.
+    for (const expected of ["DISTINCT_CITIZENS app:steady-reader", "THRESHOLD_PROBING app:checker", "DENIAL_RATIO app:always-partial", "DENIAL_RATIO app:few", "OFF_HOURS app:day-worker"]) {
+      expect(lowered).toContain(expected);
+    }
+    expect(lowered).not.toContain("OFF_HOURS app:night-owl");
   });
 
   it("summarizes reads, denials, agencies, levels and the apps reaching most citizens", async () => {

@@ -11,6 +11,7 @@ import { createSecuredSubgraph, type SecuredSubgraph } from "../../../platform/s
 import type { AuditLog } from "../openAuditLog.ts";
 import { verifyAuditChain } from "../verifyAuditChain.ts";
 import { DEFAULT_ANOMALY_THRESHOLDS, type AnomalyThresholds } from "../insights/AnomalyThresholds.ts";
+import type { FieldLevelOf } from "../insights/fieldLevelOf.ts";
 import { auditResolvers } from "./resolvers.ts";
 
 /** The audit subgraph's name in the supergraph and where the gateway serves it. */
@@ -25,6 +26,8 @@ export function createAuditSubgraph(options: {
   headsPath: string;
   /** The anomaly rules' thresholds. @default DEFAULT_ANOMALY_THRESHOLDS */
   anomalies?: AnomalyThresholds;
+  /** The catalog's level of a field coordinate, for auditSummary's per-level counts (fieldLevelsOf the supergraph). */
+  levelOf: FieldLevelOf;
 }): Promise<SecuredSubgraph> {
   const { audit, gatewayJwks, headsPath } = options;
   const anomalies = options.anomalies ?? DEFAULT_ANOMALY_THRESHOLDS;
@@ -36,6 +39,6 @@ export function createAuditSubgraph(options: {
     resolvers: auditResolvers,
     gatewayJwks,
     graphqlPath: AUDIT_SUBGRAPH_PATH,
-    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain, anomalies }),
+    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain, anomalies, levelOf: options.levelOf }),
   });
 }
