@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
 import { DEFAULT_ANOMALY_THRESHOLDS } from "../../gateway/audit/insights/AnomalyThresholds.ts";
 import { detectAuditAnomalies } from "../../gateway/audit/insights/detectAuditAnomalies.ts";
+import { startRollupRefresh } from "../../gateway/audit/insights/startRollupRefresh.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
@@ -58,7 +59,8 @@ describe("audit patterns and anomaly flags", () => {
   const range = { since: ANOMALY_DAY.toISOString(), until: DAY_END.toISOString() };
 
   beforeAll(async () => {
-    system = await startSystem({ suite: "insights" });
+    // No periodic refresh here: the suite decides when the rollups catch up.
+    system = await startSystem({ suite: "insights", gateway: { auditRollupIntervalMs: 0 } });
     auditor = `${await signDevToken({ key: system.issuerKey, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject: "app:auditor-console", scopes: ["audit:read"], purpose: "AUDIT_REVIEW" })}`;
     await seedAnomalies(system.gateway.audit.writer);
   });
@@ -175,6 +177,23 @@ describe("audit patterns and anomaly flags", () => {
     const bad = await runCli(["anomalies", "--since", "yesterday-ish"], viaGateway);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--since");
+  });
+
+  it("catches up between views with the periodic refresh", async () => {
+    const { session, prisma } = system.gateway.audit.database;
+    const lag = async () => {
+      const [row] = await session.query<{ lag: string }>(`SELECT ((SELECT max("seq") FROM "audit_record") - (SELECT "seq" FROM "audit_rollup_state"))::text AS "lag"`);
+      return Number(row!.lag);
+    };
+    const extra = (await import("../support/seedAnomalies.ts")).anomalySeed().slice(0, 20).map((entry, i) => ({ ...entry, requestId: `periodic-${i}` }));
+    await Promise.all(extra.map((entry) => system.gateway.audit.writer.write(entry)));
+    expect(await lag()).toBeGreaterThanOrEqual(20);
+    const refresh = startRollupRefresh({ prisma, intervalMs: 50 });
+    try {
+      await expect.poll(lag, { timeout: 20_000, interval: 100 }).toBe(0);
+    } finally {
+      await refresh.stop();
+    }
   });
 
   it("refuses a token without audit:read, and a reversed range", async () => {
