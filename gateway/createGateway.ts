@@ -44,6 +44,7 @@ import { createReadinessCheck } from "./health/createReadinessCheck.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./observability/createGatewayMetrics.ts";
 import { denialMetricsPlugin } from "./observability/denialMetricsPlugin.ts";
 import { startMetricsServer } from "../platform/observability/startMetricsServer.ts";
+import { createTracing } from "../platform/observability/createTracing.ts";
 import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
@@ -95,6 +96,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
   const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
+  const tracing = createTracing({ service: config.observability.service, otlpEndpoint: config.observability.otlpEndpoint, global: true });
   const dataSources = new Map<string, AgencyDataSource>();
   // Filled in once the audit log is open; commits cannot happen before.
   let metrics: GatewayMetrics | undefined;
@@ -105,7 +107,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     auditQueued: () => openedAudit.writer.stats().queued,
     poolStats: () => openedAudit.database.poolStats(),
   });
-  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics }) };
+  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics, tracing }) };
   const auditSubgraph = await createAuditSubgraph({
     audit,
     gatewayJwks,
@@ -143,6 +145,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         subgraphTokenFor,
         logger,
         onFetch: metrics.fetched,
+        tracing,
       });
       dataSources.set(name, source);
       return source;
@@ -204,6 +207,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }),
     maxBodyBytes: config.maxBodyBytes,
     logger,
+    tracing,
     // Requests refused before GraphQL runs are accounted for too.
     beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
@@ -244,6 +248,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await headSigning.stop();
       await rollupRefresh.stop();
       await audit.database.close();
+      await tracing.shutdown();
     },
   };
 }

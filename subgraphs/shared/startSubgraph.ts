@@ -10,6 +10,7 @@ import { openDatabase, type Database, type PrismaLike } from "../../platform/dat
 import { createServer } from "node:http";
 import { listen } from "../../platform/http/createGraphQLHttpServer.ts";
 import { startMetricsServer } from "../../platform/observability/startMetricsServer.ts";
+import { createTracing, type Tracing } from "../../platform/observability/createTracing.ts";
 import { createSubgraphMetrics, type SubgraphMetrics } from "./createSubgraphMetrics.ts";
 import { createLogger, silentLogger, type Logger } from "../../platform/logging/createLogger.ts";
 import { loadJwks } from "../../platform/security/keys.ts";
@@ -38,6 +39,7 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
   gatewayJwksPath: string,
   logger?: Logger,
   metrics?: SubgraphMetrics,
+  tracing?: Tracing,
 ): Promise<{ http: Server; stop(): Promise<void> }> {
   const subgraph = await createSecuredSubgraph({
     name: agency.name,
@@ -47,6 +49,7 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
     context: () => ({ prisma: database.prisma, loaders: agency.createLoaders(database.prisma) }),
     logger,
     onResponse: metrics?.responded,
+    tracing,
     routes: {
       "/health": (_request, response) => {
         response.setHeader("content-type", "application/json");
@@ -67,7 +70,9 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
   const logger = config.logger ?? (config.observability
     ? createLogger({ service: config.observability.service, level: config.observability.logLevel })
     : silentLogger());
+  const tracing = createTracing({ service: config.observability?.service ?? agency.name, otlpEndpoint: config.observability?.otlpEndpoint });
   const database = await openDatabase({
+    tracing,
     location: config.database,
     migrationsDir: join(agency.directory, "prisma/migrations"),
     createClient: agency.createClient,
@@ -76,7 +81,7 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
     if (config.seedDemo && (await agency.isEmpty(database.prisma))) await agency.seedDemo(database.prisma);
     const observability = config.observability;
     const metrics = createSubgraphMetrics(observability?.service ?? agency.name, database as Database<PrismaLike>);
-    const { http, stop } = await createSubgraphServer(agency, database, config.gatewayJwksPath, logger, metrics);
+    const { http, stop } = await createSubgraphServer(agency, database, config.gatewayJwksPath, logger, metrics, tracing);
     const metricsServer = await startMetricsServer(metrics.registry, observability?.metricsHost ?? "127.0.0.1", observability?.metricsPort ?? 0);
     const url = await listen(http, config.port, config.host).catch(async (error: unknown) => {
       await metricsServer.close();
@@ -94,6 +99,7 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await stop();
         await database.close();
+        await tracing.shutdown();
       },
     };
   } catch (error) {
