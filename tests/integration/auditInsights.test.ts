@@ -93,6 +93,24 @@ describe("audit patterns and anomaly flags", () => {
     expect(byRule.PURPOSE_DRIFT.records[0].requestedFields).toContain("Citizen.creditReport");
   });
 
+  it("flags real bisection through the gateway: one app, one citizen, many income thresholds", async () => {
+    const prober = await signDevToken({ key: system.issuerKey, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject: "app:live-prober", scopes: ["tax:verify"], purpose: "LOAN_PRECHECK" });
+    const started = new Date();
+    for (const amount of ["100000.00", "50000.00", "75000.00", "62500.00", "68750.00"]) {
+      await postGraphQL(system.gatewayUrl, `{ citizen(id: "140105198605150031") { incomeAtLeast(year: 2025, amount: "${amount}") } }`, {}, { authorization: `Bearer ${prober}` });
+    }
+    // Two amounts for another citizen stay under the threshold.
+    for (const amount of ["100000.00", "50000.00"]) {
+      await postGraphQL(system.gatewayUrl, `{ citizen(id: "140105198803120028") { incomeAtLeast(year: 2025, amount: "${amount}") } }`, {}, { authorization: `Bearer ${prober}` });
+    }
+    const { auditAnomalies } = await ask(ANOMALIES, { since: new Date(started.getTime() - 3_600_000).toISOString(), until: new Date(Date.now() + 1000).toISOString() });
+    // (Off-hours may flag these reads too, depending on when the suite runs: only probing is asserted.)
+    const live = auditAnomalies.filter((flag: { app: string; rule: string }) => flag.app === "app:live-prober" && flag.rule === "THRESHOLD_PROBING");
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ observed: 5, fields: ["Citizen.incomeAtLeast"] });
+    expect(live[0].records).toHaveLength(5);
+  });
+
   it("flags nothing in a range without anomalies (the baseline day before)", async () => {
     const before = { since: new Date(ANOMALY_DAY.getTime() - 24 * 3_600_000).toISOString(), until: ANOMALY_DAY.toISOString() };
     expect((await ask(ANOMALIES, before)).auditAnomalies).toEqual([]);
