@@ -30,6 +30,13 @@
  * - `RATE_LIMIT_PER_SECOND` (200), `RATE_LIMIT_BURST` (400): each app's default token bucket
  * - `REDIS_URL`: share rate-limit buckets between gateway processes
  * - `CIRCUIT_FAILURE_THRESHOLD` (5), `CIRCUIT_RESET_MS` (10000): per-subgraph circuit breaker
+ * - `VERIFY_DISTINCT_ARGS` (3), `VERIFY_WINDOW` (24h): distinct arguments each
+ *   (app, citizen, verification field) may use per window
+ * - `MAX_TOKEN_LIFETIME` (1h): the longest `exp - iat` an app token may have
+ * - `UNAUTHENTICATED_RATE_PER_SECOND` (20), `UNAUTHENTICATED_RATE_BURST` (40):
+ *   token bucket per client address for requests without a valid token
+ * - `TRUSTED_PROXIES` (none): comma-separated proxy addresses whose
+ *   `X-Forwarded-For` names the client
  * - Audit anomaly rules (see audit/insights/AnomalyThresholds.ts): `ANOMALY_DISTINCT_CITIZENS_FACTOR` (3),
  *   `ANOMALY_DISTINCT_CITIZENS_MIN` (20), `ANOMALY_PROBING_THRESHOLDS` (4), `ANOMALY_DENIAL_JUMP_PERCENT` (30),
  *   `ANOMALY_DENIAL_MIN_REQUESTS` (10), `AUDIT_SERVICE_HOURS` (`8-20`), `AUDIT_TIME_ZONE` (`Asia/Shanghai`),
@@ -44,6 +51,8 @@
  *   when traces are exported (always_on, always_off, traceidratio and their parentbased_ forms)
  * - `RECEIPTS_ENABLED` (true), `METRICS_ENABLED` (true): per-request features that
  *   can be switched off (the bench measures each one's cost; see features.ts)
+ *
+ * Durations are seconds, or a number with `s`, `m`, `h` or `d`.
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -83,6 +92,13 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   circuitFailureThreshold: number;
   circuitResetMs: number;
+  /** Verification budget per (app, citizen, field). */
+  verifyDistinctArguments: number;
+  verifyWindowMs: number;
+  maxTokenLifetimeSeconds: number;
+  /** Token bucket per client address for requests without a valid token. */
+  unauthenticatedRateLimit: RateLimit;
+  trustedProxies: readonly string[];
   /** Thresholds of the audit anomaly rules. */
   anomalies: Readonly<AnomalyThresholds>;
   /** Logs, metrics and traces (LOG_LEVEL, METRICS_*, OTEL_*). */
@@ -145,6 +161,19 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     redisUrl: reader.optional("REDIS_URL"),
     circuitFailureThreshold: reader.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
     circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
+    verifyDistinctArguments: reader.integer("VERIFY_DISTINCT_ARGS", 3, 1, 1000),
+    verifyWindowMs: duration(reader, "VERIFY_WINDOW", 24 * 3600, 1, 366 * 86_400) * 1000,
+    maxTokenLifetimeSeconds: duration(reader, "MAX_TOKEN_LIFETIME", 3600, 1, 7 * 86_400),
+    unauthenticatedRateLimit: {
+      perSecond: reader.integer("UNAUTHENTICATED_RATE_PER_SECOND", 20, 1, 1_000_000),
+      burst: reader.integer("UNAUTHENTICATED_RATE_BURST", 40, 1, 10_000_000),
+    },
+    trustedProxies: Object.freeze(
+      (reader.optional("TRUSTED_PROXIES") ?? "")
+        .split(",")
+        .map((address) => address.trim())
+        .filter(Boolean),
+    ),
     anomalies: readAnomalyThresholds(reader),
     observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
     shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
@@ -172,4 +201,19 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
   else reader.problem(`AUTHZ_MODE must be filter or reject, got ${JSON.stringify(mode)}`);
   reader.finish("gateway");
   return Object.freeze(config);
+}
+
+const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A duration in whole seconds: `90`, `90s`, `30m`, `24h`, `7d`. */
+function duration(reader: EnvReader, name: string, fallbackSeconds: number, min: number, max: number): number {
+  const text = reader.string(name, String(fallbackSeconds)).trim();
+  const match = DURATION.exec(text);
+  const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2] ?? "s"]! : NaN;
+  if (!(seconds >= min && seconds <= max)) {
+    reader.problem(`${name} must be a duration between ${min} and ${max} seconds (e.g. 3600, 60m, 1h), got ${JSON.stringify(text.slice(0, 40))}`);
+    return fallbackSeconds;
+  }
+  return seconds;
 }

@@ -35,6 +35,7 @@ import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
+import { createDatabaseVerificationBudget, createRedisVerificationBudget } from "./authz/createVerificationBudget.ts";
 import type { GatewayConfig } from "./config.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
@@ -126,7 +127,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
-  const authorize = createOperationAuthorizer({ schema: apiSchema, requirements: readAccessRequirements(parse(supergraphSdl)) });
+  const authorize = createOperationAuthorizer({
+    schema: apiSchema,
+    requirements: readAccessRequirements(parse(supergraphSdl)),
+    maxTokens: config.limits.maxTokens,
+    // Each field after fragment expansion, plus the spreads and inline fragments that lead to it.
+    maxVisits: config.limits.maxFields * 4,
+  });
+  const budgetLimits = { distinctArguments: config.verifyDistinctArguments, windowMs: config.verifyWindowMs };
+  const verificationBudget = config.redisUrl
+    ? createRedisVerificationBudget(config.redisUrl, budgetLimits)
+    : createDatabaseVerificationBudget(audit.database.prisma, budgetLimits);
   const registry = loadAppRegistry(config.appRegistryPath);
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, logger) : createMemoryRateLimiter();
   const armor = createArmor<GatewayContext>(config.limits);
@@ -171,7 +182,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
       auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptSigner ? receiptAttacher(receiptSigner) : undefined }),
       guardPlugin({ registry, limits: config.limits }),
-      authorizationPlugin({ authorize, mode: config.authorizationMode }),
+      authorizationPlugin({
+        authorize,
+        schema: apiSchema,
+        mode: config.authorizationMode,
+        verificationBudget,
+        pseudonymize: audit.pseudonymize,
+      }),
       schemaDisclosurePlugin(),
       denialMetricsPlugin(metrics),
       ...armor.plugins,
@@ -184,6 +201,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     issuer: config.tokenIssuer,
     audience: config.tokenAudience,
     clockToleranceSeconds: config.clockToleranceSeconds,
+    maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
   });
   const ready = createReadinessCheck({
     agencies: () =>
@@ -242,6 +260,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     stopServices: async () => {
       await rateLimiter.close();
+      await verificationBudget.close();
       await auditSubgraph.stop();
       await audit.writer.drain();
       await headSigning.stop();

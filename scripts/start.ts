@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     // Every data scope, plus schema:introspect so that GraphiQL shows the schema's docs.
     scopes: [...scopesOf(readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8")), INTROSPECTION_SCOPE],
     purpose: "DEMO",
-    ttlSeconds: 12 * 3600,
+    ttlSeconds: 3600, // MAX_TOKEN_LIFETIME
   });
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
   const origin = new URL(gatewayUrl).origin;
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   // The catalog page is listed once the gateway serves it.
   if ((await fetch(`${origin}/catalog`).catch(() => null))?.status === 200) pages.push(`  data catalog     ${origin}/catalog`);
   console.log(`\nIn a browser (paste the token):\n${pages.join("\n")}`);
-  console.log(`\nA demo token holding every scope and schema:introspect (12 h; make others with npm run token):\n  export TOKEN=${demoToken}`);
+  console.log(`\nA demo token holding every scope and schema:introspect (1 h, the gateway's MAX_TOKEN_LIFETIME; make others with npm run token):\n  export TOKEN=${demoToken}`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
 }
 
