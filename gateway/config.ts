@@ -44,6 +44,7 @@
  *   `ANOMALY_DISTINCT_CITIZENS_MIN` (20), `ANOMALY_PROBING_THRESHOLDS` (4), `ANOMALY_DENIAL_JUMP_PERCENT` (30),
  *   `ANOMALY_DENIAL_MIN_REQUESTS` (10), `AUDIT_SERVICE_HOURS` (`8-20`), `AUDIT_TIME_ZONE` (`Asia/Shanghai`),
  *   `ANOMALY_OFF_HOURS_MIN_READS` (5), `ANOMALY_DRIFT_MIN_HISTORY` (20), `ANOMALY_DRIFT_USUAL_PERCENT` (1)
+ * - `AUDIT_ROLLUP_INTERVAL_MS` (60000): how often the audit rollups catch up with the log; 0: only when viewed
  * - `LOG_LEVEL` (info): fatal, error, warn, info, debug, trace or silent
  * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (9400): where Prometheus text is served, never the public port
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`: export traces over OTLP/HTTP there; unset: no traces leave the process
@@ -102,6 +103,8 @@ export interface GatewayConfig {
   trustedProxies: readonly string[];
   /** Thresholds of the audit anomaly rules. */
   anomalies: Readonly<AnomalyThresholds>;
+  /** How often the audit rollups catch up with the log; 0: only when a view asks. */
+  auditRollupIntervalMs: number;
   /** Logs, metrics and traces (LOG_LEVEL, METRICS_*, OTEL_*). */
   observability: ObservabilityConfig;
   /** How long SIGTERM waits for in-flight requests before closing them. */
@@ -176,6 +179,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
         .filter(Boolean),
     ),
     anomalies: readAnomalyThresholds(reader),
+    auditRollupIntervalMs: reader.integer("AUDIT_ROLLUP_INTERVAL_MS", 60_000, 0, 86_400_000),
     observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
     shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
     corsOrigins: [],

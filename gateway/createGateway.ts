@@ -22,6 +22,7 @@ import { readAccessRequirements } from "../platform/security/accessRequirements.
 import { loadSigningKey, publicJwksOfPrivateKey } from "../platform/security/keys.ts";
 import { auditPlugin } from "./audit/auditPlugin.ts";
 import { fieldLevelsOf } from "./audit/insights/fieldLevelOf.ts";
+import { startRollupRefresh } from "./audit/insights/startRollupRefresh.ts";
 import { observeAuditWriter } from "./audit/observeAuditWriter.ts";
 import { openAuditLog, type AuditLog } from "./audit/openAuditLog.ts";
 import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
@@ -122,6 +123,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     intervalMs: config.auditHeadIntervalMs,
     logger,
   });
+
+  const rollupRefresh = startRollupRefresh({ prisma: audit.database.prisma, intervalMs: config.auditRollupIntervalMs, logger });
 
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
@@ -262,6 +265,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await auditSubgraph.stop();
       await audit.writer.drain();
       await headSigning.stop();
+      await rollupRefresh.stop();
       await audit.database.close();
       await tracing.shutdown();
     },
