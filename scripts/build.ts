@@ -1,5 +1,5 @@
 // Compiles the services to JavaScript under dist/ (npm run build): one .js per .ts, the same tree, with every non-TypeScript file they read beside them; npm run start:prod runs it without tsx.
-import { cpSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
@@ -7,7 +7,7 @@ import { build, type Plugin } from "esbuild";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const OUT = join(root, "dist");
 /** What the services and their scripts are made of; tests are not shipped. */
-const SOURCES = ["gateway", "platform", "subgraphs", "schema", "scripts"];
+const SOURCES = ["gateway", "platform", "subgraphs", "schema", "scripts", "apps"].filter((folder) => existsSync(join(root, folder)));
 // Built browser bundles (gateway/*/dist/) are assets to copy; the top-level dist/ is never walked.
 const SKIP = new Set(["node_modules", ".data"]);
 
