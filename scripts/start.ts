@@ -1,4 +1,4 @@
-// Starts the whole system on the embedded default: five agency subgraphs and the gateway, each its own process on loopback.
+// Starts the whole system on the embedded default: every agency's subgraph and the gateway, each its own process on loopback.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { agencies } from "../subgraphs/agencies.ts";
@@ -45,7 +45,8 @@ async function main(): Promise<void> {
   console.log(`starting ${agencies.length} agencies and the gateway on ${where} ...`);
   const subgraphUrls = await Promise.all(
     agencies.map((agency) =>
-      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: String(agency.defaultPort) }).then((url) => {
+      // PORT=0 (any free port for the gateway) puts the agencies on free ports too: a second system beside the first.
+      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: env.PORT === "0" ? "0" : String(agency.defaultPort) }).then((url) => {
         console.log(`${agency.name.padEnd(14)} ${url}   ${agency.title}`);
         return [agency.name, url] as const;
       }),
