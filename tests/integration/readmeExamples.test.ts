@@ -60,9 +60,9 @@ beforeAll(async () => {
   start = spawn("npm", ["start"], { cwd: ROOT, env: exampleEnvironment(dataDir), detached: true, stdio: ["ignore", "pipe", "pipe"] });
   start.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   start.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  token = (await waitFor(/export TOKEN=(\S+)/, 290_000))[1]!;
+  token = (await waitFor(/export TOKEN=(\S+)/, 590_000))[1]!;
   origin = (await waitFor(/IDE \(GraphiQL\)\s+(http:\/\/\S+)\/graphiql/, 1000))[1]!;
-}, 300_000);
+}, 600_000);
 
 /** Whether any process of the group is still there. */
 function groupAlive(pid: number): boolean {
