@@ -1,10 +1,12 @@
-// Generates each service's Prisma client (skipped when its schema is unchanged); with
+// Generates each service's Prisma client and each agency's resolver types (each skipped when unchanged); with
 // --migrations [--name <snake_case>], also writes each changed schema's next migration (see nextMigration.ts).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { agencyDirectory, readAgencyManifest } from "../subgraphs/agencyManifest.ts";
+import { generateResolverTypes } from "./generateResolverTypes.ts";
 import { isEmptyMigration, planMigration, writeMigration } from "./nextMigration.ts";
 import { prismaSchemaPaths } from "./prismaSchemaPaths.ts";
 
@@ -63,8 +65,15 @@ function main(): void {
   }
 }
 
+async function generateAllResolverTypes(): Promise<void> {
+  for (const agency of readAgencyManifest()) {
+    if (await generateResolverTypes(agencyDirectory(agency.name))) console.log(`resolver types generated for subgraphs/${agency.name}`);
+  }
+}
+
 try {
   main();
+  await generateAllResolverTypes();
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);

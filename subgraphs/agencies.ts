@@ -7,9 +7,9 @@ import { readAgencyManifest } from "./agencyManifest.ts";
 import type { Agency } from "./shared/agency.ts";
 
 interface AgencyModule {
-  agency: Agency<any, any>;
+  agency: Agency;
 }
 
-export const agencies: readonly Agency<any, any>[] = await Promise.all(
+export const agencies: readonly Agency[] = await Promise.all(
   readAgencyManifest().map(async (entry) => ((await import(`./${entry.name}/server.ts`)) as AgencyModule).agency),
 );
