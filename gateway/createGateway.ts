@@ -21,6 +21,8 @@ import { normalizeError } from "../platform/normalizeError.ts";
 import { readAccessRequirements } from "../platform/security/accessRequirements.ts";
 import { loadSigningKey, publicJwksOfPrivateKey } from "../platform/security/keys.ts";
 import { auditPlugin } from "./audit/auditPlugin.ts";
+import { fieldLevelsOf } from "./audit/insights/fieldLevelOf.ts";
+import { startRollupRefresh } from "./audit/insights/startRollupRefresh.ts";
 import { observeAuditWriter } from "./audit/observeAuditWriter.ts";
 import { openAuditLog, type AuditLog } from "./audit/openAuditLog.ts";
 import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
@@ -34,11 +36,16 @@ import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
+import { createDatabaseVerificationBudget, createRedisVerificationBudget } from "./authz/createVerificationBudget.ts";
 import type { GatewayConfig } from "./config.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
 import { loadAppRegistry } from "./guard/appRegistry.ts";
 import { createReadinessCheck } from "./health/createReadinessCheck.ts";
+import { createGatewayMetrics, type GatewayMetrics } from "./observability/createGatewayMetrics.ts";
+import { denialMetricsPlugin } from "./observability/denialMetricsPlugin.ts";
+import { startMetricsServer } from "../platform/observability/startMetricsServer.ts";
+import { createTracing } from "../platform/observability/createTracing.ts";
 import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
@@ -56,6 +63,9 @@ export interface RunningGateway {
   subgraphUrls: Readonly<Record<string, string>>;
   audit: AuditLog;
   logger: Logger;
+  /** Where Prometheus text is served (METRICS_HOST:METRICS_PORT), e.g. `http://127.0.0.1:9400/metrics`. */
+  metricsUrl: string;
+  /** Stops taking requests, lets in-flight ones finish (up to SHUTDOWN_GRACE_MS), flushes the audit log. */
   stop(): Promise<void>;
 }
 
@@ -70,6 +80,7 @@ export interface Gateway {
   subgraphUrls: Record<string, string>;
   audit: AuditLog;
   logger: Logger;
+  metrics: GatewayMetrics;
   /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
   useOwnAddress(graphqlUrl: string): void;
   /** Stops everything but the HTTP server and Apollo, flushing the audit log. */
@@ -86,9 +97,25 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
   const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
-  const openedAudit = await openAuditLog(config);
-  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger }) };
-  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath, anomalies: config.anomalies });
+  const tracing = createTracing({ service: config.observability.service, otlpEndpoint: config.observability.otlpEndpoint, global: true });
+  const dataSources = new Map<string, AgencyDataSource>();
+  // Filled in once the audit log is open; commits cannot happen before.
+  let metrics: GatewayMetrics | undefined;
+  const openedAudit = await openAuditLog(config, { onCommit: (records, seconds, failed) => metrics?.auditCommitted(records, seconds, failed) });
+  metrics = createGatewayMetrics({
+    service: config.observability.service,
+    circuits: () => [...dataSources.values()].map((source) => ({ subgraph: source.name, state: source.breaker.state })),
+    auditQueued: () => openedAudit.writer.stats().queued,
+    poolStats: () => openedAudit.database.poolStats(),
+  });
+  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics, tracing }) };
+  const auditSubgraph = await createAuditSubgraph({
+    audit,
+    gatewayJwks,
+    headsPath: config.auditHeadsPath,
+    anomalies: config.anomalies,
+    levelOf: fieldLevelsOf(supergraphSdl),
+  });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
@@ -97,15 +124,26 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
   });
 
+  const rollupRefresh = startRollupRefresh({ prisma: audit.database.prisma, intervalMs: config.auditRollupIntervalMs, logger });
+
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
-  const authorize = createOperationAuthorizer({ schema: apiSchema, requirements: readAccessRequirements(parse(supergraphSdl)) });
+  const authorize = createOperationAuthorizer({
+    schema: apiSchema,
+    requirements: readAccessRequirements(parse(supergraphSdl)),
+    maxTokens: config.limits.maxTokens,
+    // Each field after fragment expansion, plus the spreads and inline fragments that lead to it.
+    maxVisits: config.limits.maxFields * 4,
+  });
+  const budgetLimits = { distinctArguments: config.verifyDistinctArguments, windowMs: config.verifyWindowMs };
+  const verificationBudget = config.redisUrl
+    ? createRedisVerificationBudget(config.redisUrl, budgetLimits)
+    : createDatabaseVerificationBudget(audit.database.prisma, budgetLimits);
   const registry = loadAppRegistry(config.appRegistryPath);
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, logger) : createMemoryRateLimiter();
   const armor = createArmor<GatewayContext>(config.limits);
 
   const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
-  const dataSources = new Map<string, AgencyDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
     logger: logger.child({ component: "apollo-gateway" }),
@@ -117,6 +155,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         breaker: { failureThreshold: config.circuitFailureThreshold, resetMs: config.circuitResetMs },
         subgraphTokenFor,
         logger,
+        onFetch: metrics.fetched,
+        tracing,
       });
       dataSources.set(name, source);
       return source;
@@ -143,8 +183,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
       auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptAttacher(receiptSigner) }),
       guardPlugin({ registry, limits: config.limits }),
-      authorizationPlugin({ authorize, mode: config.authorizationMode }),
+      authorizationPlugin({
+        authorize,
+        schema: apiSchema,
+        mode: config.authorizationMode,
+        verificationBudget,
+        pseudonymize: audit.pseudonymize,
+      }),
       schemaDisclosurePlugin(),
+      denialMetricsPlugin(metrics),
       ...armor.plugins,
     ],
   });
@@ -155,6 +202,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     issuer: config.tokenIssuer,
     audience: config.tokenAudience,
     clockToleranceSeconds: config.clockToleranceSeconds,
+    maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
   });
   const ready = createReadinessCheck({
     agencies: () =>
@@ -171,9 +219,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
   const http = createGraphQLHttpServer({
     apollo,
-    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit, logger }),
+    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit,
+      logger,
+      onRefusal: (kind, reason) => (kind === "token" ? metrics.tokenRefused(reason) : metrics.rateLimited(reason)),
+    }),
     maxBodyBytes: config.maxBodyBytes,
     logger,
+    tracing,
     // Requests refused before GraphQL runs are accounted for too.
     beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
@@ -202,16 +254,20 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     subgraphUrls,
     audit,
     logger,
+    metrics,
     useOwnAddress: (graphqlUrl) => {
       const source = dataSources.get(AUDIT_SUBGRAPH);
       if (source && !config.subgraphUrls[AUDIT_SUBGRAPH]) source.url = new URL(AUDIT_SUBGRAPH_PATH, graphqlUrl).toString();
     },
     stopServices: async () => {
       await rateLimiter.close();
+      await verificationBudget.close();
       await auditSubgraph.stop();
       await audit.writer.drain();
       await headSigning.stop();
+      await rollupRefresh.stop();
       await audit.database.close();
+      await tracing.shutdown();
     },
   };
 }
@@ -219,18 +275,28 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 /** Builds the gateway and listens on `config.host:config.port`. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const gateway = await createGateway(config, options);
-  const url = await listen(gateway.http, config.port, config.host);
+  const metricsServer = await startMetricsServer(gateway.metrics.registry, config.observability.metricsHost, config.observability.metricsPort);
+  const url = await listen(gateway.http, config.port, config.host).catch(async (error: unknown) => {
+    await metricsServer.close();
+    throw error;
+  });
   gateway.useOwnAddress(url);
   return {
     url,
     subgraphUrls: gateway.subgraphUrls,
     audit: gateway.audit,
     logger: gateway.logger,
+    metricsUrl: metricsServer.url,
     stop: async () => {
+      // No new connections; idle keep-alive ones close now, busy ones once their response is out.
+      const closed = new Promise<void>((resolve) => gateway.http.close(() => resolve()));
       gateway.http.closeIdleConnections();
-      await new Promise<void>((resolve) => gateway.http.close(() => resolve()));
+      const grace = setTimeout(() => gateway.http.closeAllConnections(), config.shutdownGraceMs);
+      await closed;
+      clearTimeout(grace);
       await gateway.apollo.stop();
       await gateway.stopServices();
+      await metricsServer.close();
     },
   };
 }

@@ -16,6 +16,8 @@ export interface Bundle {
 
 /** Every bundle the gateway serves. Add a page's bundle here. */
 export const BUNDLES: Bundle[] = [
+  // Chart.js for the audit page's charts at /audit (gateway/auditPage/auditPageRoutes.ts).
+  { name: "audit-charts", entry: "gateway/auditPage/auditCharts.js", outfile: "gateway/auditPage/dist/audit-charts.js" },
   // GraphiQL at /graphiql (gateway/graphiql/graphiqlRoutes.ts).
   { name: "graphiql", entry: "gateway/graphiql/graphiqlApp.js", outfile: "gateway/graphiql/dist/graphiql.js" },
 ];

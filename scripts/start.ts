@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { agencies } from "../subgraphs/agencies.ts";
+import { metricsPortOf } from "../subgraphs/shared/config.ts";
 import { INTROSPECTION_SCOPE } from "../gateway/authz/createOperationAuthorizer.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
@@ -47,8 +48,12 @@ async function main(): Promise<void> {
   console.log(`starting ${agencies.length} agencies and the gateway on ${where} ...`);
   const subgraphUrls = await Promise.all(
     agencies.map((agency) =>
-      // PORT=0 (any free port for the gateway) puts the agencies on free ports too: a second system beside the first.
-      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: env.PORT === "0" ? "0" : String(agency.defaultPort) }).then((url) => {
+      // PORT=0 (any free port for the gateway) puts the agencies, and their metrics, on free ports too: a second system beside the first.
+      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, {
+        ...env,
+        PORT: env.PORT === "0" ? "0" : String(agency.defaultPort),
+        METRICS_PORT: env.PORT === "0" ? "0" : String(metricsPortOf(agency)),
+      }).then((url) => {
         console.log(`${agency.name.padEnd(14)} ${url}   ${agency.title}`);
         return [agency.name, url] as const;
       }),
@@ -66,7 +71,7 @@ async function main(): Promise<void> {
     // Every data scope, plus schema:introspect so that GraphiQL shows the schema's docs.
     scopes: [...scopesOf(readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8")), INTROSPECTION_SCOPE],
     purpose: "DEMO",
-    ttlSeconds: 12 * 3600,
+    ttlSeconds: 3600, // MAX_TOKEN_LIFETIME
   });
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
   const origin = new URL(gatewayUrl).origin;
@@ -74,7 +79,7 @@ async function main(): Promise<void> {
   // The catalog page is listed once the gateway serves it.
   if ((await fetch(`${origin}/catalog`).catch(() => null))?.status === 200) pages.push(`  data catalog     ${origin}/catalog`);
   console.log(`\nIn a browser (paste the token):\n${pages.join("\n")}`);
-  console.log(`\nA demo token holding every scope and schema:introspect (12 h; make others with npm run token):\n  export TOKEN=${demoToken}`);
+  console.log(`\nA demo token holding every scope and schema:introspect (1 h, the gateway's MAX_TOKEN_LIFETIME; make others with npm run token):\n  export TOKEN=${demoToken}`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
 }
 

@@ -5,7 +5,7 @@
  * rollups, brought up to date first.
  */
 import type { PrismaClient } from "../prisma/generated/client.ts";
-import { FIELD_LEVELS, fieldLevelOf, type FieldLevel } from "./fieldLevelOf.ts";
+import { FIELD_LEVELS, type FieldLevel, type FieldLevelOf } from "./fieldLevelOf.ts";
 import { hourOf, readFields, readHours, type HourRow } from "./readRollups.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
 
@@ -18,7 +18,12 @@ export interface AuditSummary {
   topApps: Array<{ app: string; citizens: number; reads: number }>;
 }
 
-export async function summarizeAudit(prisma: PrismaClient, range: { since: Date; until: Date; topApps: number }): Promise<AuditSummary> {
+/** @param levelOf the catalog's level of a field coordinate (fieldLevelsOf) */
+export async function summarizeAudit(
+  prisma: PrismaClient,
+  range: { since: Date; until: Date; topApps: number },
+  levelOf: FieldLevelOf,
+): Promise<AuditSummary> {
   await refreshAuditRollups(prisma);
   const since = hourOf(range.since);
   const { until } = range;
@@ -39,7 +44,10 @@ export async function summarizeAudit(prisma: PrismaClient, range: { since: Date;
     ),
   ]);
   const byLevel = new Map<FieldLevel, number>(FIELD_LEVELS.map((level) => [level, 0]));
-  for (const row of fields) byLevel.set(fieldLevelOf(row.field), byLevel.get(fieldLevelOf(row.field))! + row.reads);
+  for (const row of fields) {
+    const level = levelOf(row.field);
+    if (level) byLevel.set(level, byLevel.get(level)! + row.reads);
+  }
   const readsOf = new Map<string, number>();
   for (const row of series) readsOf.set(row.app, (readsOf.get(row.app) ?? 0) + row.reads);
   series.sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.app.localeCompare(b.app) || a.purpose.localeCompare(b.purpose));

@@ -11,6 +11,7 @@ import { createSecuredSubgraph, type SecuredSubgraph } from "../../../platform/s
 import type { AuditLog } from "../openAuditLog.ts";
 import { verifyAuditChain } from "../verifyAuditChain.ts";
 import { DEFAULT_ANOMALY_THRESHOLDS, type AnomalyThresholds } from "../insights/AnomalyThresholds.ts";
+import type { FieldLevelOf } from "../insights/fieldLevelOf.ts";
 import { auditResolvers } from "./resolvers.ts";
 
 /** The audit subgraph's name in the supergraph and where the gateway serves it. */
@@ -25,16 +26,19 @@ export function createAuditSubgraph(options: {
   headsPath: string;
   /** The anomaly rules' thresholds. @default DEFAULT_ANOMALY_THRESHOLDS */
   anomalies?: AnomalyThresholds;
+  /** The catalog's level of a field coordinate, for auditSummary's per-level counts (fieldLevelsOf the supergraph). */
+  levelOf: FieldLevelOf;
 }): Promise<SecuredSubgraph> {
   const { audit, gatewayJwks, headsPath } = options;
   const anomalies = options.anomalies ?? DEFAULT_ANOMALY_THRESHOLDS;
-  const verifyChain = () => verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks, headsPath });
+  // From the last verified signed head on (`npm run audit -- verify --full` re-checks everything).
+  const verifyChain = () => verifyAuditChain({ session: audit.database.session, gatewayJwks, headsPath, mode: "incremental" });
   return createSecuredSubgraph({
     name: AUDIT_SUBGRAPH,
     typeDefs: parse(readFileSync(AUDIT_SDL, "utf8")),
     resolvers: auditResolvers,
     gatewayJwks,
     graphqlPath: AUDIT_SUBGRAPH_PATH,
-    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain, anomalies }),
+    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain, anomalies, levelOf: options.levelOf }),
   });
 }

@@ -12,6 +12,7 @@ import type { AuditAnomaly } from "../insights/AuditAnomaly.ts";
 import { detectAuditAnomalies } from "../insights/detectAuditAnomalies.ts";
 import { queryAnomalyRecords } from "../insights/queryAnomalyRecords.ts";
 import { summarizeAudit } from "../insights/summarizeAudit.ts";
+import type { FieldLevelOf } from "../insights/fieldLevelOf.ts";
 
 export interface AuditSubgraphContext {
   caller: SubgraphCaller;
@@ -19,6 +20,7 @@ export interface AuditSubgraphContext {
   pseudonymize(citizenId: string): string;
   verifyChain(): Promise<ChainVerification>;
   anomalies: AnomalyThresholds;
+  levelOf: FieldLevelOf;
 }
 
 /** The longest range auditSummary and auditAnomalies answer. */
@@ -84,7 +86,7 @@ export const auditResolvers = {
       );
     },
     auditSummary(_: unknown, args: { since?: Date | null; until?: Date | null; topApps: number }, context: AuditSubgraphContext) {
-      return summarizeAudit(context.prisma, { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) });
+      return summarizeAudit(context.prisma, { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) }, context.levelOf);
     },
     auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null }, context: AuditSubgraphContext) {
       return detectAuditAnomalies(context.prisma, rangeOf(args), context.anomalies);
