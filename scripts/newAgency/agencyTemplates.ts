@@ -91,12 +91,14 @@ export function ${n.createLoaders}(prisma: PrismaClient) {
 export type ${n.loaders} = ReturnType<typeof ${n.createLoaders}>;
 `,
     "resolvers.ts": `import type { SubgraphContext } from "../shared/agency.ts";
+import type { Resolvers } from "./generated/resolverTypes.ts";
 import type { ${n.loaders} } from "./loaders.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 
 type Context = SubgraphContext<PrismaClient, ${n.loaders}>;
 
-export const resolvers = {
+// Typed from this agency's SDL (npm run generate): a field renamed in schema.graphql is a compile error here.
+export const resolvers: Resolvers<Context> = {
   Citizen: {
     // A reference carries only the id; every field below reads through a loader.
     __resolveReference: (reference: { id: string }) => ({ id: reference.id }),

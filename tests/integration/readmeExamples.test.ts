@@ -112,11 +112,11 @@ describe("README.md shell examples", () => {
         cwd: ROOT,
         env: { ...exampleEnvironment(dataDir), PORT: new URL(origin).port, TOKEN: token },
         encoding: "utf8",
-        timeout: 120_000,
+        timeout: 170_000,
       });
       const printed = `${result.stdout}${result.stderr}`;
       expect(result.status, `README.md:${example.line} exited ${result.status}:\n${printed.slice(-3000)}`).toBe(0);
       expect(printed, `README.md:${example.line}`).toContain(example.expect);
-    });
+    }, 180_000);
   }
 });
