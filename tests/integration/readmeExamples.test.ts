@@ -1,5 +1,5 @@
 /**
- * Examples that cannot rot: `npm start` on free ports and a fresh DATA_DIR
+ * Examples that cannot rot: `npm start` (gateway and app on free ports) with a fresh DATA_DIR
  * prints the IDE, audit page and a demo token; then every ```sh block of
  * README.md runs against that system, in order, with bash (TOKEN exported,
  * http://127.0.0.1:4000 pointing at this gateway). Each must exit 0 and print
@@ -20,7 +20,7 @@ const examples = readmeShellExamples(README);
 
 /** The environment of `npm start` and of each example: the embedded default, whatever the test run uses. */
 function exampleEnvironment(dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: "0", METRICS_PORT: "0", npm_config_update_notifier: "false" };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: "0", METRICS_PORT: "0", HPF_APP_PORT: "0", npm_config_update_notifier: "false" };
   for (const name of Object.keys(env)) if (name === "DATABASE_URL" || name.endsWith("_DATABASE_URL") || name.endsWith("_SUBGRAPH_URL")) delete env[name];
   return env;
 }
