@@ -56,6 +56,9 @@ async function main(): Promise<void> {
   for (const [name, url] of subgraphUrls) gatewayEnv[`${name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = url;
   const gatewayUrl = await startProcess("gateway", "gateway/main.ts", gatewayEnv);
   console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all ${agencies.length} agencies`);
+  // A real service on the supergraph: the housing-fund withdrawal app, its own process, a client of the gateway.
+  const hpfUrl = await startProcess("hpf-withdrawal", "apps/hpf-withdrawal/main.ts", { ...env, GATEWAY_URL: gatewayUrl, HPF_APP_PORT: env.HPF_APP_PORT ?? "4100" });
+  console.log(`${"hpf-withdrawal".padEnd(14)} ${hpfUrl}   公积金偿还住房贷款提取 (apps/hpf-withdrawal)`);
   const demoToken = await signDevToken({
     key: await loadSigningKey(keys.issuerPrivate),
     issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER,
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
   const pages = [`  IDE (GraphiQL)   ${origin}/graphiql`, `  audit page       ${origin}/audit`];
   // The catalog page is listed once the gateway serves it.
   if ((await fetch(`${origin}/catalog`).catch(() => null))?.status === 200) pages.push(`  data catalog     ${origin}/catalog`);
+  pages.unshift(`  withdrawal app   ${hpfUrl}   (no token: development sign-in)`);
   console.log(`\nIn a browser (paste the token):\n${pages.join("\n")}`);
   console.log(`\nA demo token holding every scope and schema:introspect (1 h, the gateway's MAX_TOKEN_LIFETIME; make others with npm run token):\n  export TOKEN=${demoToken}`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
