@@ -307,6 +307,10 @@ async function seed(serverUrl: string, options: AuditBenchOptions, pseudonymKey:
 }
 
 export async function runAuditBench(argv: readonly string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(AUDIT_USAGE);
+    return;
+  }
   const options = parse(argv);
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error(`--audit needs DATABASE_URL (a PostgreSQL server)\n${AUDIT_USAGE}`);
