@@ -51,6 +51,10 @@
  * - `OTEL_SERVICE_NAME` (gateway)
  * - `SHUTDOWN_GRACE_MS` (8000): how long SIGTERM waits for in-flight requests
  * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
+ * - `OTEL_TRACES_SAMPLER` (parentbased_always_on), `OTEL_TRACES_SAMPLER_ARG` (1): which requests are traced
+ *   when traces are exported (always_on, always_off, traceidratio and their parentbased_ forms)
+ * - `RECEIPTS_ENABLED` (true), `METRICS_ENABLED` (true), `VERIFICATION_BUDGETS_ENABLED` (true): per-request features that
+ *   can be switched off (the bench measures each one's cost; see features.ts)
  *
  * Durations are seconds, or a number with `s`, `m`, `h` or `d`.
  */
@@ -63,6 +67,7 @@ import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
 import type { RateLimit } from "./guard/appRegistry.ts";
 import { readAnomalyThresholds } from "./audit/insights/readAnomalyThresholds.ts";
 import type { AnomalyThresholds } from "./audit/insights/AnomalyThresholds.ts";
+import { readGatewayFeatures, type GatewayFeatures } from "./features.ts";
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from "./guard/operationLimits.ts";
 
 export interface GatewayConfig {
@@ -111,6 +116,8 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** Exact origins (`scheme://host[:port]`) browser apps may call from; empty: no CORS. */
   corsOrigins: readonly string[];
+  /** Per-request features, all on unless switched off. */
+  features: Readonly<GatewayFeatures>;
 }
 
 /** Defaults of the dev issuer that `npm run token` signs as. */
@@ -183,6 +190,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
     shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
     corsOrigins: [],
+    features: readGatewayFeatures(reader),
   };
   const corsOrigins = (reader.optional("CORS_ORIGINS") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean);
   for (const origin of corsOrigins) {

@@ -110,8 +110,14 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
 
   const [top] = await session.query<{ last: string | null }>("SELECT max(seq)::text AS last FROM audit_record");
   const lastSeq = top?.last == null ? 0 : Number(top.last);
-  const readRange = (from: number) =>
-    session.query<CanonicalRow>(`SELECT ${CANONICAL_COLUMNS} FROM audit_record WHERE audit_record.seq >= $1 AND audit_record.seq < $2 ORDER BY audit_record.seq`, [from, from + rangeSize]);
+  const readRange = (from: number) => {
+    const rows = session.query<CanonicalRow>(
+      `SELECT ${CANONICAL_COLUMNS} FROM audit_record WHERE audit_record.seq >= $1 AND audit_record.seq < $2 ORDER BY audit_record.seq`,
+      [from, from + rangeSize],
+    );
+    rows.catch(() => {}); // reported where it is awaited; a range read ahead of a bad record is never awaited
+    return rows;
+  };
 
   let expected = start.seq;
   let prevHash = start.prevHash;
