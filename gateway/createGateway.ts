@@ -33,6 +33,8 @@ import { loadAppRegistry } from "./guard/appRegistry.ts";
 import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
+import { openGovernance, type OpenGovernance } from "./governance/openGovernance.ts";
+import { GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH } from "./governance/subgraph/createGovernanceSubgraph.ts";
 import { schemaDisclosurePlugin } from "./guard/schemaDisclosurePlugin.ts";
 import { AgencyDataSource } from "./subgraphs/AgencyDataSource.ts";
 import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
@@ -46,6 +48,7 @@ export interface RunningGateway {
   /** Subgraph URLs in use, by name. */
   subgraphUrls: Readonly<Record<string, string>>;
   audit: AuditLog;
+  governance: OpenGovernance;
   stop(): Promise<void>;
 }
 
@@ -54,6 +57,7 @@ export interface Gateway {
   apollo: ApolloServer<GatewayContext>;
   subgraphUrls: Record<string, string>;
   audit: AuditLog;
+  governance: OpenGovernance;
   /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
   useOwnAddress(graphqlUrl: string): void;
   /** Stops everything but the HTTP server and Apollo, flushing the audit log. */
@@ -70,6 +74,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const audit = await openAuditLog(config);
   const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
+  const governance = await openGovernance({ supergraphSdl, audit, gatewayJwks, config });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
@@ -134,7 +139,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   });
   const http = createGraphQLHttpServer({
     apollo,
-    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit }),
+    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit, govern: governance.govern }),
     maxBodyBytes: config.maxBodyBytes,
     // Requests refused before GraphQL runs are accounted for too.
     beforeRefusal: (request, error, startedAtMonotonic) => audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic)),
@@ -145,6 +150,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         response.end(JSON.stringify({ status: "ok", service: "gateway" }));
       },
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
+      [GOVERNANCE_SUBGRAPH_PATH]: governance.subgraph.handleRequest,
       ...auditPageRoutes(),
     },
   });
@@ -154,13 +160,17 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     apollo,
     subgraphUrls,
     audit,
+    governance,
     useOwnAddress: (graphqlUrl) => {
-      const source = dataSources.get(AUDIT_SUBGRAPH);
-      if (source && !config.subgraphUrls[AUDIT_SUBGRAPH]) source.url = new URL(AUDIT_SUBGRAPH_PATH, graphqlUrl).toString();
+      for (const [name, path] of [[AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH], [GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH]] as const) {
+        const source = dataSources.get(name);
+        if (source && !config.subgraphUrls[name]) source.url = new URL(path, graphqlUrl).toString();
+      }
     },
     stopServices: async () => {
       await rateLimiter.close();
       await auditSubgraph.stop();
+      await governance.stop();
       await audit.writer.drain();
       await headSigning.stop();
       await audit.database.close();
@@ -177,6 +187,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     url,
     subgraphUrls: gateway.subgraphUrls,
     audit: gateway.audit,
+    governance: gateway.governance,
     stop: async () => {
       gateway.http.closeIdleConnections();
       await new Promise<void>((resolve) => gateway.http.close(() => resolve()));

@@ -19,6 +19,8 @@ export interface RequestContextOptions {
   registry: AppRegistry;
   /** Every app's bucket unless the registry gives it its own. */
   defaultRateLimit: RateLimit;
+  /** Purpose binding: the principal with only the scopes the app's active grants for its purpose allow (gateway/governance/). */
+  govern?(principal: Principal): Promise<Principal>;
 }
 
 export function createRequestContext(options: RequestContextOptions): (request: IncomingMessage) => Promise<GatewayContext> {
@@ -36,6 +38,7 @@ export function createRequestContext(options: RequestContextOptions): (request: 
     if (rate && !rate.allowed) {
       throw new HttpError(429, ErrorCode.RATE_LIMITED, "Too many requests", { "retry-after": String(rate.retryAfterSeconds) }, principal);
     }
+    if (options.govern) principal = await options.govern(principal);
     return {
       principal,
       requestId: randomUUID(),

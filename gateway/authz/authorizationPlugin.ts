@@ -27,6 +27,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
           authenticated: true,
           scopes: principal.scopes,
           key: principal.scopeKey,
+          ungrantedScopes: principal.ungrantedScopes,
         });
       } catch (error) {
         // Refused before planning (a bad scalar literal, too complex): answer with that error alone.

@@ -80,6 +80,8 @@ export interface OperationAuthorizerOptions {
 /** A subject plus a stable key of what decides its access (its scopes). */
 export interface KeyedSubject extends AccessSubject {
   key: string;
+  /** Scopes the token holds that no active grant covers: a field they would open is denied with NO_GRANT. */
+  ungrantedScopes?: ReadonlySet<string>;
 }
 
 const PLACEHOLDER: FieldNode = {
@@ -112,7 +114,10 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
     return requirement;
   }
 
-  function decide(document: DocumentNode, operationName: string | undefined, subject: AccessSubject): AuthorizationDecision | null {
+  function decide(document: DocumentNode, operationName: string | undefined, subject: KeyedSubject): AuthorizationDecision | null {
+    const withUngranted: AccessSubject | null = subject.ungrantedScopes?.size
+      ? { ...subject, scopes: new Set([...subject.scopes, ...subject.ungrantedScopes]) }
+      : null;
     const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
     const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
     if (!operation) return null;
@@ -183,7 +188,14 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
             const key = responsePath.join("\u0000");
             if (!deniedPaths.has(key)) {
               deniedPaths.add(key);
-              denied.push({ coordinate, path: responsePath, reason: ForbiddenReason.SCOPE, requiredScopes: scopeSetsOf(requirement) });
+              // The token has the scopes, but the owning agency has not granted them for this purpose.
+              const noGrant = withUngranted !== null && isAllowed(requirement, withUngranted);
+              denied.push({
+                coordinate,
+                path: responsePath,
+                reason: noGrant ? ForbiddenReason.NO_GRANT : ForbiddenReason.SCOPE,
+                requiredScopes: scopeSetsOf(requirement),
+              });
             }
             // What lies beneath was asked for too: the audit record names it.
             const below = getNamedType(field.type);
@@ -234,7 +246,8 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
    * @throws ServiceError BAD_USER_INPUT when a literal breaks a standard scalar or the operation is too complex to check
    */
   return function authorizeOperation(query: string, operationName: string | undefined, subject: KeyedSubject): AuthorizationDecision | null {
-    const key = `${subject.key}\n${operationName ?? ""}\n${query}`;
+    const ungranted = subject.ungrantedScopes?.size ? [...subject.ungrantedScopes].sort().join(" ") : "";
+    const key = `${subject.key}\n${ungranted}\n${operationName ?? ""}\n${query}`;
     const cached = cache.get(key);
     if (cached !== undefined) return cached;
     let document: DocumentNode;

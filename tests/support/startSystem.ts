@@ -17,6 +17,8 @@ import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { startGateway, type RunningGateway } from "../../gateway/createGateway.ts";
 import { withDatabaseName, type DatabaseLocation } from "../../platform/database/databaseUrl.ts";
 import { agencies } from "../../subgraphs/agencies.ts";
+import { grantThroughApi } from "../../gateway/governance/grantThroughApi.ts";
+import { DEFAULT_TEST_GRANTS, scopesOfTestGrant, type TestGrant } from "./testGrants.ts";
 import { startSubgraph, type RunningSubgraph } from "../../subgraphs/shared/startSubgraph.ts";
 
 export interface System {
@@ -45,6 +47,12 @@ export interface StartSystemOptions {
   gateway?: Partial<GatewayConfig>;
   /** Agencies to leave stopped, by name. */
   withoutAgencies?: string[];
+  /**
+   * (app, purpose) pairs to grant through the gateway's governance API before
+   * the suite runs. @default DEFAULT_TEST_GRANTS (every pair the suites use);
+   * pass `[]` for a suite that makes its own grants.
+   */
+  grants?: readonly TestGrant[];
 }
 
 /** Whether the suites run against a PostgreSQL server rather than PGlite. */
@@ -110,6 +118,17 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     purpose: "INTEGRATION_TEST",
   });
   setDefaultAuthorization(`Bearer ${allScopesToken}`);
+  const grants = options.grants ?? DEFAULT_TEST_GRANTS;
+  if (grants.length > 0) {
+    const sign = (subject: string, scopes: string[]) =>
+      signDevToken({ key: issuerKey, issuer: gatewayConfig.tokenIssuer, audience: gatewayConfig.tokenAudience, subject, scopes, purpose: "TEST_SETUP" });
+    await grantThroughApi({
+      graphqlUrl: gateway.url,
+      operatorToken: await sign("app:test-operator", ["grants:admin"]),
+      approverToken: await sign("app:test-approver", agencies.map((agency) => `grants:approve:${agency.name}`)),
+      grants: grants.map((grant) => ({ app: grant.app, purpose: grant.purpose, scopes: scopesOfTestGrant(grant) })),
+    });
+  }
   return {
     gatewayUrl: gateway.url,
     workDir,
