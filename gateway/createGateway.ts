@@ -35,6 +35,7 @@ import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createR
 import { guardPlugin } from "./guard/guardPlugin.ts";
 import { openGovernance, type OpenGovernance } from "./governance/openGovernance.ts";
 import { GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH } from "./governance/subgraph/createGovernanceSubgraph.ts";
+import { governancePageRoutes } from "./governancePages/governancePageRoutes.ts";
 import { schemaDisclosurePlugin } from "./guard/schemaDisclosurePlugin.ts";
 import { AgencyDataSource } from "./subgraphs/AgencyDataSource.ts";
 import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
@@ -152,6 +153,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
       [GOVERNANCE_SUBGRAPH_PATH]: governance.subgraph.handleRequest,
       ...auditPageRoutes(),
+      ...governancePageRoutes(),
     },
   });
 

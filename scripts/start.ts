@@ -6,6 +6,8 @@ import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { scopesOf } from "../schema/scopesOf.ts";
+import { grantThroughApi } from "../gateway/governance/grantThroughApi.ts";
+import { readCatalog } from "../gateway/governance/readCatalog.ts";
 import { REPO_ROOT, startChild, stopAllChildren } from "./childProcesses.ts";
 
 let stopping = false;
@@ -52,18 +54,40 @@ async function main(): Promise<void> {
   for (const [name, url] of subgraphUrls) gatewayEnv[`${name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = url;
   const gatewayUrl = await startProcess("gateway", "gateway/main.ts", gatewayEnv);
   console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all five agencies`);
-  const demoToken = await signDevToken({
-    key: await loadSigningKey(keys.issuerPrivate),
-    issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER,
-    audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE,
-    subject: "app:demo",
-    scopes: scopesOf(readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8")),
-    purpose: "DEMO",
-    ttlSeconds: 12 * 3600,
-  });
+  const supergraphSdl = readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8");
+  const issuerKey = await loadSigningKey(keys.issuerPrivate);
+  const sign = (subject: string, scopes: string[], purpose: string, ttlSeconds = 300) =>
+    signDevToken({ key: issuerKey, issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER, audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose, ttlSeconds });
+  await grantDemoApp(gatewayUrl, readCatalog(supergraphSdl).scopes.map((s) => s.scope), sign);
+  const demoToken = await sign("app:demo", scopesOf(supergraphSdl), "DEMO", 12 * 3600);
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
   console.log(`\nA demo token holding every scope (12 h; make others with npm run token):\n  export TOKEN=${demoToken}`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
+}
+
+/**
+ * The demo app holds grants for every scope for purpose DEMO, made through the
+ * governance API like any app's (once: later starts find them active).
+ */
+async function grantDemoApp(graphqlUrl: string, scopes: string[], sign: (subject: string, scopes: string[], purpose: string) => Promise<string>): Promise<void> {
+  const approverToken = await sign("user:demo-approver", agencies.map((agency) => `grants:approve:${agency.name}`), "GRANT_ADMINISTRATION");
+  const response = await fetch(graphqlUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${approverToken}` },
+    body: JSON.stringify({ query: `{ grants(app: "app:demo", purpose: "DEMO", activeOnly: true) { scopes expiresAt } }` }),
+  });
+  const body = (await response.json()) as { data?: { grants: Array<{ scopes: string[]; expiresAt: string }> } };
+  const soon = Date.now() + 86_400_000;
+  const held = new Set((body.data?.grants ?? []).filter((g) => Date.parse(g.expiresAt) > soon).flatMap((g) => g.scopes));
+  const missing = scopes.filter((scope) => !held.has(scope));
+  if (missing.length === 0) return;
+  await grantThroughApi({
+    graphqlUrl,
+    operatorToken: await sign("user:demo-operator", ["grants:admin"], "GRANT_ADMINISTRATION"),
+    approverToken,
+    grants: [{ app: "app:demo", purpose: "DEMO", scopes: missing, department: "演示 demo", durationDays: 365 }],
+  });
+  console.log(`granted app:demo for purpose DEMO: ${missing.join(" ")}`);
 }
 
 main().catch(async (error) => {
