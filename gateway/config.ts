@@ -14,6 +14,8 @@
  * - `CLOCK_TOLERANCE_SECONDS` (30)
  * - `GATEWAY_SIGNING_KEY` (`DATA_DIR/keys/gateway.private.jwk.json`): the
  *   gateway's own private JWK, for subgraph tokens
+ * - `RECEIPT_SIGNING_KEY` (`DATA_DIR/keys/receipts.private.jwk.json`): the
+ *   gateway's Ed25519 private JWK that signs receipts (`extensions.receipt`)
  * - `AUTHZ_MODE` (`filter`): `filter` drops denied fields, `reject` refuses
  *   the whole operation
  * - `GATEWAY_DATABASE_URL` / `DATABASE_URL` / PGlite `DATA_DIR/gateway`: the audit log
@@ -28,10 +30,17 @@
  * - `RATE_LIMIT_PER_SECOND` (200), `RATE_LIMIT_BURST` (400): each app's default token bucket
  * - `REDIS_URL`: share rate-limit buckets between gateway processes
  * - `CIRCUIT_FAILURE_THRESHOLD` (5), `CIRCUIT_RESET_MS` (10000): per-subgraph circuit breaker
+ * - `LOG_LEVEL` (info): fatal, error, warn, info, debug, trace or silent
+ * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (9400): where Prometheus text is served, never the public port
+ * - `OTEL_EXPORTER_OTLP_ENDPOINT`: export traces over OTLP/HTTP there; unset: no traces leave the process
+ * - `OTEL_SERVICE_NAME` (gateway)
+ * - `SHUTDOWN_GRACE_MS` (8000): how long SIGTERM waits for in-flight requests
+ * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EnvReader } from "../platform/EnvReader.ts";
+import { readObservabilityConfig, type ObservabilityConfig } from "../platform/observability/readObservabilityConfig.ts";
 import { devKeyPaths } from "../platform/security/keys.ts";
 import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
 import type { RateLimit } from "./guard/appRegistry.ts";
@@ -50,6 +59,8 @@ export interface GatewayConfig {
   tokenAudience: string;
   clockToleranceSeconds: number;
   signingKeyPath: string;
+  /** The Ed25519 private JWK that signs receipts. */
+  receiptKeyPath: string;
   authorizationMode: "filter" | "reject";
   auditDatabase: DatabaseLocation;
   auditPseudonymKeyPath: string;
@@ -61,6 +72,12 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   circuitFailureThreshold: number;
   circuitResetMs: number;
+  /** Logs, metrics and traces (LOG_LEVEL, METRICS_*, OTEL_*). */
+  observability: ObservabilityConfig;
+  /** How long SIGTERM waits for in-flight requests before closing them. */
+  shutdownGraceMs: number;
+  /** Exact origins (`scheme://host[:port]`) browser apps may call from; empty: no CORS. */
+  corsOrigins: readonly string[];
 }
 
 /** Defaults of the dev issuer that `npm run token` signs as. */
@@ -90,6 +107,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     tokenAudience: reader.string("TOKEN_AUDIENCE", DEFAULT_TOKEN_AUDIENCE),
     clockToleranceSeconds: reader.integer("CLOCK_TOLERANCE_SECONDS", 30, 0, 300),
     signingKeyPath: "",
+    receiptKeyPath: "",
     authorizationMode: "filter",
     auditDatabase: reader.database("gateway"),
     auditPseudonymKeyPath: "",
@@ -112,7 +130,16 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     redisUrl: reader.optional("REDIS_URL"),
     circuitFailureThreshold: reader.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
     circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
+    observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
+    shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
+    corsOrigins: [],
   };
+  const corsOrigins = (reader.optional("CORS_ORIGINS") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    // An allow-list: no wildcard (credentials are allowed, and may never be for `*`), no paths.
+    if (!/^https?:\/\/[^/\s*]+$/.test(origin)) reader.problem(`CORS_ORIGINS must list origins like https://app.example.gov.cn (no "*", no path), got ${JSON.stringify(origin)}`);
+  }
+  config.corsOrigins = Object.freeze(corsOrigins);
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) reader.problem("REDIS_URL must be a redis:// or rediss:// URL");
   const keys = devKeyPaths(resolve(reader.string("DATA_DIR", ".data")));
   config.jwks = reader.string("JWKS", keys.issuerJwks);
@@ -121,6 +148,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
   if (/^http:\/\//.test(config.jwks) && !loopbackHttp) reader.problem("JWKS must be a file path or an https:// URL");
   else if (!/^https?:\/\//.test(config.jwks)) config.jwks = resolve(config.jwks);
   config.signingKeyPath = resolve(reader.string("GATEWAY_SIGNING_KEY", keys.gatewayPrivate));
+  config.receiptKeyPath = resolve(reader.string("RECEIPT_SIGNING_KEY", keys.receiptPrivate));
   config.auditPseudonymKeyPath = resolve(reader.string("AUDIT_PSEUDONYM_KEY", keys.auditPseudonymKey));
   const mode = reader.string("AUTHZ_MODE", "filter");
   if (mode === "filter" || mode === "reject") config.authorizationMode = mode;

@@ -13,16 +13,23 @@ import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { parse } from "graphql";
+import { createCorsPolicy } from "../platform/http/createCorsPolicy.ts";
 import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
+import { createLogger, type Logger } from "../platform/logging/createLogger.ts";
+import { errorLoggingPlugin } from "../platform/logging/errorLoggingPlugin.ts";
 import { normalizeError } from "../platform/normalizeError.ts";
 import { readAccessRequirements } from "../platform/security/accessRequirements.ts";
 import { loadSigningKey, publicJwksOfPrivateKey } from "../platform/security/keys.ts";
 import { auditPlugin } from "./audit/auditPlugin.ts";
+import { observeAuditWriter } from "./audit/observeAuditWriter.ts";
 import { openAuditLog, type AuditLog } from "./audit/openAuditLog.ts";
 import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
 import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, createAuditSubgraph } from "./audit/subgraph/createAuditSubgraph.ts";
 import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
+import { createReceiptSigner } from "./receipts/createReceiptSigner.ts";
+import { publicKeysRoute } from "./receipts/publicKeysRoute.ts";
+import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
@@ -30,6 +37,7 @@ import type { GatewayConfig } from "./config.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
 import { loadAppRegistry } from "./guard/appRegistry.ts";
+import { createReadinessCheck } from "./health/createReadinessCheck.ts";
 import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
@@ -50,7 +58,13 @@ export interface RunningGateway {
   subgraphUrls: Readonly<Record<string, string>>;
   audit: AuditLog;
   governance: OpenGovernance;
+  logger: Logger;
   stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  /** @default a pino logger on stdout at `config.observability.logLevel` */
+  logger?: Logger;
 }
 
 export interface Gateway {
@@ -59,6 +73,7 @@ export interface Gateway {
   subgraphUrls: Record<string, string>;
   audit: AuditLog;
   governance: OpenGovernance;
+  logger: Logger;
   /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
   useOwnAddress(graphqlUrl: string): void;
   /** Stops everything but the HTTP server and Apollo, flushing the audit log. */
@@ -66,14 +81,17 @@ export interface Gateway {
 }
 
 /** Builds the gateway's HTTP server (not listening yet). */
-export async function createGateway(config: GatewayConfig): Promise<Gateway> {
+export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger({ service: config.observability.service, level: config.observability.logLevel });
   const supergraphSdl = readFileSync(config.supergraphPath, "utf8");
   const gatewaySdl = prepareSupergraphForGateway(supergraphSdl);
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewayKey = await loadSigningKey(config.signingKeyPath);
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
+  const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
-  const audit = await openAuditLog(config);
+  const openedAudit = await openAuditLog(config);
+  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger }) };
   const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
   const governance = await openGovernance({ supergraphSdl, audit, gatewayJwks, config });
   const headSigning = startChainHeadSigning({
@@ -81,19 +99,21 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     key: gatewayKey,
     path: config.auditHeadsPath,
     intervalMs: config.auditHeadIntervalMs,
+    logger,
   });
 
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
   const authorize = createOperationAuthorizer({ schema: apiSchema, requirements: readAccessRequirements(parse(supergraphSdl)) });
   const registry = loadAppRegistry(config.appRegistryPath);
-  const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl) : createMemoryRateLimiter();
+  const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, logger) : createMemoryRateLimiter();
   const armor = createArmor<GatewayContext>(config.limits);
 
   const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
   const dataSources = new Map<string, AgencyDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
+    logger: logger.child({ component: "apollo-gateway" }),
     buildService: ({ name }) => {
       const source = new AgencyDataSource({
         name,
@@ -101,6 +121,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         timeoutMs: config.subgraphTimeoutMs,
         breaker: { failureThreshold: config.circuitFailureThreshold, resetMs: config.circuitResetMs },
         subgraphTokenFor,
+        logger,
       });
       dataSources.set(name, source);
       return source;
@@ -109,6 +130,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    logger,
     // Introspection is authorized per caller (schema:introspect) by the authorization plugin.
     introspection: true,
     // Registered operations come from the app registry (guardPlugin), never from clients.
@@ -122,8 +144,9 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      errorLoggingPlugin<GatewayContext>({ logger, requestIdOf: (context) => context?.requestId }),
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
-      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize }),
+      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptAttacher(receiptSigner) }),
       guardPlugin({ registry, limits: config.limits }),
       authorizationPlugin({ authorize, mode: config.authorizationMode }),
       schemaDisclosurePlugin(),
@@ -138,22 +161,44 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     audience: config.tokenAudience,
     clockToleranceSeconds: config.clockToleranceSeconds,
   });
+  const ready = createReadinessCheck({
+    agencies: () =>
+      [...dataSources.values()]
+        .filter((source) => source.name !== AUDIT_SUBGRAPH && source.name !== GOVERNANCE_SUBGRAPH)
+        .map((source) => ({ name: source.name, url: source.url!, circuitOpen: source.breaker.state === "open" })),
+    // Apollo Server has started over the supergraph by the time this route can be reached.
+    supergraphLoaded: () => dataSources.size > 0,
+    keysLoaded: () => verifyToken.keysLoaded(),
+    auditWritable: async () => {
+      const [row] = await audit.database.session.query<{ recovering: boolean }>("SELECT pg_is_in_recovery() AS recovering");
+      return row?.recovering === false;
+    },
+  });
   const http = createGraphQLHttpServer({
     apollo,
-    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit, govern: governance.govern }),
+    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit, logger, govern: governance.govern }),
     maxBodyBytes: config.maxBodyBytes,
+    logger,
     // Requests refused before GraphQL runs are accounted for too.
-    beforeRefusal: (request, error, startedAtMonotonic) => audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic)),
+    beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
+    cors: createCorsPolicy({ origins: config.corsOrigins }),
     routes: {
       "/health": (_request, response) => {
         response.setHeader("content-type", "application/json");
         response.end(JSON.stringify({ status: "ok", service: "gateway" }));
       },
+      "/ready": async (_request, response) => {
+        const report = await ready();
+        response.statusCode = report.status === "not-ready" ? 503 : 200;
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify(report));
+      },
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
       [GOVERNANCE_SUBGRAPH_PATH]: governance.subgraph.handleRequest,
       ...auditPageRoutes(),
       ...governancePageRoutes(),
+      ...publicKeysRoute([gatewayJwks, publicJwksOfPrivateKey(config.receiptKeyPath)]),
     },
   });
 
@@ -163,6 +208,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     subgraphUrls,
     audit,
     governance,
+    logger,
     useOwnAddress: (graphqlUrl) => {
       for (const [name, path] of [[AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH], [GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH]] as const) {
         const source = dataSources.get(name);
@@ -181,8 +227,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 }
 
 /** Builds the gateway and listens on `config.host:config.port`. */
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const gateway = await createGateway(config);
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const gateway = await createGateway(config, options);
   const url = await listen(gateway.http, config.port, config.host);
   gateway.useOwnAddress(url);
   return {
@@ -190,6 +236,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     subgraphUrls: gateway.subgraphUrls,
     audit: gateway.audit,
     governance: gateway.governance,
+    logger: gateway.logger,
     stop: async () => {
       gateway.http.closeIdleConnections();
       await new Promise<void>((resolve) => gateway.http.close(() => resolve()));

@@ -3,10 +3,11 @@
  * (401 otherwise), take one token from the app's rate-limit bucket (429
  * otherwise), and build the per-request context the plugins share.
  */
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { ErrorCode } from "../platform/errors.ts";
 import { HttpError } from "../platform/http/createGraphQLHttpServer.ts";
+import { requestIdOf } from "../platform/http/requestId.ts";
+import type { Logger } from "../platform/logging/createLogger.ts";
 import { AuthenticationError } from "./authn/createAppTokenVerifier.ts";
 import type { Principal } from "./authn/Principal.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
@@ -21,6 +22,9 @@ export interface RequestContextOptions {
   defaultRateLimit: RateLimit;
   /** Purpose binding: the principal with only the scopes the app's active grants for its purpose allow (gateway/governance/). */
   govern?(principal: Principal): Promise<Principal>;
+  logger?: Logger;
+  /** Counts refusals at the edge (metrics). */
+  onRefusal?(kind: "token" | "rate-limit", reason: string): void;
 }
 
 export function createRequestContext(options: RequestContextOptions): (request: IncomingMessage) => Promise<GatewayContext> {
@@ -30,18 +34,23 @@ export function createRequestContext(options: RequestContextOptions): (request: 
       principal = await options.verifyToken(request.headers.authorization);
     } catch (error) {
       const reason = error instanceof AuthenticationError ? error.reason : "invalid token";
+      options.onRefusal?.("token", reason);
       throw new HttpError(401, ErrorCode.UNAUTHENTICATED, `Unauthenticated: ${reason}`, { "www-authenticate": "Bearer" });
     }
     const limit = options.registry.get(principal.app)?.rateLimit ?? options.defaultRateLimit;
     // A rate-limit store that cannot answer does not stop the service: the limit is then not enforced.
-    const rate = await options.rateLimiter.take(principal.app, limit).catch(() => null);
+    const rate = await options.rateLimiter.take(principal.app, limit).catch((error: unknown) => {
+      options.logger?.warn({ err: error, requestId: requestIdOf(request), app: principal.app }, "rate-limit store unavailable: this request is not rate limited");
+      return null;
+    });
     if (rate && !rate.allowed) {
+      options.onRefusal?.("rate-limit", principal.app);
       throw new HttpError(429, ErrorCode.RATE_LIMITED, "Too many requests", { "retry-after": String(rate.retryAfterSeconds) }, principal);
     }
     if (options.govern) principal = await options.govern(principal);
     return {
       principal,
-      requestId: randomUUID(),
+      requestId: requestIdOf(request),
       startedAt: Date.now(),
       startedAtMonotonic: performance.now(),
       clientAddress: request.socket?.remoteAddress ?? null,

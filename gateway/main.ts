@@ -1,20 +1,23 @@
-// Starts the gateway process (HOST, PORT, SUPERGRAPH_PATH, <NAME>_SUBGRAPH_URL: see ./config.ts).
+// Starts the gateway process (HOST, PORT, SUPERGRAPH_PATH, <NAME>_SUBGRAPH_URL, LOG_LEVEL, METRICS_PORT, ...: see ./config.ts).
+import { createLogger } from "../platform/logging/createLogger.ts";
 import { readGatewayConfig } from "./config.ts";
 import { startGateway } from "./createGateway.ts";
 
 try {
   const gateway = await startGateway(readGatewayConfig());
-  console.log(`gateway ready at ${gateway.url}`);
+  gateway.logger.info({ url: gateway.url }, `gateway ready at ${gateway.url}`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await gateway.stop().catch(() => {});
+    gateway.logger.info("stopping");
+    await gateway.stop().catch((error: unknown) => gateway.logger.error({ err: error }, "stopping failed"));
     process.exit(0);
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 } catch (error) {
-  console.error(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  // Config problems and start-up failures: one line, with the stack, and a non-zero exit.
+  createLogger({ service: "gateway" }).fatal({ err: error }, "gateway failed to start");
   process.exit(1);
 }

@@ -20,6 +20,11 @@ const PASS_THROUGH_CODES = new Set<string>([
 ]);
 
 /** Apollo Server `formatError` hook: keep known codes, mask the rest. */
+/** Whether an error with this `extensions.code` is masked as INTERNAL_SERVER_ERROR (and so must be logged). */
+export function isInternalErrorCode(code: unknown): boolean {
+  return typeof code !== "string" || !PASS_THROUGH_CODES.has(code) || code === ErrorCode.INTERNAL_SERVER_ERROR;
+}
+
 export function normalizeError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === "string" && PASS_THROUGH_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
@@ -50,8 +55,18 @@ function withoutEchoedValues(message: string): string {
   return reason && STANDARD_REASON.test(reason) ? `${variable} has an invalid value: ${reason}` : `${variable} has an invalid value`;
 }
 
+/**
+ * Apollo Server's CSRF refusal is longer than MAX_MESSAGE, and cutting it
+ * would hide the header names that fix the request; it is replaced by one
+ * that fits. (Apollo's text is matched here only; tests/security pin it.)
+ */
+const APOLLO_CSRF_REFUSAL = "This operation has been blocked as a potential Cross-Site Request Forgery";
+export const CSRF_REFUSAL_MESSAGE =
+  "Blocked as a possible cross-site request forgery (CSRF): send the header 'apollo-require-preflight: true' " +
+  "(or a non-empty 'x-apollo-operation-name'), or POST with 'content-type: application/json'";
+
 function withOnlyCode(formatted: GraphQLFormattedError, code: string): GraphQLFormattedError {
-  let message = withoutEchoedValues(formatted.message);
+  let message = formatted.message.startsWith(APOLLO_CSRF_REFUSAL) ? CSRF_REFUSAL_MESSAGE : withoutEchoedValues(formatted.message);
   if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE - 1)}…`;
   return {
     message,

@@ -51,7 +51,7 @@ export function startChild(options: {
       output = (output + chunk.toString()).slice(-8000);
       if (ready) options.onOutput?.(chunk.toString());
       if (!ready) {
-        const match = /ready at (\S+)/.exec(output);
+        const match = /ready at (https?:\/\/[^\s"]+)/.exec(output);
         if (match) {
           ready = true;
           clearTimeout(timer);

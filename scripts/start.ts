@@ -9,6 +9,10 @@ import { scopesOf } from "../schema/scopesOf.ts";
 import { grantThroughApi } from "../gateway/governance/grantThroughApi.ts";
 import { readCatalog } from "../gateway/governance/readCatalog.ts";
 import { REPO_ROOT, startChild, stopAllChildren } from "./childProcesses.ts";
+import { createLogLineWriter } from "./logLines.ts";
+
+// Every process logs JSON lines; in a terminal they are shown readable, otherwise passed on as they are.
+const writeLogLines = createLogLineWriter(process.stdout);
 
 let stopping = false;
 
@@ -18,9 +22,7 @@ async function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv)
     name,
     entry,
     env,
-    onOutput: (text) => {
-      if (/error|fail/i.test(text)) process.stderr.write(`[${name}] ${text}`);
-    },
+    onOutput: (text) => writeLogLines(name, text),
     onExit: (code, signal) => {
       if (!stopping) console.error(`${name} stopped unexpectedly (${signal ?? `code ${code}`}); the gateway answers without it`);
     },

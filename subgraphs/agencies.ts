@@ -1,9 +1,15 @@
-/** The five agencies of the supergraph, in start-up order. A sixth is added here (see README). */
-import { civilAffairs } from "./civil-affairs/server.ts";
-import { credit } from "./credit/server.ts";
-import { housingFund } from "./housing-fund/server.ts";
-import { realEstate } from "./real-estate/server.ts";
+/**
+ * The agencies of the supergraph, in start-up order: each one listed in
+ * agencies.json, loaded from its folder's server.ts (which exports `agency`).
+ * A sixth is added with `npm run new-agency` (see README).
+ */
+import { readAgencyManifest } from "./agencyManifest.ts";
 import type { Agency } from "./shared/agency.ts";
-import { tax } from "./tax/server.ts";
 
-export const agencies: readonly Agency<any, any>[] = [civilAffairs, housingFund, realEstate, tax, credit];
+interface AgencyModule {
+  agency: Agency<any, any>;
+}
+
+export const agencies: readonly Agency<any, any>[] = await Promise.all(
+  readAgencyManifest().map(async (entry) => ((await import(`./${entry.name}/server.ts`)) as AgencyModule).agency),
+);

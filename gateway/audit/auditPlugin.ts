@@ -6,17 +6,23 @@
  */
 import { createHash } from "node:crypto";
 import type { ApolloServerPlugin } from "@apollo/server";
-import type { GraphQLFormattedError } from "graphql";
+import type { FormattedExecutionResult, GraphQLFormattedError } from "graphql";
 import { ErrorCode } from "../../platform/errors.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import type { AuditEntry, AuditOutcome } from "./AuditEntry.ts";
-import type { AuditWriter } from "./createAuditWriter.ts";
+import type { AuditWriter, CommittedRecord } from "./createAuditWriter.ts";
 import { sanitizeAuditText } from "./sanitizeAuditText.ts";
 import { PLACEHOLDER_KEY } from "../authz/createOperationAuthorizer.ts";
 
 export interface AuditPluginOptions {
   writer: AuditWriter;
   pseudonymize(citizenId: string): string;
+  /**
+   * Called once the record is committed, before the response leaves, with
+   * the response as it will be sent (e.g. to attach a signed receipt). If it
+   * throws, the response is refused like an uncommitted one.
+   */
+  afterCommit?(committed: CommittedRecord, entry: AuditEntry, result: FormattedExecutionResult): void;
 }
 
 const unique = (values: Iterable<string>) => [...new Set(values)].sort();
@@ -89,7 +95,8 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
             clientAddress: sanitizeAuditText(contextValue.clientAddress, 64),
           };
           try {
-            await options.writer.write(entry);
+            const committed = await options.writer.write(entry);
+            if (single) options.afterCommit?.(committed, entry, single);
           } catch {
             const unavailable: GraphQLFormattedError = {
               message: "Service unavailable: the access could not be recorded",

@@ -29,7 +29,7 @@ export async function openAuditLog(config: Pick<GatewayConfig, "auditDatabase" |
   });
   return {
     database,
-    writer: createAuditWriter({ prisma: database.prisma }),
+    writer: createAuditWriter({ session: database.session }),
     pseudonymize: createCitizenPseudonymizer(readFileSync(config.auditPseudonymKeyPath, "utf8").trim()),
   };
 }

@@ -7,6 +7,10 @@ import type { AuditOutcome, AuditRecord } from "./AuditEntry.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 
 export interface AuditRecordFilter {
+  /** One record by its place in the chain (e.g. the seq a receipt names). */
+  seq?: bigint;
+  /** One record by its hash. */
+  hash?: string;
   app?: string;
   /** A pseudonym (see createCitizenPseudonymizer), not a resident id. */
   citizenPseudonym?: string;
@@ -36,13 +40,14 @@ export async function queryAuditRecords(
   const after = page.after && /^\d{1,19}$/.test(page.after) ? BigInt(page.after) : undefined;
   const rows = await prisma.auditRecord.findMany({
     where: {
+      ...(filter.hash ? { hash: filter.hash } : {}),
       ...(filter.app ? { app: filter.app } : {}),
       ...(filter.citizenPseudonym ? { citizens: { has: filter.citizenPseudonym } } : {}),
       ...(filter.field ? { requestedFields: { has: filter.field } } : {}),
       ...(filter.purpose ? { purpose: filter.purpose } : {}),
       ...(filter.outcome ? { outcome: filter.outcome } : {}),
       ...(filter.since || filter.until ? { time: { ...(filter.since ? { gte: filter.since } : {}), ...(filter.until ? { lt: filter.until } : {}) } } : {}),
-      ...(after !== undefined ? { seq: { lt: after } } : {}),
+      ...(after !== undefined || filter.seq !== undefined ? { seq: { ...(after !== undefined ? { lt: after } : {}), ...(filter.seq !== undefined ? { equals: filter.seq } : {}) } } : {}),
     },
     orderBy: { seq: "desc" },
     take: first + 1,

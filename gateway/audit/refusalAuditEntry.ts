@@ -3,7 +3,7 @@ import type { HttpError } from "../../platform/http/createGraphQLHttpServer.ts";
 import type { Principal } from "../authn/Principal.ts";
 import type { AuditEntry } from "./AuditEntry.ts";
 import { sanitizeAuditText } from "./sanitizeAuditText.ts";
-import { randomUUID } from "node:crypto";
+import { requestIdOf } from "../../platform/http/requestId.ts";
 
 /**
  * The record of a request refused before GraphQL ran (401, 413, 429, a
@@ -14,7 +14,7 @@ export function refusalAuditEntry(request: IncomingMessage, error: HttpError, st
   const caller = error.detail as Principal | undefined;
   return {
     time: new Date(),
-    requestId: randomUUID(),
+    requestId: requestIdOf(request),
     app: sanitizeAuditText(caller?.app),
     tokenId: sanitizeAuditText(caller?.tokenId),
     purpose: sanitizeAuditText(caller?.purpose),

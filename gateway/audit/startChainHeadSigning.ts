@@ -7,6 +7,7 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { CompactSign } from "jose";
+import type { Logger } from "../../platform/logging/createLogger.ts";
 import type { SigningKey } from "../../platform/security/keys.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 
@@ -25,7 +26,7 @@ export interface ChainHeadSigning {
   stop(): Promise<void>;
 }
 
-export function startChainHeadSigning(options: { prisma: PrismaClient; key: SigningKey; path: string; intervalMs: number }): ChainHeadSigning {
+export function startChainHeadSigning(options: { prisma: PrismaClient; key: SigningKey; path: string; intervalMs: number; logger?: Logger }): ChainHeadSigning {
   mkdirSync(dirname(options.path), { recursive: true });
   let lastSigned: bigint | null = null;
   let signing: Promise<void> = Promise.resolve();
@@ -42,7 +43,8 @@ export function startChainHeadSigning(options: { prisma: PrismaClient; key: Sign
     lastSigned = head.seq;
   }
 
-  const signNow = () => (signing = signing.then(sign).catch(() => {})); // an unreachable database is retried next interval
+  // An unreachable database or an unwritable file is retried next interval.
+  const signNow = () => (signing = signing.then(sign).catch((error: unknown) => options.logger?.error({ err: error }, "could not sign the audit chain head")));
   const timer = setInterval(signNow, options.intervalMs);
   timer.unref();
   return {

@@ -78,18 +78,30 @@ function principalOf(payload: JWTPayload): AppPrincipal {
   };
 }
 
-/** @returns a function from the Authorization header value to the verified principal. */
+/**
+ * @returns a function from the Authorization header value to the verified
+ * principal, with `keysLoaded()` for readiness (a remote JWKS fetched at least once).
+ */
 export function createAppTokenVerifier(options: AppTokenVerifierOptions) {
-  const keySet = /^https?:\/\//.test(options.jwks)
+  const remote = /^https?:\/\//.test(options.jwks)
     ? // Keys are refetched only for an unknown kid (at most every 30 s), so cached keys keep verifying while the endpoint is down.
       createRemoteJWKSet(new URL(options.jwks), { cooldownDuration: 30_000, cacheMaxAge: Infinity, timeoutDuration: 5_000 })
-    : createLocalJWKSet(loadJwks(options.jwks));
+    : null;
+  const keySet = remote ?? createLocalJWKSet(loadJwks(options.jwks));
   const tolerance = options.clockToleranceSeconds ?? 30;
   const cacheSize = options.cacheSize ?? 10_000;
   const verified = new Map<string, AppPrincipal>();
 
+  /** Whether keys are there to verify with: a file always, a remote JWKS once fetched (tried now if not). */
+  async function keysLoaded(): Promise<boolean> {
+    if (!remote || remote.jwks()) return true;
+    // Not loaded is the answer here; a token that arrives meanwhile is refused with the reason.
+    await remote.reload().catch(() => undefined);
+    return remote.jwks() !== undefined;
+  }
+
   /** @throws AuthenticationError */
-  return async function verifyAuthorizationHeader(header: string | undefined): Promise<AppPrincipal> {
+  async function verifyAuthorizationHeader(header: string | undefined): Promise<AppPrincipal> {
     if (!header) throw new AuthenticationError("missing bearer token");
     const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header);
     if (!match) throw new AuthenticationError("malformed authorization header");
@@ -114,5 +126,7 @@ export function createAppTokenVerifier(options: AppTokenVerifierOptions) {
     } catch (error) {
       throw new AuthenticationError(reasonFor(error));
     }
-  };
+  }
+
+  return Object.assign(verifyAuthorizationHeader, { keysLoaded });
 }

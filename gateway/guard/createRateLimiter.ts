@@ -4,6 +4,7 @@
  * The Redis bucket is updated atomically by one Lua script per request.
  */
 import { Redis } from "ioredis";
+import type { Logger } from "../../platform/logging/createLogger.ts";
 import type { RateLimit } from "./appRegistry.ts";
 
 export interface RateDecision {
@@ -55,9 +56,20 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return { allowed, retry }`;
 
-export function createRedisRateLimiter(url: string): RateLimiter {
+export function createRedisRateLimiter(url: string, logger?: Logger): RateLimiter {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
-  redis.on("error", () => {}); // reported by the failing command; see take()
+  // One line when Redis is lost and one when it is back, not one per reconnect attempt.
+  let down = false;
+  redis.on("error", (error) => {
+    if (down) return;
+    down = true;
+    logger?.error({ err: error }, "Redis unavailable: rate limits are not enforced until it returns");
+  });
+  redis.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger?.info("Redis available again: rate limits enforced");
+  });
   redis.defineCommand("takeToken", { numberOfKeys: 1, lua: TAKE_SCRIPT });
   return {
     async take(app, limit) {

@@ -5,6 +5,8 @@
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
+import { REQUEST_ID_HEADER } from "../../platform/http/requestId.ts";
+import type { Logger } from "../../platform/logging/createLogger.ts";
 import type { Principal } from "../authn/Principal.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import { unavailableResponse } from "./unavailableResponse.ts";
@@ -21,6 +23,7 @@ export interface AgencyDataSourceOptions {
   breaker?: CircuitBreakerOptions;
   /** Signs the gateway's short-lived token for this subgraph. */
   subgraphTokenFor(principal: Principal, subgraphName: string): Promise<string>;
+  logger?: Logger;
 }
 
 /** A subgraph's answer that is not 2xx, with its GraphQL body: the agency is up and refused the request. */
@@ -37,7 +40,15 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
     super({ url: options.url });
     this.name = options.name;
     this.subgraphTokenFor = options.subgraphTokenFor;
-    this.breaker = createCircuitBreaker(options.breaker);
+    const logger = options.logger;
+    this.breaker = createCircuitBreaker({
+      ...options.breaker,
+      onStateChange: (state) => {
+        if (state === "open") logger?.warn({ subgraph: this.name, circuit: state }, "circuit opened: the agency is not called until a trial succeeds");
+        else logger?.info({ subgraph: this.name, circuit: state }, `circuit ${state}`);
+        options.breaker?.onStateChange?.(state);
+      },
+    });
     // A lean keep-alive client with a hard deadline per fetch; no retries.
     this.fetcher = createSubgraphFetcher({ timeoutMs: options.timeoutMs }) as unknown as typeof this.fetcher;
   }
@@ -47,6 +58,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
     if (!principal) throw new Error("no verified caller"); // never sent: such requests end at the gateway's edge
     options.context.subgraphsCalled.add(this.name);
     options.request.http!.headers.set("authorization", `Bearer ${await this.subgraphTokenFor(principal, this.name)}`);
+    options.request.http!.headers.set(REQUEST_ID_HEADER, options.context.requestId);
   }
 
   /** Agencies report whose data they read or refused (`extensions.citizensRead`): the audit record lists them. */

@@ -10,6 +10,8 @@ export interface CircuitBreakerOptions {
   failureThreshold?: number;
   /** How long the circuit stays open before a trial. @default 10_000 */
   resetMs?: number;
+  /** Told of every change of state (logs, metrics). */
+  onStateChange?(state: "closed" | "open" | "half-open"): void;
 }
 
 export interface CircuitBreaker {
@@ -27,13 +29,18 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   let openedAt = 0;
   let trialInFlight = false;
   let state: CircuitBreaker["state"] = "closed";
+  const enter = (next: CircuitBreaker["state"]) => {
+    if (next === state) return;
+    state = next;
+    options.onStateChange?.(next);
+  };
   return {
     get state() {
       return state;
     },
     allows() {
       if (state === "closed") return true;
-      if (state === "open" && Date.now() - openedAt >= resetMs) state = "half-open";
+      if (state === "open" && Date.now() - openedAt >= resetMs) enter("half-open");
       if (state === "half-open" && !trialInFlight) {
         trialInFlight = true;
         return true;
@@ -43,14 +50,14 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
     succeeded() {
       failures = 0;
       trialInFlight = false;
-      state = "closed";
+      enter("closed");
     },
     failed() {
       trialInFlight = false;
       failures += 1;
       if (state === "half-open" || failures >= threshold) {
-        state = "open";
         openedAt = Date.now();
+        enter("open");
       }
     },
   };

@@ -7,6 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { ErrorCode } from "../errors.ts";
+import type { Logger } from "../logging/createLogger.ts";
+import { assignRequestId, REQUEST_ID_HEADER } from "./requestId.ts";
+import type { CorsPolicy } from "./createCorsPolicy.ts";
 
 /** A plain route: writes the whole response itself. */
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
@@ -23,11 +26,19 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   routes?: Record<string, RouteHandler>;
   /** Headers added to every response. */
   headers?: Record<string, string>;
+  /** CORS for browser apps on other origins; it answers preflights before anything else runs. @default none: no CORS headers, OPTIONS answered 204 */
+  cors?: CorsPolicy;
   /**
    * Called before a request is refused without running GraphQL (401, 413,
    * malformed body), e.g. to record it; if it throws, the answer is 503.
    */
   beforeRefusal?: (request: IncomingMessage, error: HttpError, startedAtMonotonic: number) => Promise<void>;
+  /** Logs unexpected errors (with their stack) and one line per request. */
+  logger?: Logger;
+  /** The level of the one line per request. @default "info" */
+  accessLogLevel?: "info" | "debug";
+  /** Take the caller's `x-request-id` (a subgraph behind the gateway) instead of making one. @default false */
+  trustRequestId?: boolean;
 }
 
 /** An error the context function throws to answer without running GraphQL. */
@@ -58,9 +69,29 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
   const graphqlPath = options.graphqlPath ?? "/graphql";
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const extraHeaders = Object.entries(options.headers ?? {});
+  const logger = options.logger;
+  const accessLogLevel = options.accessLogLevel ?? "info";
+  const trustRequestId = options.trustRequestId ?? false;
   return async (request, response) => {
     const startedAtMonotonic = performance.now();
+    const requestId = assignRequestId(request, trustRequestId);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
     for (const [name, value] of extraHeaders) response.setHeader(name, value);
+    if (logger?.isLevelEnabled(accessLogLevel)) {
+      response.once("finish", () =>
+        logger[accessLogLevel](
+          { requestId, method: request.method, path: request.url?.split("?")[0], status: response.statusCode, ms: Math.round(performance.now() - startedAtMonotonic) },
+          "request",
+        ),
+      );
+    }
+    // Before the token check and the rate limit: a browser's preflight carries no credentials.
+    if (options.cors?.handle(request, response)) return;
+    if (request.method === "OPTIONS") {
+      response.statusCode = 204;
+      response.setHeader("allow", "GET, POST, OPTIONS");
+      return void response.end();
+    }
     try {
       const url = new URL(request.url ?? "/", "http://localhost");
       const route = options.routes?.[url.pathname];
@@ -77,7 +108,11 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
         context: async () => context,
       });
       response.statusCode = result.status ?? 200;
-      for (const [name, value] of result.headers) response.setHeader(name, value);
+      for (const [name, value] of result.headers) {
+        // Keep what was already said to vary by (CORS: Origin).
+        const varies = name === "vary" ? response.getHeader("vary") : undefined;
+        response.setHeader(name, varies ? `${String(varies)}, ${value}` : value);
+      }
       if (result.body.kind === "complete") {
         response.end(result.body.string);
       } else {
@@ -85,10 +120,12 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
         response.end();
       }
     } catch (error) {
+      if (!(error instanceof HttpError)) logger?.error({ err: error, requestId }, "request failed");
       const refusal = error instanceof HttpError ? error : new HttpError(500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
       try {
         await options.beforeRefusal?.(request, refusal, startedAtMonotonic);
-      } catch {
+      } catch (recordError) {
+        logger?.error({ err: recordError, requestId }, "could not record a refused request; answering 503");
         return sendError(response, new HttpError(503, ErrorCode.SERVICE_UNAVAILABLE, "Service unavailable", { "retry-after": "5" }));
       }
       sendError(response, refusal);

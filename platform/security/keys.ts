@@ -1,6 +1,6 @@
 /**
  * Signing keys on disk: the gateway's own key (subgraph tokens, signed audit
- * heads) and, for development, the dev issuer's key that `npm run token`
+ * heads), its Ed25519 receipt key (signed receipts on responses) and, for development, the dev issuer's key that `npm run token`
  * signs app tokens with. Private keys are JWK files, public ones JWKS files;
  * the audit log's pseudonym secret is a hex file.
  * `ensureDevKeys` creates missing ones once under `DATA_DIR/keys` (never committed).
@@ -26,25 +26,28 @@ export function devKeyPaths(dataDir: string) {
     issuerJwks: join(dir, "dev-issuer.jwks.json"),
     gatewayPrivate: join(dir, "gateway.private.jwk.json"),
     gatewayJwks: join(dir, "gateway.jwks.json"),
+    receiptPrivate: join(dir, "receipts.private.jwk.json"),
+    receiptJwks: join(dir, "receipts.jwks.json"),
     auditPseudonymKey: join(dir, "audit-pseudonym.key"),
   };
 }
 
-async function writeKeyPair(privatePath: string, jwksPath: string): Promise<void> {
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+async function writeKeyPair(privatePath: string, jwksPath: string, alg: "ES256" | "EdDSA" = "ES256"): Promise<void> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}) });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: "ES256", use: "sig" };
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg, use: "sig" };
   writeFileSync(privatePath, JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
-  writeFileSync(jwksPath, JSON.stringify({ keys: [{ ...publicJwk, kid, alg: "ES256", use: "sig" }] }, null, 2));
+  writeFileSync(jwksPath, JSON.stringify({ keys: [{ ...publicJwk, kid, alg, use: "sig" }] }, null, 2));
 }
 
-/** Creates the dev issuer's and the gateway's key pairs under `<dataDir>/keys` unless they exist. */
+/** Creates the dev issuer's and the gateway's key pairs (and its Ed25519 receipt key) under `<dataDir>/keys` unless they exist. */
 export async function ensureDevKeys(dataDir: string): Promise<ReturnType<typeof devKeyPaths>> {
   const paths = devKeyPaths(dataDir);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   if (!existsSync(paths.issuerPrivate) || !existsSync(paths.issuerJwks)) await writeKeyPair(paths.issuerPrivate, paths.issuerJwks);
   if (!existsSync(paths.gatewayPrivate) || !existsSync(paths.gatewayJwks)) await writeKeyPair(paths.gatewayPrivate, paths.gatewayJwks);
+  if (!existsSync(paths.receiptPrivate) || !existsSync(paths.receiptJwks)) await writeKeyPair(paths.receiptPrivate, paths.receiptJwks, "EdDSA");
   if (!existsSync(paths.auditPseudonymKey)) writeFileSync(paths.auditPseudonymKey, randomBytes(32).toString("hex"), { mode: 0o600 });
   return paths;
 }

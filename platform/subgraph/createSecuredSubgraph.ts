@@ -12,6 +12,9 @@ import type { DocumentNode } from "graphql";
 import type { JSONWebKeySet } from "jose";
 import { ErrorCode } from "../errors.ts";
 import { createGraphQLRequestHandler, HttpError, type RouteHandler } from "../http/createGraphQLHttpServer.ts";
+import { requestIdOf } from "../http/requestId.ts";
+import type { Logger } from "../logging/createLogger.ts";
+import { errorLoggingPlugin } from "../logging/errorLoggingPlugin.ts";
 import { normalizeError } from "../normalizeError.ts";
 import { readAccessRequirements } from "../security/accessRequirements.ts";
 import { citizensReadPlugin } from "./citizensReadPlugin.ts";
@@ -29,6 +32,8 @@ export interface SecuredSubgraphOptions<Context> {
   /** Plain routes besides GraphQL (health, metrics). */
   routes?: Record<string, RouteHandler>;
   graphqlPath?: string;
+  /** Internal errors with their stack, one debug line per request, both with the gateway's request id. */
+  logger?: Logger;
 }
 
 export interface SecuredSubgraph {
@@ -40,14 +45,21 @@ export async function createSecuredSubgraph<Context extends object>(options: Sec
   const schema = buildSubgraphSchema({ typeDefs: relaxCitizenFields(options.typeDefs), resolvers: options.resolvers as never });
   enforceAccess(schema, readAccessRequirements(options.typeDefs));
   const verifyGatewayToken = createGatewayTokenVerifier({ jwks: options.gatewayJwks, subgraphName: options.name });
-  type Full = Context & { caller: SubgraphCaller; citizensRead: Set<string> };
+  type Full = Context & { caller: SubgraphCaller; citizensRead: Set<string>; requestId: string };
+  const { logger } = options;
   const apollo = new ApolloServer<Full>({
     schema,
     introspection: false,
     includeStacktraceInErrorResponses: false,
     formatError: normalizeError,
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), citizensReadPlugin()],
+    ...(logger ? { logger } : {}),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      citizensReadPlugin(),
+      ...(logger ? [errorLoggingPlugin<Full>({ logger, requestIdOf: (context) => context?.requestId })] : []),
+    ],
   });
   await apollo.start();
   const handleRequest = createGraphQLRequestHandler<Full>({
@@ -55,6 +67,10 @@ export async function createSecuredSubgraph<Context extends object>(options: Sec
     graphqlPath: options.graphqlPath,
     headers: { "cache-control": "no-store" },
     routes: options.routes,
+    logger,
+    accessLogLevel: "debug",
+    // Only the gateway may call (checked below), and it sends its request id: log lines correlate.
+    trustRequestId: true,
     context: async (request) => {
       let caller: SubgraphCaller;
       try {
@@ -62,7 +78,7 @@ export async function createSecuredSubgraph<Context extends object>(options: Sec
       } catch {
         throw new HttpError(401, ErrorCode.UNAUTHENTICATED, "Unauthenticated: only the gateway may call this service", { "www-authenticate": "Bearer" });
       }
-      return { ...options.context(caller), caller, citizensRead: new Set<string>() };
+      return { ...options.context(caller), caller, citizensRead: new Set<string>(), requestId: requestIdOf(request) };
     },
   });
   return { handleRequest, stop: () => apollo.stop() };

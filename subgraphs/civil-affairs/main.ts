@@ -1,5 +1,5 @@
 // Starts the civil-affairs subgraph process (PORT, DATA_DIR, DATABASE_URL: see ../shared/config.ts).
 import { runSubgraph } from "../shared/startSubgraph.ts";
-import { civilAffairs } from "./server.ts";
+import { agency } from "./server.ts";
 
-await runSubgraph(civilAffairs);
+await runSubgraph(agency);

@@ -1,5 +1,5 @@
 // Starts the real-estate subgraph process (PORT, DATA_DIR, DATABASE_URL: see ../shared/config.ts).
 import { runSubgraph } from "../shared/startSubgraph.ts";
-import { realEstate } from "./server.ts";
+import { agency } from "./server.ts";
 
-await runSubgraph(realEstate);
+await runSubgraph(agency);

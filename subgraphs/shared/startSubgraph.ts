@@ -9,6 +9,7 @@ import { parse } from "graphql";
 import { openDatabase, type Database, type PrismaLike } from "../../platform/database/openDatabase.ts";
 import { createServer } from "node:http";
 import { listen } from "../../platform/http/createGraphQLHttpServer.ts";
+import { createLogger, silentLogger, type Logger } from "../../platform/logging/createLogger.ts";
 import { loadJwks } from "../../platform/security/keys.ts";
 import { createSecuredSubgraph } from "../../platform/subgraph/createSecuredSubgraph.ts";
 import type { Agency } from "./agency.ts";
@@ -22,6 +23,7 @@ export interface RunningSubgraph<Client extends PrismaLike> {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4001/graphql`. */
   url: string;
   database: Database<Client>;
+  logger: Logger;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
   agency: Agency<Client, Loaders>,
   database: Database<Client>,
   gatewayJwksPath: string,
+  logger?: Logger,
 ): Promise<{ http: Server; stop(): Promise<void> }> {
   const subgraph = await createSecuredSubgraph({
     name: agency.name,
@@ -37,6 +40,7 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
     resolvers: { ...scalarResolvers, ...agency.resolvers },
     gatewayJwks: loadJwks(gatewayJwksPath),
     context: () => ({ prisma: database.prisma, loaders: agency.createLoaders(database.prisma) }),
+    logger,
     routes: {
       "/health": (_request, response) => {
         response.setHeader("content-type", "application/json");
@@ -59,6 +63,9 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
   agency: Agency<Client, Loaders>,
   config: SubgraphConfig,
 ): Promise<RunningSubgraph<Client>> {
+  const logger = config.logger ?? (config.observability
+    ? createLogger({ service: config.observability.service, level: config.observability.logLevel })
+    : silentLogger());
   const database = await openDatabase({
     location: config.database,
     migrationsDir: join(agency.directory, "prisma/migrations"),
@@ -66,12 +73,13 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
   });
   try {
     if (config.seedDemo && (await agency.isEmpty(database.prisma))) await agency.seedDemo(database.prisma);
-    const { http, stop } = await createSubgraphServer(agency, database, config.gatewayJwksPath);
+    const { http, stop } = await createSubgraphServer(agency, database, config.gatewayJwksPath, logger);
     const url = await listen(http, config.port, config.host);
     return {
       name: agency.name,
       url,
       database,
+      logger,
       stop: async () => {
         http.closeIdleConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -89,18 +97,19 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
 export async function runSubgraph<Client extends PrismaLike, Loaders>(agency: Agency<Client, Loaders>): Promise<void> {
   try {
     const running = await startSubgraph(agency, readSubgraphConfig(agency));
-    console.log(`${agency.name} subgraph ready at ${running.url}`);
+    running.logger.info({ url: running.url }, `${agency.name} subgraph ready at ${running.url}`);
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
       stopping = true;
-      await running.stop().catch(() => {});
+      running.logger.info("stopping");
+      await running.stop().catch((error: unknown) => running.logger.error({ err: error }, "stopping failed"));
       process.exit(0);
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   } catch (error) {
-    console.error(`${agency.name} subgraph failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    createLogger({ service: agency.name }).fatal({ err: error }, `${agency.name} subgraph failed to start`);
     process.exit(1);
   }
 }

@@ -115,7 +115,7 @@ function cliScenario(setup: () => Promise<{ env: Record<string, string | undefin
 }
 
 describe.skipIf(!usingPostgres)("audit CLI on PostgreSQL", () => {
-  const DATABASE = "test_cli_gateway";
+  const DATABASE = `${process.env.TEST_DB_PREFIX ?? "test"}_cli_gateway`;
   let system: System;
 
   afterAll(async () => {

@@ -5,7 +5,16 @@ export interface GraphQLResult {
   body: {
     data?: any;
     errors?: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string; [key: string]: unknown } }>;
+    /** `receipt`: the gateway's signed receipt, on every response that releases data. */
+    extensions?: { receipt?: string; [key: string]: unknown };
   };
+}
+
+/** A response body without its receipt (each response has its own), to compare two answers. */
+export function withoutReceipt(body: GraphQLResult["body"]): GraphQLResult["body"] {
+  const { extensions, ...rest } = body;
+  const { receipt: _receipt, ...otherExtensions } = extensions ?? {};
+  return Object.keys(otherExtensions).length > 0 ? { ...rest, extensions: otherExtensions } : rest;
 }
 
 let defaultAuthorization: string | undefined;

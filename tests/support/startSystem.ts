@@ -19,6 +19,8 @@ import { withDatabaseName, type DatabaseLocation } from "../../platform/database
 import { agencies } from "../../subgraphs/agencies.ts";
 import { grantThroughApi } from "../../gateway/governance/grantThroughApi.ts";
 import { DEFAULT_TEST_GRANTS, scopesOfTestGrant, type TestGrant } from "./testGrants.ts";
+import type { Logger } from "../../platform/logging/createLogger.ts";
+import { quietObservability } from "../../platform/observability/readObservabilityConfig.ts";
 import { startSubgraph, type RunningSubgraph } from "../../subgraphs/shared/startSubgraph.ts";
 
 export interface System {
@@ -53,6 +55,8 @@ export interface StartSystemOptions {
    * pass `[]` for a suite that makes its own grants.
    */
   grants?: readonly TestGrant[];
+  /** Where every service logs (each line names its service). @default silent */
+  logger?: Logger;
 }
 
 /** Whether the suites run against a PostgreSQL server rather than PGlite. */
@@ -83,6 +87,8 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
           database: await testDatabase(options.suite, agency.name),
           seedDemo: true,
           gatewayJwksPath: keys.gatewayJwks,
+          observability: quietObservability(agency.name),
+          logger: options.logger?.child({ service: agency.name }),
         });
         if (options.generatedCitizens) {
           await agency.seedGenerated(running.database.prisma, { from: 0, count: options.generatedCitizens });
@@ -100,13 +106,15 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     ...readGatewayConfig({}),
     jwks: keys.issuerJwks,
     signingKeyPath: keys.gatewayPrivate,
+    receiptKeyPath: keys.receiptPrivate,
     auditPseudonymKeyPath: keys.auditPseudonymKey,
     auditDatabase: await testDatabase(options.suite, "gateway"),
     auditHeadsPath: join(workDir, "audit-heads.jsonl"),
     port: 0,
+    observability: quietObservability("gateway"),
     subgraphUrls,
     ...options.gateway,
-  });
+  }, { logger: options.logger?.child({ service: "gateway" }) });
   const issuerKey = await loadSigningKey(keys.issuerPrivate);
   const gatewayConfig = readGatewayConfig({});
   const allScopesToken = await signDevToken({

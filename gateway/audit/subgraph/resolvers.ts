@@ -31,6 +31,8 @@ const DateTimeScalar = new GraphQLScalarType({
 });
 
 interface FilterArgument {
+  seq?: string;
+  hash?: string;
   app?: string;
   citizen?: string;
   field?: string;
@@ -46,9 +48,13 @@ export const auditResolvers = {
     auditRecords(_: unknown, args: { filter?: FilterArgument | null; first: number; after?: string | null }, context: AuditSubgraphContext) {
       const filter = args.filter ?? {};
       if (filter.citizen !== undefined && filter.citizen !== null) assertResidentId(filter.citizen);
+      if (filter.seq != null && !/^\d{1,19}$/.test(filter.seq)) throw new BadUserInputError("seq must be a decimal record number");
+      if (filter.hash != null && !/^[0-9a-f]{64}$/.test(filter.hash)) throw new BadUserInputError("hash must be 64 lowercase hex digits");
       return queryAuditRecords(
         context.prisma,
         {
+          seq: filter.seq ? BigInt(filter.seq) : undefined,
+          hash: filter.hash ?? undefined,
           app: filter.app ?? undefined,
           citizenPseudonym: filter.citizen ? context.pseudonymize(filter.citizen) : undefined,
           field: filter.field ?? undefined,

@@ -11,6 +11,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER, readGatewayConfig, type GatewayConfig } from "../../../gateway/config.ts";
+import { quietObservability } from "../../../platform/observability/readObservabilityConfig.ts";
 import { startGateway, type RunningGateway } from "../../../gateway/createGateway.ts";
 import { signDevToken, type DevTokenOptions } from "../../../platform/security/signDevToken.ts";
 import type { System } from "../../support/startSystem.ts";
@@ -110,10 +111,12 @@ export function gatewayConfigFor(system: System, overrides: Partial<GatewayConfi
     ...readGatewayConfig({}),
     jwks: system.keys.issuerJwks,
     signingKeyPath: system.keys.gatewayPrivate,
+    receiptKeyPath: system.keys.receiptPrivate,
     auditPseudonymKeyPath: system.keys.auditPseudonymKey,
     auditDatabase: { kind: "pglite", dataDir: "memory://" },
     auditHeadsPath: join(workDir, "audit-heads.jsonl"),
     port: 0,
+    observability: quietObservability("gateway"),
     ...overrides,
     subgraphUrls: { ...subgraphUrls, ...overrides.subgraphUrls },
   };
