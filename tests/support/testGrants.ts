@@ -47,6 +47,9 @@ const pairs: Array<[app: string, purposes: string[]]> = [
   ["app:refill", ["SECURITY_TEST"]],
   ["app:jwks-outage", ["TEST"]],
   ["app:auditor", ["AUDIT_REVIEW"]],
+  ["app:counter-desk", ["HPF_WITHDRAWAL_HOME_PURCHASE"]],
+  ["app:anonymous-desk", ["HPF_WITHDRAWAL_HOME_PURCHASE"]],
+  ["app:receipts-test", ["RECEIPT_TEST"]],
   ["app:demo", ["DEMO"]],
   ["app:bench", ["BENCH"]],
 ];
