@@ -36,6 +36,8 @@ export interface System {
   /** A token with every scope of the supergraph, bound to no citizens. */
   allScopesToken: string;
   gateway: RunningGateway;
+  /** Where the gateway's own database (audit, governance) is. */
+  auditDatabase: DatabaseLocation;
   subgraphs: Map<string, RunningSubgraph<any>>;
   stop(): Promise<void>;
 }
@@ -102,13 +104,14 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     // A stopped agency gets a port nothing listens on.
     subgraphUrls[agency.name] = subgraphs.get(agency.name)?.url ?? "http://127.0.0.1:9/graphql";
   }
+  const auditDatabase = await testDatabase(options.suite, "gateway");
   const gateway = await startGateway({
     ...readGatewayConfig({}),
     jwks: keys.issuerJwks,
     signingKeyPath: keys.gatewayPrivate,
     receiptKeyPath: keys.receiptPrivate,
     auditPseudonymKeyPath: keys.auditPseudonymKey,
-    auditDatabase: await testDatabase(options.suite, "gateway"),
+    auditDatabase,
     auditHeadsPath: join(workDir, "audit-heads.jsonl"),
     port: 0,
     observability: quietObservability("gateway"),
@@ -145,6 +148,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     keys,
     allScopesToken,
     gateway,
+    auditDatabase,
     subgraphs,
     stop: async () => {
       await gateway.stop();
