@@ -7,6 +7,8 @@ import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { scopesOf } from "../schema/scopesOf.ts";
+import { grantThroughApi } from "../gateway/governance/grantThroughApi.ts";
+import { readCatalog } from "../gateway/governance/readCatalog.ts";
 import { agencies } from "../subgraphs/agencies.ts";
 import { writeBenchSupergraph, SUPERGRAPH_PATH } from "./bench/benchSupergraph.ts";
 import { checkResponses } from "./bench/checkResponses.ts";
@@ -143,6 +145,16 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   }
   const thisGateway = targets.find((t) => t.key === "this");
   if (!thisGateway) throw new Error("this gateway did not start");
+  // Like any app, the bench's needs the agencies' grants for its purpose (through the governance API).
+  const issuer = await loadSigningKey(keys.issuerPrivate);
+  const benchSign = (subject: string, scopes: string[]) =>
+    signDevToken({ key: issuer, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose: "BENCH_SETUP" });
+  await grantThroughApi({
+    graphqlUrl: thisGateway.url,
+    operatorToken: await benchSign("user:bench-operator", ["grants:admin"]),
+    approverToken: await benchSign("user:bench-approver", agencies.map((agency) => `grants:approve:${agency.name}`)),
+    grants: [{ app: "app:bench", purpose: "BENCH", scopes: readCatalog(readFileSync(SUPERGRAPH_PATH, "utf8")).scopes.map((s) => s.scope) }],
+  });
 
   const ids = citizenIds(options.citizens);
   const workloads = standardWorkloads(ids).filter((w) => options.workloads.includes(w.name));
