@@ -11,7 +11,7 @@ import type { AuthorizationDecision, KeyedSubject } from "./createOperationAutho
 import { markDeniedFields } from "./markDeniedFields.ts";
 
 export interface AuthorizationPluginOptions {
-  authorize(query: string, operationName: string | undefined, subject: KeyedSubject): AuthorizationDecision | null;
+  authorize(query: string, operationName: string | undefined, subject: KeyedSubject, variables?: Record<string, unknown>): AuthorizationDecision | null;
   /** `filter`: drop denied fields; `reject`: refuse the operation. @default "filter" */
   mode: "filter" | "reject";
 }
@@ -28,7 +28,8 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
           scopes: principal.scopes,
           key: principal.scopeKey,
           ungrantedScopes: principal.ungrantedScopes,
-        });
+          fixedArguments: principal.fixedArguments,
+        }, principal.fixedArguments?.size ? (request.variables ?? {}) : undefined);
       } catch (error) {
         // Refused before planning (a bad scalar literal, too complex): answer with that error alone.
         const refusal = error instanceof ServiceError ? error : new ServiceError(ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");

@@ -82,6 +82,8 @@ export interface KeyedSubject extends AccessSubject {
   key: string;
   /** Scopes the token holds that no active grant covers: a field they would open is denied with NO_GRANT. */
   ungrantedScopes?: ReadonlySet<string>;
+  /** Arguments grants fix, by field coordinate: the field asked with others is denied with GRANT_ARGUMENTS. */
+  fixedArguments?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 
 const PLACEHOLDER: FieldNode = {
@@ -114,7 +116,18 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
     return requirement;
   }
 
-  function decide(document: DocumentNode, operationName: string | undefined, subject: KeyedSubject): AuthorizationDecision | null {
+  function decide(document: DocumentNode, operationName: string | undefined, subject: KeyedSubject, variables: Record<string, unknown>): AuthorizationDecision | null {
+    /** Whether a field's arguments are the ones its grant fixes (values compared as strings: Money, Int, String). */
+    const argumentsAllowed = (coordinate: string, field: FieldNode): boolean => {
+      const fixed = subject.fixedArguments?.get(coordinate);
+      if (!fixed) return true;
+      return Object.entries(fixed).every(([name, expected]) => {
+        const node = field.arguments?.find((a) => a.name.value === name)?.value;
+        if (!node) return false;
+        const value = node.kind === Kind.VARIABLE ? variables[node.name.value] : "value" in node ? node.value : undefined;
+        return value !== undefined && value !== null && String(value) === String(expected);
+      });
+    };
     const withUngranted: AccessSubject | null = subject.ungrantedScopes?.size
       ? { ...subject, scopes: new Set([...subject.scopes, ...subject.ungrantedScopes]) }
       : null;
@@ -202,6 +215,14 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
             if (selection.selectionSet && isCompositeType(below)) collectRequested(selection.selectionSet, below);
             continue;
           }
+          if (!argumentsAllowed(coordinate, selection)) {
+            const key = responsePath.join("\u0000");
+            if (!deniedPaths.has(key)) {
+              deniedPaths.add(key);
+              denied.push({ coordinate, path: responsePath, reason: ForbiddenReason.GRANT_ARGUMENTS, requiredScopes: [] });
+            }
+            continue;
+          }
           granted.add(coordinate);
           const named = getNamedType(field.type);
           kept.push(selection.selectionSet && isCompositeType(named) ? { ...selection, selectionSet: filter(selection.selectionSet, named, responsePath) } : selection);
@@ -245,9 +266,16 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
    * cannot be parsed, validated or chosen (Apollo Server then reports why).
    * @throws ServiceError BAD_USER_INPUT when a literal breaks a standard scalar or the operation is too complex to check
    */
-  return function authorizeOperation(query: string, operationName: string | undefined, subject: KeyedSubject): AuthorizationDecision | null {
+  return function authorizeOperation(
+    query: string,
+    operationName: string | undefined,
+    subject: KeyedSubject,
+    variables: Record<string, unknown> = {},
+  ): AuthorizationDecision | null {
     const ungranted = subject.ungrantedScopes?.size ? [...subject.ungrantedScopes].sort().join(" ") : "";
-    const key = `${subject.key}\n${ungranted}\n${operationName ?? ""}\n${query}`;
+    // Fixed arguments make the decision depend on the variables' values too.
+    const fixed = subject.fixedArguments?.size ? JSON.stringify([[...subject.fixedArguments], variables]) : "";
+    const key = `${subject.key}\n${ungranted}\n${fixed}\n${operationName ?? ""}\n${query}`;
     const cached = cache.get(key);
     if (cached !== undefined) return cached;
     let document: DocumentNode;
@@ -261,7 +289,7 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
     if (invalid instanceof ServiceError) throw invalid;
     if (invalid?.originalError instanceof ServiceError) throw invalid.originalError;
     if (invalid) return null;
-    const decision = decide(document, operationName, subject);
+    const decision = decide(document, operationName, subject, variables);
     if (decision && decision.denied.length === 0) decision.query = query;
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
     cache.set(key, decision);

@@ -43,6 +43,7 @@ export function createPrincipalGovernor(options: PrincipalGovernorOptions): (pri
       const scopes = new Set([...principal.scopes].filter((scope) => !ungranted.includes(scope)));
       result = { ...principal, scopes, scopeKey: [...scopes].sort().join(" "), ungrantedScopes: new Set(ungranted) };
     }
+    if (active.fixedArguments.size > 0) result = { ...result, fixedArguments: active.fixedArguments };
     governed.set(principal, { version, until: Math.min(active.validUntil, principal.expiresAt * 1000), principal: result });
     return result;
   };

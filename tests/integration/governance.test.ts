@@ -135,6 +135,22 @@ describe("sharing applications, grants and purpose binding", () => {
     expect(after.body.data.citizen.incomeAtLeast).toBe(true);
   });
 
+  it("a grant may fix a verification field's arguments: other arguments are FORBIDDEN/GRANT_ARGUMENTS", async () => {
+    const input = { ...application(["tax:verify"], "LOAN_INCOME_CHECK").input, fixedArguments: [{ field: "Citizen.incomeAtLeast", arguments: JSON.stringify({ amount: "100000.00" }) }] };
+    const applied = await ask(appToken, APPLY, { input });
+    expect(applied.body.data.applyForAccess[0].status).toBe("GRANTED");
+    const loan = await sign(APP, ["tax:verify"], "LOAN_INCOME_CHECK");
+    const check = `query Check($amount: Money!) { citizen(id: "${LI_WEI}") { incomeAtLeast(year: 2025, amount: $amount) } }`;
+    const allowed = await ask(loan, check, { amount: "100000.00" });
+    expect(allowed.body.errors).toBeUndefined();
+    expect(allowed.body.data).toEqual({ citizen: { incomeAtLeast: true } });
+    const other = await ask(loan, check, { amount: "180000.00" });
+    expect(other.body.data.citizen.incomeAtLeast).toBeNull();
+    expect(forbiddenReasons(other)).toEqual({ "citizen.incomeAtLeast": "FORBIDDEN/GRANT_ARGUMENTS" });
+    const literal = await ask(loan, `{ citizen(id: "${LI_WEI}") { incomeAtLeast(year: 2025, amount: "1.00") } }`);
+    expect(forbiddenReasons(literal)).toEqual({ "citizen.incomeAtLeast": "FORBIDDEN/GRANT_ARGUMENTS" });
+  });
+
   it("not-shared or unknown scopes and incomplete applications are refused", async () => {
     const unknown = await ask(appToken, APPLY, application(["tax:everything"]));
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
