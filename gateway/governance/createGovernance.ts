@@ -130,8 +130,9 @@ export function createGovernance(options: GovernanceOptions) {
     return { OR: [{ app: actor.app }, { agency: { in: approverAgencies(actor) } }] };
   }
 
+  /** One audit record per step: `app` is who acted (token sub, or `system`), the app concerned is in the step. */
   async function record(app: string, purpose: string | null, action: Record<string, unknown> & { action: string; actor: string }) {
-    await options.audit.write(governanceAuditEntry({ app, purpose, action: { reason: null, ...action } }));
+    await options.audit.write(governanceAuditEntry({ app: action.actor, purpose, action: { reason: null, ...action, app } }));
   }
 
   function applicationView(row: Row<Omit<ApplicationView, "ageWorkingDays" | "overdue" | "fixedArguments" | "status"> & { status: string }>): ApplicationView {

@@ -1,4 +1,8 @@
-/** The audit record of one governance step (apply, grant, refuse, revoke, expire, register an app). */
+/**
+ * The audit record of one governance step (apply, grant, refuse, revoke,
+ * expire, register an app): `app` is who acted, as for every request; the
+ * app the step concerns, and its actor and reason, are in `governance`.
+ */
 import { randomUUID } from "node:crypto";
 import type { AuditEntry, GovernanceAction } from "../audit/AuditEntry.ts";
 
