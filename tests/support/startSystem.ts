@@ -18,7 +18,7 @@ import { startGateway, type RunningGateway } from "../../gateway/createGateway.t
 import { withDatabaseName, type DatabaseLocation } from "../../platform/database/databaseUrl.ts";
 import { agencies } from "../../subgraphs/agencies.ts";
 import { grantThroughApi } from "../../gateway/governance/grantThroughApi.ts";
-import { DEFAULT_TEST_GRANTS, scopesOfTestGrant, type TestGrant } from "./testGrants.ts";
+import { defaultTestGrants, scopesOfTestGrant, type TestGrant } from "./testGrants.ts";
 import type { Logger } from "../../platform/logging/createLogger.ts";
 import { quietObservability } from "../../platform/observability/readObservabilityConfig.ts";
 import { startSubgraph, type RunningSubgraph } from "../../subgraphs/shared/startSubgraph.ts";
@@ -53,8 +53,8 @@ export interface StartSystemOptions {
   withoutAgencies?: string[];
   /**
    * (app, purpose) pairs to grant through the gateway's governance API before
-   * the suite runs. @default DEFAULT_TEST_GRANTS (every pair the suites use);
-   * pass `[]` for a suite that makes its own grants.
+   * the suite runs. @default the pairs tests/support/testGrants.ts lists for
+   * this `suite`; pass `[]` for a suite that makes its own grants.
    */
   grants?: readonly TestGrant[];
   /** Where every service logs (each line names its service). @default silent */
@@ -129,7 +129,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     purpose: "INTEGRATION_TEST",
   });
   setDefaultAuthorization(`Bearer ${allScopesToken}`);
-  const grants = options.grants ?? DEFAULT_TEST_GRANTS;
+  const grants = options.grants ?? defaultTestGrants(options.suite);
   if (grants.length > 0) {
     const sign = (subject: string, scopes: string[]) =>
       signDevToken({ key: issuerKey, issuer: gatewayConfig.tokenIssuer, audience: gatewayConfig.tokenAudience, subject, scopes, purpose: "TEST_SETUP" });
