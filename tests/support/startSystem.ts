@@ -133,12 +133,18 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
   if (grants.length > 0) {
     const sign = (subject: string, scopes: string[]) =>
       signDevToken({ key: issuerKey, issuer: gatewayConfig.tokenIssuer, audience: gatewayConfig.tokenAudience, subject, scopes, purpose: "TEST_SETUP" });
-    await grantThroughApi({
-      graphqlUrl: gateway.url,
-      operatorToken: await sign("app:test-operator", ["grants:admin"]),
-      approverToken: await sign("app:test-approver", agencies.map((agency) => `grants:approve:${agency.name}`)),
-      grants: grants.map((grant) => ({ app: grant.app, purpose: grant.purpose, scopes: scopesOfTestGrant(grant) })),
-    });
+    try {
+      await grantThroughApi({
+        graphqlUrl: gateway.url,
+        operatorToken: await sign("app:test-operator", ["grants:admin"]),
+        approverToken: await sign("app:test-approver", agencies.map((agency) => `grants:approve:${agency.name}`)),
+        grants: grants.map((grant) => ({ app: grant.app, purpose: grant.purpose, scopes: scopesOfTestGrant(grant) })),
+      });
+    } catch (error) {
+      await gateway.stop().catch(() => {});
+      await Promise.all([...subgraphs.values()].map((s) => s.stop().catch(() => {})));
+      throw error;
+    }
   }
   return {
     gatewayUrl: gateway.url,
