@@ -22,6 +22,8 @@ import { ANSWER_WITHIN_WORKING_DAYS, workingDaysBetween } from "./workingDays.ts
 export interface Actor {
   app: string;
   scopes: ReadonlySet<string>;
+  /** The purpose of the actor's own token (recorded as the step's purpose). */
+  purpose?: string;
 }
 
 /** The scope an owning agency's approvers hold. */
@@ -130,9 +132,14 @@ export function createGovernance(options: GovernanceOptions) {
     return { OR: [{ app: actor.app }, { agency: { in: approverAgencies(actor) } }] };
   }
 
-  /** One audit record per step: `app` is who acted (token sub, or `system`), the app concerned is in the step. */
-  async function record(app: string, purpose: string | null, action: Record<string, unknown> & { action: string; actor: string }) {
-    await options.audit.write(governanceAuditEntry({ app: action.actor, purpose, action: { reason: null, ...action, app } }));
+  /**
+   * One audit record per step. Like every record, its `app` and `purpose` are
+   * who acted and why (the actor's token; `system` for automatic grants and
+   * expiry); the app and purpose the step concerns are in the step.
+   */
+  async function record(by: Actor | null, app: string, purpose: string | null, action: Record<string, unknown> & { action: string }) {
+    const actor = by?.app ?? "system";
+    await options.audit.write(governanceAuditEntry({ app: actor, purpose: by?.purpose ?? null, action: { reason: null, ...action, actor, app, purpose } }));
   }
 
   function applicationView(row: Row<Omit<ApplicationView, "ageWorkingDays" | "overdue" | "fixedArguments" | "status"> & { status: string }>): ApplicationView {
@@ -151,7 +158,7 @@ export function createGovernance(options: GovernanceOptions) {
     return { ...row, fixedArguments: (row.fixedArguments ?? null) as GrantView["fixedArguments"], status };
   }
 
-  async function grant(application: { id: string; app: string; purpose: string; agency: string; durationDays: number; fixedArguments: unknown }, grantScopes: string[], actor: string) {
+  async function grant(application: { id: string; app: string; purpose: string; agency: string; durationDays: number; fixedArguments: unknown }, grantScopes: string[], by: Actor | null) {
     const grantedAt = now();
     const row = await prisma.governanceGrant.create({
       data: {
@@ -163,11 +170,11 @@ export function createGovernance(options: GovernanceOptions) {
         scopes: grantScopes,
         fixedArguments: (application.fixedArguments ?? undefined) as never,
         grantedAt,
-        grantedBy: actor,
+        grantedBy: by?.app ?? "system",
         expiresAt: new Date(grantedAt.getTime() + application.durationDays * 86_400_000),
       },
     });
-    await record(application.app, application.purpose, { action: "GRANT", actor, grant: row.id, application: application.id, agency: application.agency, scopes: grantScopes, expiresAt: row.expiresAt.toISOString() });
+    await record(by, application.app, application.purpose, { action: "GRANT", grant: row.id, application: application.id, agency: application.agency, scopes: grantScopes, expiresAt: row.expiresAt.toISOString() });
     await options.changed(application.app, application.purpose);
     return row;
   }
@@ -205,7 +212,7 @@ export function createGovernance(options: GovernanceOptions) {
       if (actor.app !== app && !isAdmin(actor)) throw forbidden("An app registers itself (or an operator with grants:admin does)");
       const data = { department: requireText("department", input.department, 200), contact: requireText("contact", input.contact, 200) };
       const row = await prisma.governanceApp.upsert({ where: { app }, create: { app, ...data, registeredBy: actor.app }, update: data });
-      await record(app, null, { action: "REGISTER_APP", actor: actor.app, department: data.department, contact: data.contact });
+      await record(actor, app, null, { action: "REGISTER_APP", department: data.department, contact: data.contact });
       return row;
     },
 
@@ -275,9 +282,9 @@ export function createGovernance(options: GovernanceOptions) {
             ...(conditional.length > 0 ? {} : { decidedAt: appliedAt, decidedBy: "system" }),
           },
         });
-        await record(app, purpose, { action: "APPLY", actor: actor.app, application: application.id, agency, scopes: agencyScopes, pendingScopes: conditional, legalBasis, scenario, durationDays: input.durationDays });
+        await record(actor, app, purpose, { action: "APPLY", application: application.id, agency, scopes: agencyScopes, pendingScopes: conditional, legalBasis, scenario, durationDays: input.durationDays });
         // The platform grants unconditional data on a complete application; the agency sees it on its list.
-        if (unconditional.length > 0) await grant(application, unconditional, "system");
+        if (unconditional.length > 0) await grant(application, unconditional, null);
         filed.push(applicationView(application));
       }
       return filed;
@@ -290,7 +297,7 @@ export function createGovernance(options: GovernanceOptions) {
         data: { status: "APPROVED", decidedAt: now(), decidedBy: actor.app },
       });
       if (decided.count === 0) throw new BadUserInputError("The application was decided meanwhile");
-      await grant(application, application.pendingScopes, actor.app);
+      await grant(application, application.pendingScopes, actor);
       return applicationView((await prisma.governanceApplication.findUnique({ where: { id } }))!);
     },
 
@@ -302,7 +309,7 @@ export function createGovernance(options: GovernanceOptions) {
         data: { status: "REFUSED", decidedAt: now(), decidedBy: actor.app, reason: why },
       });
       if (decided.count === 0) throw new BadUserInputError("The application was decided meanwhile");
-      await record(application.app, application.purpose, { action: "REFUSE", actor: actor.app, reason: why, application: id, agency: application.agency, scopes: application.pendingScopes });
+      await record(actor, application.app, application.purpose, { action: "REFUSE", reason: why, application: id, agency: application.agency, scopes: application.pendingScopes });
       return applicationView((await prisma.governanceApplication.findUnique({ where: { id } }))!);
     },
 
@@ -314,7 +321,7 @@ export function createGovernance(options: GovernanceOptions) {
       const revoked = await prisma.governanceGrant.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now(), revokedBy: actor.app, revokeReason: why } });
       if (revoked.count === 0) throw new BadUserInputError("The grant is already revoked");
       await options.changed(found.app, found.purpose);
-      await record(found.app, found.purpose, { action: "REVOKE", actor: actor.app, reason: why, grant: id, agency: found.agency, scopes: found.scopes });
+      await record(actor, found.app, found.purpose, { action: "REVOKE", reason: why, grant: id, agency: found.agency, scopes: found.scopes });
       return grantView((await prisma.governanceGrant.findUnique({ where: { id } }))!);
     },
 
@@ -382,7 +389,7 @@ export function createGovernance(options: GovernanceOptions) {
         data: { expiryRecordedAt: now() },
       });
       for (const row of due) {
-        await record(row.app, row.purpose, { action: "EXPIRE", actor: "system", grant: row.id, agency: row.agency, scopes: row.scopes, expiresAt: row.expiresAt.toISOString() });
+        await record(null, row.app, row.purpose, { action: "EXPIRE", grant: row.id, agency: row.agency, scopes: row.scopes, expiresAt: row.expiresAt.toISOString() });
         await options.changed(row.app, row.purpose);
       }
       return due.length;
