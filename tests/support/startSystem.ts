@@ -130,21 +130,12 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
   });
   setDefaultAuthorization(`Bearer ${allScopesToken}`);
   const grants = options.grants ?? defaultTestGrants(options.suite);
-  if (grants.length > 0) {
-    const sign = (subject: string, scopes: string[]) =>
-      signDevToken({ key: issuerKey, issuer: gatewayConfig.tokenIssuer, audience: gatewayConfig.tokenAudience, subject, scopes, purpose: "TEST_SETUP" });
-    try {
-      await grantThroughApi({
-        graphqlUrl: gateway.url,
-        operatorToken: await sign("app:test-operator", ["grants:admin"]),
-        approverToken: await sign("app:test-approver", agencies.map((agency) => `grants:approve:${agency.name}`)),
-        grants: grants.map((grant) => ({ app: grant.app, purpose: grant.purpose, scopes: scopesOfTestGrant(grant) })),
-      });
-    } catch (error) {
-      await gateway.stop().catch(() => {});
-      await Promise.all([...subgraphs.values()].map((s) => s.stop().catch(() => {})));
-      throw error;
-    }
+  try {
+    await grantTestApps({ gatewayUrl: gateway.url, issuerKey }, grants);
+  } catch (error) {
+    await gateway.stop().catch(() => {});
+    await Promise.all([...subgraphs.values()].map((s) => s.stop().catch(() => {})));
+    throw error;
   }
   return {
     gatewayUrl: gateway.url,
@@ -161,4 +152,23 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
       await Promise.all([...subgraphs.values()].map((s) => s.stop()));
     },
   };
+}
+
+/**
+ * Grants apps every scope (or theirs) for their purposes through the gateway's
+ * governance API: an operator (`grants:admin`) registers and applies, the
+ * agencies' approver approves. startSystem does it for the suite's default
+ * pairs; a suite that must start first (e.g. its JWKS) calls it itself.
+ */
+export async function grantTestApps(system: Pick<System, "gatewayUrl" | "issuerKey">, grants: readonly TestGrant[]): Promise<void> {
+  if (grants.length === 0) return;
+  const config = readGatewayConfig({});
+  const sign = (subject: string, scopes: string[]) =>
+    signDevToken({ key: system.issuerKey, issuer: config.tokenIssuer, audience: config.tokenAudience, subject, scopes, purpose: "TEST_SETUP" });
+  await grantThroughApi({
+    graphqlUrl: system.gatewayUrl,
+    operatorToken: await sign("app:test-operator", ["grants:admin"]),
+    approverToken: await sign("app:test-approver", agencies.map((agency) => `grants:approve:${agency.name}`)),
+    grants: grants.map((grant) => ({ app: grant.app, purpose: grant.purpose, scopes: scopesOfTestGrant(grant) })),
+  });
 }

@@ -68,7 +68,6 @@ const BY_SUITE: Record<string, Array<[app: string, purpose: string]>> = {
     ["app:refill", SECURITY],
   ],
   "security-failing": [["app:hostile-input", SECURITY]],
-  "jwks-outage": [["app:jwks-outage", "TEST"]],
   browser: [
     ["app:counter-desk", "HPF_WITHDRAWAL_HOME_PURCHASE"],
     ["app:anonymous-desk", "HPF_WITHDRAWAL_HOME_PURCHASE"],
