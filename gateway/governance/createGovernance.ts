@@ -216,8 +216,10 @@ export function createGovernance(options: GovernanceOptions) {
       return row;
     },
 
-    async apps(_actor: Actor) {
-      return prisma.governanceApp.findMany({ orderBy: { app: "asc" } });
+    /** Registered apps: all for operators, auditors and approvers; an app sees its own (contacts are people). */
+    async apps(actor: Actor) {
+      const all = isAdmin(actor) || actor.scopes.has("audit:read") || approverAgencies(actor).length > 0;
+      return prisma.governanceApp.findMany({ where: all ? {} : { app: actor.app }, orderBy: { app: "asc" } });
     },
 
     /**
