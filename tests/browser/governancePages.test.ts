@@ -59,7 +59,7 @@ describe.skipIf(!available)("catalog and sharing pages in headless Chromium", ()
     expect(income).toContain("CONDITIONAL");
     expect(income).toContain("tax:income");
     expect(income).toContain("个人所得记录");
-    await page.fill("#search-text", "余额");
+    await page.fill("#search-text", "账户余额");
     await page.waitForFunction(() => document.querySelectorAll("section[data-agency] tbody tr").length === 1);
     expect(await page.locator("section[data-agency] tbody tr").innerText()).toContain("HousingFundAccount.balance");
     await page.screenshot({ path: `${RESULTS}catalog-page.png`, fullPage: false });
