@@ -1,4 +1,5 @@
 import type { Principal } from "./authn/Principal.ts";
+import type { VerificationUse } from "./audit/AuditEntry.ts";
 import type { AuthorizationDecision } from "./authz/createOperationAuthorizer.ts";
 
 /** Per-request state of the gateway, built once the caller's token is verified. */
@@ -13,6 +14,12 @@ export interface GatewayContext {
   subgraphsCalled: Set<string>;
   /** Citizens the agencies read or refused, as they report them. */
   citizensRead: Set<string>;
-  /** Set by the authorization plugin; null when the operation could not be checked (Apollo reports why). */
+  /** Set by the authorization plugin; absent when the operation was refused before it could be decided. */
   authorization?: AuthorizationDecision | null;
+  /** The name of the operation the authorization plugin chose (kept when it refuses and runs `{ __typename }` instead). */
+  operationName?: string | null;
+  /** Resident ids the operation names (root arguments after variable coercion), set by the authorization plugin. */
+  citizensAskedFor?: string[];
+  /** Verification fields evaluated or refused, for the audit record. */
+  verifications?: VerificationUse[];
 }

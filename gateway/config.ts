@@ -30,12 +30,25 @@
  * - `RATE_LIMIT_PER_SECOND` (200), `RATE_LIMIT_BURST` (400): each app's default token bucket
  * - `REDIS_URL`: share rate-limit buckets between gateway processes
  * - `CIRCUIT_FAILURE_THRESHOLD` (5), `CIRCUIT_RESET_MS` (10000): per-subgraph circuit breaker
+ * - `VERIFY_DISTINCT_ARGS` (3), `VERIFY_WINDOW` (24h): distinct arguments each
+ *   (app, citizen, verification field) may use per window
+ * - `MAX_TOKEN_LIFETIME` (1h): the longest `exp - iat` an app token may have
+ * - `UNAUTHENTICATED_RATE_PER_SECOND` (20), `UNAUTHENTICATED_RATE_BURST` (40):
+ *   token bucket per client address for requests without a valid token
+ * - `TRUSTED_PROXIES` (none): comma-separated proxy addresses whose
+ *   `X-Forwarded-For` names the client
+ * - Audit anomaly rules (see audit/insights/AnomalyThresholds.ts): `ANOMALY_DISTINCT_CITIZENS_FACTOR` (3),
+ *   `ANOMALY_DISTINCT_CITIZENS_MIN` (20), `ANOMALY_PROBING_THRESHOLDS` (4), `ANOMALY_DENIAL_JUMP_PERCENT` (30),
+ *   `ANOMALY_DENIAL_MIN_REQUESTS` (10), `AUDIT_SERVICE_HOURS` (`8-20`), `AUDIT_TIME_ZONE` (`Asia/Shanghai`),
+ *   `ANOMALY_OFF_HOURS_MIN_READS` (5), `ANOMALY_DRIFT_MIN_HISTORY` (20), `ANOMALY_DRIFT_USUAL_PERCENT` (1)
  * - `LOG_LEVEL` (info): fatal, error, warn, info, debug, trace or silent
  * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (9400): where Prometheus text is served, never the public port
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`: export traces over OTLP/HTTP there; unset: no traces leave the process
  * - `OTEL_SERVICE_NAME` (gateway)
  * - `SHUTDOWN_GRACE_MS` (8000): how long SIGTERM waits for in-flight requests
  * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
+ *
+ * Durations are seconds, or a number with `s`, `m`, `h` or `d`.
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +57,8 @@ import { readObservabilityConfig, type ObservabilityConfig } from "../platform/o
 import { devKeyPaths } from "../platform/security/keys.ts";
 import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
 import type { RateLimit } from "./guard/appRegistry.ts";
+import { readAnomalyThresholds } from "./audit/insights/readAnomalyThresholds.ts";
+import type { AnomalyThresholds } from "./audit/insights/AnomalyThresholds.ts";
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from "./guard/operationLimits.ts";
 
 export interface GatewayConfig {
@@ -72,6 +87,15 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   circuitFailureThreshold: number;
   circuitResetMs: number;
+  /** Verification budget per (app, citizen, field). */
+  verifyDistinctArguments: number;
+  verifyWindowMs: number;
+  maxTokenLifetimeSeconds: number;
+  /** Token bucket per client address for requests without a valid token. */
+  unauthenticatedRateLimit: RateLimit;
+  trustedProxies: readonly string[];
+  /** Thresholds of the audit anomaly rules. */
+  anomalies: Readonly<AnomalyThresholds>;
   /** Logs, metrics and traces (LOG_LEVEL, METRICS_*, OTEL_*). */
   observability: ObservabilityConfig;
   /** How long SIGTERM waits for in-flight requests before closing them. */
@@ -130,6 +154,20 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     redisUrl: reader.optional("REDIS_URL"),
     circuitFailureThreshold: reader.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
     circuitResetMs: reader.integer("CIRCUIT_RESET_MS", 10_000, 100, 3_600_000),
+    verifyDistinctArguments: reader.integer("VERIFY_DISTINCT_ARGS", 3, 1, 1000),
+    verifyWindowMs: duration(reader, "VERIFY_WINDOW", 24 * 3600, 1, 366 * 86_400) * 1000,
+    maxTokenLifetimeSeconds: duration(reader, "MAX_TOKEN_LIFETIME", 3600, 1, 7 * 86_400),
+    unauthenticatedRateLimit: {
+      perSecond: reader.integer("UNAUTHENTICATED_RATE_PER_SECOND", 20, 1, 1_000_000),
+      burst: reader.integer("UNAUTHENTICATED_RATE_BURST", 40, 1, 10_000_000),
+    },
+    trustedProxies: Object.freeze(
+      (reader.optional("TRUSTED_PROXIES") ?? "")
+        .split(",")
+        .map((address) => address.trim())
+        .filter(Boolean),
+    ),
+    anomalies: readAnomalyThresholds(reader),
     observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
     shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
     corsOrigins: [],
@@ -155,4 +193,19 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
   else reader.problem(`AUTHZ_MODE must be filter or reject, got ${JSON.stringify(mode)}`);
   reader.finish("gateway");
   return Object.freeze(config);
+}
+
+const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A duration in whole seconds: `90`, `90s`, `30m`, `24h`, `7d`. */
+function duration(reader: EnvReader, name: string, fallbackSeconds: number, min: number, max: number): number {
+  const text = reader.string(name, String(fallbackSeconds)).trim();
+  const match = DURATION.exec(text);
+  const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2] ?? "s"]! : NaN;
+  if (!(seconds >= min && seconds <= max)) {
+    reader.problem(`${name} must be a duration between ${min} and ${max} seconds (e.g. 3600, 60m, 1h), got ${JSON.stringify(text.slice(0, 40))}`);
+    return fallbackSeconds;
+  }
+  return seconds;
 }

@@ -21,23 +21,30 @@ import { normalizeError } from "../platform/normalizeError.ts";
 import { readAccessRequirements } from "../platform/security/accessRequirements.ts";
 import { loadSigningKey, publicJwksOfPrivateKey } from "../platform/security/keys.ts";
 import { auditPlugin } from "./audit/auditPlugin.ts";
+import { fieldLevelsOf } from "./audit/insights/fieldLevelOf.ts";
 import { observeAuditWriter } from "./audit/observeAuditWriter.ts";
 import { openAuditLog, type AuditLog } from "./audit/openAuditLog.ts";
 import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
 import { startChainHeadSigning } from "./audit/startChainHeadSigning.ts";
 import { AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, createAuditSubgraph } from "./audit/subgraph/createAuditSubgraph.ts";
 import { auditPageRoutes } from "./auditPage/auditPageRoutes.ts";
+import { graphiqlRoutes } from "./graphiql/graphiqlRoutes.ts";
 import { createReceiptSigner } from "./receipts/createReceiptSigner.ts";
 import { publicKeysRoute } from "./receipts/publicKeysRoute.ts";
 import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
+import { createDatabaseVerificationBudget, createRedisVerificationBudget } from "./authz/createVerificationBudget.ts";
 import type { GatewayConfig } from "./config.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
 import { loadAppRegistry } from "./guard/appRegistry.ts";
 import { createReadinessCheck } from "./health/createReadinessCheck.ts";
+import { createGatewayMetrics, type GatewayMetrics } from "./observability/createGatewayMetrics.ts";
+import { denialMetricsPlugin } from "./observability/denialMetricsPlugin.ts";
+import { startMetricsServer } from "../platform/observability/startMetricsServer.ts";
+import { createTracing } from "../platform/observability/createTracing.ts";
 import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
@@ -59,6 +66,9 @@ export interface RunningGateway {
   audit: AuditLog;
   governance: OpenGovernance;
   logger: Logger;
+  /** Where Prometheus text is served (METRICS_HOST:METRICS_PORT), e.g. `http://127.0.0.1:9400/metrics`. */
+  metricsUrl: string;
+  /** Stops taking requests, lets in-flight ones finish (up to SHUTDOWN_GRACE_MS), flushes the audit log. */
   stop(): Promise<void>;
 }
 
@@ -74,6 +84,7 @@ export interface Gateway {
   audit: AuditLog;
   governance: OpenGovernance;
   logger: Logger;
+  metrics: GatewayMetrics;
   /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
   useOwnAddress(graphqlUrl: string): void;
   /** Stops everything but the HTTP server and Apollo, flushing the audit log. */
@@ -90,9 +101,25 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
   const receiptSigner = createReceiptSigner(config.receiptKeyPath);
 
-  const openedAudit = await openAuditLog(config);
-  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger }) };
-  const auditSubgraph = await createAuditSubgraph({ audit, gatewayJwks, headsPath: config.auditHeadsPath });
+  const tracing = createTracing({ service: config.observability.service, otlpEndpoint: config.observability.otlpEndpoint, global: true });
+  const dataSources = new Map<string, AgencyDataSource>();
+  // Filled in once the audit log is open; commits cannot happen before.
+  let metrics: GatewayMetrics | undefined;
+  const openedAudit = await openAuditLog(config, { onCommit: (records, seconds, failed) => metrics?.auditCommitted(records, seconds, failed) });
+  metrics = createGatewayMetrics({
+    service: config.observability.service,
+    circuits: () => [...dataSources.values()].map((source) => ({ subgraph: source.name, state: source.breaker.state })),
+    auditQueued: () => openedAudit.writer.stats().queued,
+    poolStats: () => openedAudit.database.poolStats(),
+  });
+  const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics, tracing }) };
+  const auditSubgraph = await createAuditSubgraph({
+    audit,
+    gatewayJwks,
+    headsPath: config.auditHeadsPath,
+    anomalies: config.anomalies,
+    levelOf: fieldLevelsOf(supergraphSdl),
+  });
   const governance = await openGovernance({ supergraphSdl, audit, gatewayJwks, config });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
@@ -104,13 +131,22 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
-  const authorize = createOperationAuthorizer({ schema: apiSchema, requirements: readAccessRequirements(parse(supergraphSdl)) });
+  const authorize = createOperationAuthorizer({
+    schema: apiSchema,
+    requirements: readAccessRequirements(parse(supergraphSdl)),
+    maxTokens: config.limits.maxTokens,
+    // Each field after fragment expansion, plus the spreads and inline fragments that lead to it.
+    maxVisits: config.limits.maxFields * 4,
+  });
+  const budgetLimits = { distinctArguments: config.verifyDistinctArguments, windowMs: config.verifyWindowMs };
+  const verificationBudget = config.redisUrl
+    ? createRedisVerificationBudget(config.redisUrl, budgetLimits)
+    : createDatabaseVerificationBudget(audit.database.prisma, budgetLimits);
   const registry = loadAppRegistry(config.appRegistryPath);
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, logger) : createMemoryRateLimiter();
   const armor = createArmor<GatewayContext>(config.limits);
 
   const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
-  const dataSources = new Map<string, AgencyDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
     logger: logger.child({ component: "apollo-gateway" }),
@@ -122,6 +158,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         breaker: { failureThreshold: config.circuitFailureThreshold, resetMs: config.circuitResetMs },
         subgraphTokenFor,
         logger,
+        onFetch: metrics.fetched,
+        tracing,
       });
       dataSources.set(name, source);
       return source;
@@ -148,8 +186,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
       auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptAttacher(receiptSigner) }),
       guardPlugin({ registry, limits: config.limits }),
-      authorizationPlugin({ authorize, mode: config.authorizationMode }),
+      authorizationPlugin({
+        authorize,
+        schema: apiSchema,
+        mode: config.authorizationMode,
+        verificationBudget,
+        pseudonymize: audit.pseudonymize,
+      }),
       schemaDisclosurePlugin(),
+      denialMetricsPlugin(metrics),
       ...armor.plugins,
     ],
   });
@@ -160,6 +205,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     issuer: config.tokenIssuer,
     audience: config.tokenAudience,
     clockToleranceSeconds: config.clockToleranceSeconds,
+    maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
   });
   const ready = createReadinessCheck({
     agencies: () =>
@@ -176,9 +222,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
   const http = createGraphQLHttpServer({
     apollo,
-    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit, logger, govern: governance.govern }),
+    context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit,
+      logger,
+      govern: governance.govern,
+      onRefusal: (kind, reason) => (kind === "token" ? metrics.tokenRefused(reason) : metrics.rateLimited(reason)),
+    }),
     maxBodyBytes: config.maxBodyBytes,
     logger,
+    tracing,
     // Requests refused before GraphQL runs are accounted for too.
     beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
     headers: { "cache-control": "no-store" },
@@ -197,6 +248,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
       [GOVERNANCE_SUBGRAPH_PATH]: governance.subgraph.handleRequest,
       ...auditPageRoutes(),
+      ...graphiqlRoutes(),
       ...governancePageRoutes(),
       ...publicKeysRoute([gatewayJwks, publicJwksOfPrivateKey(config.receiptKeyPath)]),
     },
@@ -209,6 +261,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     audit,
     governance,
     logger,
+    metrics,
     useOwnAddress: (graphqlUrl) => {
       for (const [name, path] of [[AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH], [GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH]] as const) {
         const source = dataSources.get(name);
@@ -217,11 +270,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     stopServices: async () => {
       await rateLimiter.close();
+      await verificationBudget.close();
       await auditSubgraph.stop();
       await governance.stop();
       await audit.writer.drain();
       await headSigning.stop();
       await audit.database.close();
+      await tracing.shutdown();
     },
   };
 }
@@ -229,7 +284,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 /** Builds the gateway and listens on `config.host:config.port`. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const gateway = await createGateway(config, options);
-  const url = await listen(gateway.http, config.port, config.host);
+  const metricsServer = await startMetricsServer(gateway.metrics.registry, config.observability.metricsHost, config.observability.metricsPort);
+  const url = await listen(gateway.http, config.port, config.host).catch(async (error: unknown) => {
+    await metricsServer.close();
+    throw error;
+  });
   gateway.useOwnAddress(url);
   return {
     url,
@@ -237,11 +296,17 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     audit: gateway.audit,
     governance: gateway.governance,
     logger: gateway.logger,
+    metricsUrl: metricsServer.url,
     stop: async () => {
+      // No new connections; idle keep-alive ones close now, busy ones once their response is out.
+      const closed = new Promise<void>((resolve) => gateway.http.close(() => resolve()));
       gateway.http.closeIdleConnections();
-      await new Promise<void>((resolve) => gateway.http.close(() => resolve()));
+      const grace = setTimeout(() => gateway.http.closeAllConnections(), config.shutdownGraceMs);
+      await closed;
+      clearTimeout(grace);
       await gateway.apollo.stop();
       await gateway.stopServices();
+      await metricsServer.close();
     },
   };
 }

@@ -29,6 +29,10 @@ export interface RequestContextOptions {
 
 export function createRequestContext(options: RequestContextOptions): (request: IncomingMessage) => Promise<GatewayContext> {
   return async (request) => {
+    // Node keeps only the first of repeated Authorization headers; which one an app meant is not for the gateway to guess.
+    if ((request.headersDistinct?.authorization?.length ?? 0) > 1) {
+      throw new HttpError(400, "BAD_REQUEST", "Send one Authorization header");
+    }
     let principal: Principal;
     try {
       principal = await options.verifyToken(request.headers.authorization);

@@ -5,7 +5,7 @@ import { startGateway } from "./createGateway.ts";
 
 try {
   const gateway = await startGateway(readGatewayConfig());
-  gateway.logger.info({ url: gateway.url }, `gateway ready at ${gateway.url}`);
+  gateway.logger.info({ url: gateway.url, metricsUrl: gateway.metricsUrl }, `gateway ready at ${gateway.url} (metrics at ${gateway.metricsUrl})`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

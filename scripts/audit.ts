@@ -1,22 +1,27 @@
-// Audit log tools: npm run audit -- verify | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--limit N] [--json]
+// Audit log tools: npm run audit -- verify | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--limit N] [--json] | anomalies [--since T] [--until T] [--json]
 import { resolve } from "node:path";
 import { readGatewayConfig, type GatewayConfig } from "../gateway/config.ts";
 import { openAuditLog } from "../gateway/audit/openAuditLog.ts";
 import { queryAuditRecords, type AuditRecordFilter } from "../gateway/audit/queryAuditRecords.ts";
 import { verifyAuditChain, type ChainVerification } from "../gateway/audit/verifyAuditChain.ts";
+import { detectAuditAnomalies } from "../gateway/audit/insights/detectAuditAnomalies.ts";
+import { queryAnomalyRecords } from "../gateway/audit/insights/queryAnomalyRecords.ts";
 import { devKeyPaths, loadJwks, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { isResidentId } from "../platform/standard/residentId.ts";
 
+const USAGE =
+  "usage: npm run audit -- verify | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--limit N] [--json] | anomalies [--since T] [--until T] [--json]";
+
 interface Options {
-  command: "verify" | "list";
+  command: "verify" | "list" | "anomalies";
   flags: Map<string, string>;
   json: boolean;
 }
 
 function parseArguments(argv: string[]): Options {
   const [command, ...rest] = argv;
-  if (command !== "verify" && command !== "list") throw new Error("usage: npm run audit -- verify | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--limit N] [--json]");
+  if (command !== "verify" && command !== "list" && command !== "anomalies") throw new Error(USAGE);
   const flags = new Map<string, string>();
   let json = false;
   for (let i = 0; i < rest.length; i++) {
@@ -99,6 +104,50 @@ function printRecords(records: Array<Record<string, unknown>>, json: boolean): v
   }
 }
 
+/** One flag as the CLI prints it: the rule, what it saw, and the seq of each record behind it. */
+interface PrintedFlag {
+  rule: string;
+  app: string;
+  purpose: string | null;
+  citizenPseudonym: string | null;
+  fields: string[];
+  since: string;
+  until: string;
+  observed: number;
+  threshold: number;
+  summary: string;
+  records: string[];
+}
+
+function printAnomalies(flags: PrintedFlag[], json: boolean): void {
+  if (json) {
+    for (const flag of flags) console.log(JSON.stringify(flag));
+    return;
+  }
+  if (flags.length === 0) console.log("no anomalies");
+  for (const flag of flags) {
+    console.log(`${flag.rule.padEnd(17)} ${flag.since} ${flag.summary}`);
+    console.log(`${"".padEnd(17)} records: ${flag.records.join(" ")}`);
+  }
+}
+
+const ANOMALIES_QUERY = `query ($since: DateTime, $until: DateTime) { auditAnomalies(since: $since, until: $until) {
+  rule app purpose citizenPseudonym fields since until observed threshold summary records(first: 500) { seq } } }`;
+
+function anomalyRange(flags: Map<string, string>): { since: Date; until: Date } {
+  const date = (name: string, fallback: Date) => {
+    const value = flags.get(name);
+    if (value === undefined) return fallback;
+    const parsed = new Date(value);
+    if (Number.isNaN(parsed.getTime())) throw new Error(`--${name} must be a date or ISO time`);
+    return parsed;
+  };
+  const until = date("until", new Date());
+  const since = date("since", new Date(until.getTime() - 24 * 3_600_000));
+  if (since >= until) throw new Error("--since must be before --until");
+  return { since, until };
+}
+
 const LIST_QUERY = `query ($filter: AuditRecordFilter, $first: Int) { auditRecords(filter: $filter, first: $first) { records {
   seq time requestId app tokenId purpose operationName operationHash citizenPseudonyms requestedFields grantedFields deniedFields
   outcome dataReleased errorCodes subgraphs latencyMs clientAddress prevHash hash } } }`;
@@ -109,7 +158,11 @@ async function main(): Promise<void> {
   const limit = Number(options.flags.get("limit") ?? 50);
   const gateway = await runningGatewayUrl(config);
   if (gateway) {
-    if (options.command === "verify") {
+    if (options.command === "anomalies") {
+      const range = anomalyRange(options.flags);
+      const { auditAnomalies } = await viaGateway(gateway, config, ANOMALIES_QUERY, { since: range.since.toISOString(), until: range.until.toISOString() });
+      printAnomalies(auditAnomalies.map((flag: Omit<PrintedFlag, "records"> & { records: Array<{ seq: string }> }) => ({ ...flag, records: flag.records.map((r) => r.seq) })), options.json);
+    } else if (options.command === "verify") {
       const { auditChain } = await viaGateway(gateway, config, "{ auditChain { ok records signedHeads firstBadRecord problem } }", {});
       const result: ChainVerification = { ...auditChain, firstBadSeq: auditChain.firstBadRecord };
       printVerification(result, options.json);
@@ -122,7 +175,28 @@ async function main(): Promise<void> {
   }
   const audit = await openAuditLog(config);
   try {
-    if (options.command === "verify") {
+    if (options.command === "anomalies") {
+      const prisma = audit.database.prisma;
+      const flags = await detectAuditAnomalies(prisma, anomalyRange(options.flags), config.anomalies);
+      const printed: PrintedFlag[] = [];
+      for (const flag of flags) {
+        const records = await queryAnomalyRecords(prisma, flag.scope, 500);
+        printed.push({
+          rule: flag.rule,
+          app: flag.scope.app,
+          purpose: flag.scope.purpose ?? null,
+          citizenPseudonym: flag.scope.citizen ?? null,
+          fields: flag.scope.fields ?? [],
+          since: flag.scope.since.toISOString(),
+          until: flag.scope.until.toISOString(),
+          observed: flag.observed,
+          threshold: flag.threshold,
+          summary: flag.summary,
+          records: records.map((record) => record.seq.toString()),
+        });
+      }
+      printAnomalies(printed, options.json);
+    } else if (options.command === "verify") {
       const jwks = loadJwks(options.flags.get("jwks") ?? devKeyPaths(resolve(process.env.DATA_DIR ?? ".data")).gatewayJwks);
       const result = await verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks: jwks, headsPath: config.auditHeadsPath });
       printVerification(result, options.json);

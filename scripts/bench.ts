@@ -46,7 +46,7 @@ function progress(line: string): void {
 function baseEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/_SUBGRAPH_URL$|_DATABASE_URL$|^DATABASE_URL$|^(PORT|HOST|DATA_DIR|JWKS|GATEWAY_SIGNING_KEY|GATEWAY_JWKS|SUPERGRAPH_PATH|NODE_OPTIONS|APP_REGISTRY|REDIS_URL|RATE_LIMIT_PER_SECOND|RATE_LIMIT_BURST|AUTHZ_MODE)$/.test(name)) {
+    if (/_SUBGRAPH_URL$|_DATABASE_URL$|^DATABASE_URL$|^(PORT|METRICS_PORT|METRICS_HOST|OTEL_EXPORTER_OTLP_ENDPOINT|HOST|DATA_DIR|JWKS|GATEWAY_SIGNING_KEY|GATEWAY_JWKS|SUPERGRAPH_PATH|NODE_OPTIONS|APP_REGISTRY|REDIS_URL|RATE_LIMIT_PER_SECOND|RATE_LIMIT_BURST|AUTHZ_MODE)$/.test(name)) {
       delete env[name];
     }
   }
@@ -69,6 +69,7 @@ async function startSubgraphs(baseEnv: NodeJS.ProcessEnv, dataDir: string, datab
           ...benchDatabaseEnv(agency.name, dataDir, databaseUrl),
           HOST: "127.0.0.1",
           PORT: "0",
+          METRICS_PORT: "0",
           SEED_DEMO: "false",
           GATEWAY_JWKS: gatewayJwks,
         },
@@ -99,7 +100,13 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   const baseEnv = baseEnvironment();
   progress("starting the five subgraphs");
   const subgraphChildren = await startSubgraphs(baseEnv, dataDir, databaseUrl, keys.gatewayJwks);
-  const subgraphs = subgraphChildren.map((child) => ({ name: child.name, url: child.url, pid: child.pid }));
+  const subgraphs = subgraphChildren.map((child) => ({
+    name: child.name,
+    url: child.url,
+    pid: child.pid,
+    // Each one prints where its metrics are, beside its URL.
+    metricsUrl: /metrics at (https?:\/\/[^\s")]+)/.exec(child.recentOutput())?.[1] ?? "",
+  }));
   const subgraphUrls = Object.fromEntries(subgraphs.map((s) => [s.name, s.url]));
   for (const s of subgraphs) progress(`  ${s.name.padEnd(14)} ${s.url} (pid ${s.pid})`);
 

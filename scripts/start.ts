@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { agencies } from "../subgraphs/agencies.ts";
+import { metricsPortOf } from "../subgraphs/shared/config.ts";
+import { INTROSPECTION_SCOPE } from "../gateway/authz/createOperationAuthorizer.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
@@ -43,10 +45,10 @@ async function main(): Promise<void> {
   // Dev keys (made once under DATA_DIR/keys, never committed): the dev issuer's and the gateway's own.
   const keys = await ensureDevKeys(resolve(env.DATA_DIR!));
   const where = env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : `PGlite under ${env.DATA_DIR}/`;
-  console.log(`starting five agencies and the gateway on ${where} ...`);
+  console.log(`starting ${agencies.length} agencies and the gateway on ${where} ...`);
   const subgraphUrls = await Promise.all(
     agencies.map((agency) =>
-      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: String(agency.defaultPort) }).then((url) => {
+      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: String(agency.defaultPort), METRICS_PORT: String(metricsPortOf(agency)) }).then((url) => {
         console.log(`${agency.name.padEnd(14)} ${url}   ${agency.title}`);
         return [agency.name, url] as const;
       }),
@@ -55,15 +57,21 @@ async function main(): Promise<void> {
   const gatewayEnv: NodeJS.ProcessEnv = { ...env, PORT: env.PORT ?? "4000" };
   for (const [name, url] of subgraphUrls) gatewayEnv[`${name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = url;
   const gatewayUrl = await startProcess("gateway", "gateway/main.ts", gatewayEnv);
-  console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all five agencies`);
+  console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all ${agencies.length} agencies`);
   const supergraphSdl = readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8");
   const issuerKey = await loadSigningKey(keys.issuerPrivate);
   const sign = (subject: string, scopes: string[], purpose: string, ttlSeconds = 300) =>
     signDevToken({ key: issuerKey, issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER, audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose, ttlSeconds });
   await grantDemoApp(gatewayUrl, readCatalog(supergraphSdl).scopes.map((s) => s.scope), sign);
-  const demoToken = await sign("app:demo", scopesOf(supergraphSdl), "DEMO", 12 * 3600);
+  // Every data scope, plus schema:introspect so that GraphiQL shows the schema's docs; 1 h is the gateway's MAX_TOKEN_LIFETIME.
+  const demoToken = await sign("app:demo", [...scopesOf(supergraphSdl), INTROSPECTION_SCOPE], "DEMO", 3600);
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
-  console.log(`\nA demo token holding every scope (12 h; make others with npm run token):\n  export TOKEN=${demoToken}`);
+  const origin = new URL(gatewayUrl).origin;
+  const pages = [`  IDE (GraphiQL)   ${origin}/graphiql`, `  audit page       ${origin}/audit`];
+  // The catalog page is listed once the gateway serves it.
+  if ((await fetch(`${origin}/catalog`).catch(() => null))?.status === 200) pages.push(`  data catalog     ${origin}/catalog`, `  data sharing     ${origin}/sharing`);
+  console.log(`\nIn a browser (paste the token):\n${pages.join("\n")}`);
+  console.log(`\nA demo token holding every scope and schema:introspect (1 h, the gateway's MAX_TOKEN_LIFETIME; make others with npm run token):\n  export TOKEN=${demoToken}`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
 }
 

@@ -46,16 +46,6 @@ function outcomeOf(data: unknown, errorCodes: string[]): AuditOutcome {
   return errorCodes.length > 0 ? "PARTIAL" : "ALLOWED";
 }
 
-/** The resident ids a request's root arguments name, with its variables applied. */
-function citizensAskedFor(context: GatewayContext, variables: Record<string, unknown> | undefined): string[] {
-  const ids: string[] = [];
-  for (const argument of context.authorization?.citizenArguments ?? []) {
-    const value = argument.variable !== undefined ? variables?.[argument.variable] : argument.literal;
-    for (const id of Array.isArray(value) ? value : [value]) if (typeof id === "string") ids.push(id.slice(0, 18));
-  }
-  return ids;
-}
-
 export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart({ request }) {
@@ -63,7 +53,7 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
       const operationHash = typeof request.query === "string" ? createHash("sha256").update(request.query).digest("hex") : null;
       const operationName = request.operationName ?? null;
       return {
-        async willSendResponse({ response, contextValue, request: { variables }, operationName: resolvedName }) {
+        async willSendResponse({ response, contextValue, operationName: resolvedName }) {
           const single = response.body.kind === "single" ? response.body.singleResult : undefined;
           const decision = contextValue.authorization;
           const denied = decision?.denied ?? [];
@@ -81,9 +71,9 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
             app: sanitizeAuditText(principal.app),
             tokenId: sanitizeAuditText(principal.tokenId),
             purpose: sanitizeAuditText(principal.purpose),
-            operationName: sanitizeAuditText(operationName ?? resolvedName ?? null),
+            operationName: sanitizeAuditText(operationName ?? contextValue.operationName ?? resolvedName ?? null),
             operationHash,
-            citizens: unique([...citizensAskedFor(contextValue, variables), ...contextValue.citizensRead].map(options.pseudonymize)),
+            citizens: unique([...(contextValue.citizensAskedFor ?? []), ...contextValue.citizensRead].map(options.pseudonymize)),
             requestedFields: unique(decision?.requested ?? []),
             grantedFields: unique(decision?.granted ?? []),
             deniedFields: unique(denied.map((d) => d.coordinate)),
@@ -93,6 +83,7 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
             subgraphs: unique(contextValue.subgraphsCalled),
             latencyMs: Math.round(performance.now() - contextValue.startedAtMonotonic),
             clientAddress: sanitizeAuditText(contextValue.clientAddress, 64),
+            ...(contextValue.verifications?.length ? { verifications: contextValue.verifications } : {}),
           };
           try {
             const committed = await options.writer.write(entry);

@@ -25,6 +25,8 @@ export interface AuditWriterOptions {
    * yet created); the commit is then retried.
    */
   onMissingPartition?: () => Promise<void>;
+  /** Told of every group commit, done or failed (metrics). */
+  onCommit?: (records: number, seconds: number, failed: boolean) => void;
 }
 
 /** Where a committed record sits in the chain. */
@@ -41,6 +43,8 @@ export interface AuditWriterStats {
   /** Compare-and-set statements that found another writer's head and were retried. */
   retries: number;
   largestBatch: number;
+  /** Records waiting for the next group commit now. */
+  queued: number;
 }
 
 export interface AuditWriter {
@@ -134,7 +138,7 @@ export async function readChainHead(session: SqlSession): Promise<Head> {
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   const { session } = options;
   const maxBatch = options.maxBatch ?? 1000;
-  const stats: AuditWriterStats = { commits: 0, records: 0, retries: 0, largestBatch: 0 };
+  const stats: Omit<AuditWriterStats, "queued"> = { commits: 0, records: 0, retries: 0, largestBatch: 0 };
   let queue: Pending[] = [];
   let running: Promise<void> | null = null;
   /** The head this writer last saw; null until read (and after a failed commit). */
@@ -188,13 +192,16 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     while (queue.length > 0) {
       const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
       queue = queue.length <= maxBatch ? [] : queue.slice(batch.length);
+      const started = performance.now();
       try {
         const committed = await commit(batch);
+        options.onCommit?.(batch.length, (performance.now() - started) / 1000, false);
         stats.commits++;
         stats.records += batch.length;
         if (batch.length > stats.largestBatch) stats.largestBatch = batch.length;
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(committed[i]!);
       } catch (error) {
+        options.onCommit?.(batch.length, (performance.now() - started) / 1000, true);
         for (const pending of batch) pending.reject(error);
       }
     }
@@ -212,6 +219,6 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     async drain() {
       while (running) await running;
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, queued: queue.length }),
   };
 }

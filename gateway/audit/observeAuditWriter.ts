@@ -5,6 +5,8 @@
  * outcome.
  */
 import type { Logger } from "../../platform/logging/createLogger.ts";
+import { SpanStatusCode } from "@opentelemetry/api";
+import type { Tracing } from "../../platform/observability/createTracing.ts";
 import type { AuditEntry } from "./AuditEntry.ts";
 import type { AuditWriter } from "./createAuditWriter.ts";
 
@@ -13,19 +15,25 @@ export interface AuditWriterObserver {
   recorded(entry: AuditEntry, committed: boolean): void;
 }
 
-export function observeAuditWriter(writer: AuditWriter, options: { logger: Logger; observer?: AuditWriterObserver }): AuditWriter {
+export function observeAuditWriter(writer: AuditWriter, options: { logger: Logger; observer?: AuditWriterObserver; tracing?: Tracing }): AuditWriter {
   const { logger, observer } = options;
   let failing = false;
   return {
     async write(entry) {
       let record;
+      // The request's wait for its group commit, in the request's trace.
+      const span = options.tracing?.enabled ? options.tracing.tracer.startSpan("audit.commit", { attributes: { "audit.outcome": entry.outcome } }) : undefined;
       try {
         record = await writer.write(entry);
+        span?.setAttribute("audit.seq", record.seq.toString());
       } catch (error) {
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: "audit commit failed" });
         logger.error({ err: error, requestId: entry.requestId }, "audit commit failed: the request is answered 503 with no data");
         failing = true;
         observer?.recorded(entry, false);
         throw error;
+      } finally {
+        span?.end();
       }
       if (failing) {
         failing = false;

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { openDatabase, type Database } from "../../platform/database/openDatabase.ts";
 import type { GatewayConfig } from "../config.ts";
-import { createAuditWriter, type AuditWriter } from "./createAuditWriter.ts";
+import { createAuditWriter, type AuditWriter, type AuditWriterOptions } from "./createAuditWriter.ts";
 import { createCitizenPseudonymizer } from "./createCitizenPseudonymizer.ts";
 import { PrismaClient as AuditPrismaClient } from "./prisma/generated/client.ts";
 
@@ -19,7 +19,10 @@ export interface AuditLog {
   pseudonymize(citizenId: string): string;
 }
 
-export async function openAuditLog(config: Pick<GatewayConfig, "auditDatabase" | "auditPseudonymKeyPath">): Promise<AuditLog> {
+export async function openAuditLog(
+  config: Pick<GatewayConfig, "auditDatabase" | "auditPseudonymKeyPath">,
+  options: { onCommit?: AuditWriterOptions["onCommit"] } = {},
+): Promise<AuditLog> {
   const database = await openDatabase({
     location: config.auditDatabase,
     migrationsDir: AUDIT_MIGRATIONS,
@@ -29,7 +32,7 @@ export async function openAuditLog(config: Pick<GatewayConfig, "auditDatabase" |
   });
   return {
     database,
-    writer: createAuditWriter({ session: database.session }),
+    writer: createAuditWriter({ session: database.session, onCommit: options.onCommit }),
     pseudonymize: createCitizenPseudonymizer(readFileSync(config.auditPseudonymKeyPath, "utf8").trim()),
   };
 }

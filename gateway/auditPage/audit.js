@@ -7,6 +7,21 @@ const FIELDS = "seq time requestId app tokenId purpose operationName operationHa
 const LIST = `query AuditPage($filter: AuditRecordFilter, $first: Int, $after: String) {
   auditRecords(filter: $filter, first: $first, after: $after) { records { ${FIELDS} } nextCursor } }`;
 const VERIFY = "query AuditChain { auditChain { ok records signedHeads firstBadRecord problem } }";
+const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime) {
+  auditSummary(since: $since, until: $until, topApps: 10) {
+    since until series { hour app purpose requests reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads } } }`;
+const ANOMALIES = `query AuditAnomalies($since: DateTime, $until: DateTime) {
+  auditAnomalies(since: $since, until: $until) {
+    id rule summary app purpose citizenPseudonym fields since until observed threshold records(first: 200) { ${FIELDS} } } }`;
+
+/** What each anomaly rule means, for the flag list (the README's audit section says the same). */
+const RULES = {
+  DISTINCT_CITIZENS: ["Distinct citizens", "More distinct citizens in an hour than N times the app's trailing 7-day hourly median."],
+  THRESHOLD_PROBING: ["Threshold probing", "One citizen's verification field asked with many distinct thresholds: what bisection looks like."],
+  DENIAL_RATIO: ["Denial ratio", "The app's denied share in an hour jumped above its trailing 7-day share."],
+  OFF_HOURS: ["Off-hours burst", "Reads outside the configured service hours."],
+  PURPOSE_DRIFT: ["Purpose drift", "Fields its purpose does not usually touch."],
+};
 
 const $ = (id) => document.getElementById(id);
 const tokenInput = $("token");
@@ -130,6 +145,86 @@ function clearResults() {
   $("first-page").disabled = true;
 }
 
+let lastSummary = null;
+
+function clearPatterns() {
+  lastSummary = null;
+  if (window.AuditCharts) window.AuditCharts.clear();
+  $("anomalies").replaceChildren();
+  $("anomalies-info").textContent = "";
+  $("patterns-info").textContent = "";
+  delete document.querySelector(".charts").dataset.drawn;
+}
+
+/** The Since–Until range of the filters; the gateway's default (the last 24 hours) when empty. */
+function currentRange() {
+  const filter = currentFilter();
+  return { since: filter.since ?? null, until: filter.until ?? null };
+}
+
+function drawCharts() {
+  if (!lastSummary) return;
+  if (!window.AuditCharts) {
+    $("patterns-info").textContent = "Charts unavailable: the chart bundle is not built (npm run build:assets).";
+    return;
+  }
+  window.AuditCharts.render(lastSummary, $("group-by").value);
+  const from = new Date(lastSummary.since).toLocaleString();
+  const to = new Date(lastSummary.until).toLocaleString();
+  $("patterns-info").textContent = `${from} – ${to}`;
+  document.querySelector(".charts").dataset.drawn = "true";
+}
+
+function showFlagRecords(flag) {
+  clearResults();
+  render(flag.records);
+  const [name] = RULES[flag.rule] || [flag.rule];
+  $("page-info").textContent = `${flag.records.length} records behind the flag “${name}” for ${flag.app}`;
+  $("first-page").disabled = false;
+  $("records-section").scrollIntoView({ block: "start" });
+}
+
+function renderAnomalies(flags) {
+  const list = $("anomalies");
+  list.replaceChildren();
+  $("anomalies-info").textContent = flags.length === 0 ? "No anomalies in this range." : `${flags.length} flags in this range.`;
+  for (const flag of flags) {
+    const item = document.createElement("li");
+    item.dataset.rule = flag.rule;
+    item.dataset.app = flag.app;
+    const [name, explain] = RULES[flag.rule] || [flag.rule, ""];
+    const rule = document.createElement("span");
+    rule.className = "rule";
+    rule.textContent = name;
+    const summary = document.createElement("span");
+    summary.className = "summary";
+    summary.textContent = `${flag.summary} (${new Date(flag.since).toLocaleString()} – ${new Date(flag.until).toLocaleString()})`;
+    const why = document.createElement("span");
+    why.className = "explain";
+    why.textContent = `${explain} Observed ${flag.observed}, threshold ${flag.threshold}.`;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "show-records";
+    button.textContent = `Show ${flag.records.length} records`;
+    button.addEventListener("click", () => showFlagRecords(flag));
+    item.append(rule, summary, why, button);
+    list.appendChild(item);
+  }
+}
+
+async function loadPatterns() {
+  try {
+    const range = currentRange();
+    const [summary, anomalies] = await Promise.all([graphql(SUMMARY, range), graphql(ANOMALIES, range)]);
+    lastSummary = summary.auditSummary;
+    drawCharts();
+    renderAnomalies(anomalies.auditAnomalies);
+  } catch (error) {
+    clearPatterns();
+    $("message").textContent = error.message;
+  }
+}
+
 function render(records) {
   const body = $("records").querySelector("tbody");
   body.replaceChildren();
@@ -177,6 +272,7 @@ async function loadPage(index) {
   } catch (error) {
     // Nothing from an earlier search stays under the message.
     clearResults();
+    clearPatterns();
     $("message").textContent = error.message;
   }
 }
@@ -243,11 +339,13 @@ async function exportRecords(format) {
   }
 }
 
-$("filters").addEventListener("submit", (event) => {
+$("filters").addEventListener("submit", async (event) => {
   event.preventDefault();
   cursors = [null];
-  loadPage(0);
+  await loadPage(0);
+  if (!$("message").textContent) await loadPatterns();
 });
+$("group-by").addEventListener("change", drawCharts);
 $("next-page").addEventListener("click", () => loadPage(Number($("next-page").dataset.index)));
 $("first-page").addEventListener("click", () => loadPage(0));
 $("verify").addEventListener("click", verify);

@@ -22,6 +22,8 @@ export interface AppTokenVerifierOptions {
   clockToleranceSeconds?: number;
   /** Verified tokens kept. @default 10_000 */
   cacheSize?: number;
+  /** The longest `exp - iat` accepted (MAX_TOKEN_LIFETIME). @default 3600 */
+  maxLifetimeSeconds?: number;
 }
 
 /** Why a token was refused; `reason` is safe to show the caller. */
@@ -90,6 +92,7 @@ export function createAppTokenVerifier(options: AppTokenVerifierOptions) {
   const keySet = remote ?? createLocalJWKSet(loadJwks(options.jwks));
   const tolerance = options.clockToleranceSeconds ?? 30;
   const cacheSize = options.cacheSize ?? 10_000;
+  const maxLifetime = options.maxLifetimeSeconds ?? 3600;
   const verified = new Map<string, AppPrincipal>();
 
   /** Whether keys are there to verify with: a file always, a remote JWKS once fetched (tried now if not). */
@@ -119,6 +122,8 @@ export function createAppTokenVerifier(options: AppTokenVerifierOptions) {
         requiredClaims: ["iss", "aud", "sub", "exp", "iat", "jti"],
       });
       if (payload.iat! > now + tolerance) throw new AuthenticationError("token not yet valid");
+      // A long-lived token is a standing key: refused whatever its signature.
+      if (payload.exp! - payload.iat! > maxLifetime) throw new AuthenticationError("token lifetime too long");
       const principal = principalOf(payload);
       if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
       verified.set(token, principal);

@@ -8,6 +8,7 @@
  * (operation, scope set): a repeat costs one Map lookup.
  */
 import {
+  GraphQLError,
   Kind,
   getNamedType,
   isAbstractType,
@@ -29,6 +30,8 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import { ServiceError, ErrorCode } from "../../platform/errors.ts";
+import { operationTooComplex } from "../guard/operationLimits.ts";
+import { requestRefusal } from "./requestRefusal.ts";
 import { ForbiddenReason } from "../../platform/forbiddenReason.ts";
 import {
   isAllowed,
@@ -63,8 +66,9 @@ export interface AuthorizationDecision {
   requested: string[];
   granted: string[];
   usesPlaceholder: boolean;
-  /** Root-field arguments that name citizens (`id`, `ids`): a literal, or the variable holding them. */
-  citizenArguments: Array<{ literal?: unknown; variable?: string }>;
+  /** The parsed operation document and the operation it runs (for per-request checks of its arguments). */
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
 }
 
 export interface OperationAuthorizerOptions {
@@ -73,17 +77,17 @@ export interface OperationAuthorizerOptions {
   requirements: AccessRequirements;
   /** Decisions kept. @default 5000 */
   cacheSize?: number;
-  /** Most field visits one operation may take (fragment explosion). @default 50_000 */
-  maxVisits?: number;
+  /** Most tokens an operation may have: the gateway's one `MAX_TOKENS`. */
+  maxTokens: number;
+  /** Most field visits one operation may take (fragment explosion), derived from the gateway's `MAX_FIELDS`. */
+  maxVisits: number;
 }
 
 /** A subject plus a stable key of what decides its access (its scopes). */
 export interface KeyedSubject extends AccessSubject {
   key: string;
-  /** Scopes the token holds that no active grant covers: a field they would open is denied with NO_GRANT. */
+  /** Scopes the token holds that no active grant covers (gateway/governance/): a field they would open is denied with NO_GRANT. */
   ungrantedScopes?: ReadonlySet<string>;
-  /** Arguments grants fix, by field coordinate: the field asked with others is denied with GRANT_ARGUMENTS. */
-  fixedArguments?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 
 const PLACEHOLDER: FieldNode = {
@@ -95,8 +99,8 @@ const PLACEHOLDER: FieldNode = {
 export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
   const { schema, requirements } = options;
   const cacheSize = options.cacheSize ?? 5000;
-  const maxVisits = options.maxVisits ?? 50_000;
-  const cache = new Map<string, AuthorizationDecision | null>();
+  const { maxVisits, maxTokens } = options;
+  const cache = new Map<string, AuthorizationDecision>();
   const requirementCache = new Map<string, AccessRequirement | null>();
 
   function fieldRequirement(parentType: GraphQLCompositeType, field: GraphQLField<unknown, unknown>): AccessRequirement | null {
@@ -116,26 +120,18 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
     return requirement;
   }
 
-  function decide(document: DocumentNode, operationName: string | undefined, subject: KeyedSubject, variables: Record<string, unknown>): AuthorizationDecision | null {
-    /** Whether a field's arguments are the ones its grant fixes (values compared as strings: Money, Int, String). */
-    const argumentsAllowed = (coordinate: string, field: FieldNode): boolean => {
-      const fixed = subject.fixedArguments?.get(coordinate);
-      if (!fixed) return true;
-      return Object.entries(fixed).every(([name, expected]) => {
-        const node = field.arguments?.find((a) => a.name.value === name)?.value;
-        if (!node) return false;
-        const value = node.kind === Kind.VARIABLE ? variables[node.name.value] : "value" in node ? node.value : undefined;
-        return value !== undefined && value !== null && String(value) === String(expected);
-      });
-    };
+  function decide(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    subject: AccessSubject & { ungrantedScopes?: ReadonlySet<string> },
+    extraDenials?: ReadonlyMap<string, ForbiddenReason>,
+  ): AuthorizationDecision {
+    // The token's scopes before governance took away those no grant covers: what decides SCOPE or NO_GRANT.
     const withUngranted: AccessSubject | null = subject.ungrantedScopes?.size
       ? { ...subject, scopes: new Set([...subject.scopes, ...subject.ungrantedScopes]) }
       : null;
-    const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
-    if (!operation) return null;
     const rootType = schema.getRootType(operation.operation);
-    if (!rootType) return null;
+    if (!rootType) throw requestRefusal("GRAPHQL_VALIDATION_FAILED", `The schema has no ${operation.operation} type`);
     const fragments = new Map(
       document.definitions
         .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
@@ -151,7 +147,7 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
 
     function collectRequested(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType): void {
       for (const selection of selectionSet.selections) {
-        if (++visits > maxVisits) throw new ServiceError(ErrorCode.BAD_USER_INPUT, "Operation too complex");
+        if (++visits > maxVisits) throw operationTooComplex();
         if (selection.kind === Kind.FIELD) {
           if (selection.name.value.startsWith("__") || !("getFields" in parentType)) continue;
           const field = parentType.getFields()[selection.name.value];
@@ -171,7 +167,7 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
     function filter(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, path: string[]): SelectionSetNode {
       const kept: SelectionNode[] = [];
       for (const selection of selectionSet.selections) {
-        if (++visits > maxVisits) throw new ServiceError(ErrorCode.BAD_USER_INPUT, "Operation too complex");
+        if (++visits > maxVisits) throw operationTooComplex();
         if (selection.kind === Kind.FIELD) {
           const name = selection.name.value;
           if (name === "__schema" || name === "__type") {
@@ -196,31 +192,27 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
           const responsePath = [...path, selection.alias?.value ?? name];
           requested.add(coordinate);
           const requirement = fieldRequirement(parentType, field);
-          if (!isAllowed(requirement, subject)) {
+          const extraReason = extraDenials?.get(responsePath.join("\u0000"));
+          if (extraReason || !isAllowed(requirement, subject)) {
             // A field selected twice at one place (fragments, repeats) is one field in the response.
             const key = responsePath.join("\u0000");
             if (!deniedPaths.has(key)) {
               deniedPaths.add(key);
-              // The token has the scopes, but the owning agency has not granted them for this purpose.
-              const noGrant = withUngranted !== null && isAllowed(requirement, withUngranted);
-              denied.push({
-                coordinate,
-                path: responsePath,
-                reason: noGrant ? ForbiddenReason.NO_GRANT : ForbiddenReason.SCOPE,
-                requiredScopes: scopeSetsOf(requirement),
-              });
+              denied.push(
+                extraReason
+                  ? { coordinate, path: responsePath, reason: extraReason, requiredScopes: [] }
+                  : {
+                      coordinate,
+                      path: responsePath,
+                      // The token has the scopes, but the owning agency has not granted them for this purpose.
+                      reason: withUngranted && isAllowed(requirement, withUngranted) ? ForbiddenReason.NO_GRANT : ForbiddenReason.SCOPE,
+                      requiredScopes: scopeSetsOf(requirement),
+                    },
+              );
             }
             // What lies beneath was asked for too: the audit record names it.
             const below = getNamedType(field.type);
             if (selection.selectionSet && isCompositeType(below)) collectRequested(selection.selectionSet, below);
-            continue;
-          }
-          if (!argumentsAllowed(coordinate, selection)) {
-            const key = responsePath.join("\u0000");
-            if (!deniedPaths.has(key)) {
-              deniedPaths.add(key);
-              denied.push({ coordinate, path: responsePath, reason: ForbiddenReason.GRANT_ARGUMENTS, requiredScopes: [] });
-            }
             continue;
           }
           granted.add(coordinate);
@@ -254,62 +246,99 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
       requested: [...requested],
       granted: [...granted],
       usesPlaceholder,
-      citizenArguments: citizenArgumentsOf(operation),
+      document,
+      operation,
     };
     if (denied.length === 0) return decision;
     decision.query = print(withoutUnused({ ...operation, selectionSet }, filteredFragments, fragments));
     return decision;
   }
 
+  /** The coordinates whose only requirement is one `AGENCY:verify` scope: verification fields. */
+  const verificationFields = new Set<string>();
+  for (const [coordinate, requirement] of requirements.fields) {
+    const sets = scopeSetsOf(requirement);
+    if (requirement.policies.length === 0 && sets.length === 1 && sets[0]!.length === 1 && /^[a-z0-9-]+:verify$/.test(sets[0]![0]!)) {
+      verificationFields.add(coordinate);
+    }
+  }
+
   /**
-   * @returns the decision for `query` as `subject`, or null when the operation
-   * cannot be parsed, validated or chosen (Apollo Server then reports why).
-   * @throws ServiceError BAD_USER_INPUT when a literal breaks a standard scalar or the operation is too complex to check
+   * The decision for `query` as `subject`. Whatever cannot be decided is
+   * refused, never allowed: a syntax error (GRAPHQL_PARSE_FAILED), an
+   * operation invalid for the schema (GRAPHQL_VALIDATION_FAILED), no
+   * operation to run (OPERATION_RESOLUTION_FAILURE), too large or complex to
+   * check (OPERATION_LIMIT_EXCEEDED).
+   * @throws GraphQLError with `extensions.code` and `extensions.http.status` (400)
    */
-  return function authorizeOperation(
-    query: string,
-    operationName: string | undefined,
-    subject: KeyedSubject,
-    variables: Record<string, unknown> = {},
-  ): AuthorizationDecision | null {
+  function authorizeOperation(query: string, operationName: string | null | undefined, subject: KeyedSubject): AuthorizationDecision {
     const ungranted = subject.ungrantedScopes?.size ? [...subject.ungrantedScopes].sort().join(" ") : "";
-    // Fixed arguments make the decision depend on the variables' values too.
-    const fixed = subject.fixedArguments?.size ? JSON.stringify([[...subject.fixedArguments], variables]) : "";
-    const key = `${subject.key}\n${ungranted}\n${fixed}\n${operationName ?? ""}\n${query}`;
+    const key = `${subject.key}\n${ungranted}\n${operationName ?? "\u0000"}\n${query}`;
     const cached = cache.get(key);
     if (cached !== undefined) return cached;
-    let document: DocumentNode;
-    try {
-      document = parse(query, { maxTokens: 20_000 });
-    } catch {
-      return null;
-    }
+    const document = parseOperation(query, maxTokens);
     const [invalid] = validate(schema, document, specifiedRules, { maxErrors: 1 });
     // A value the standard's scalars refuse is the caller's mistake: say so before any agency is asked.
-    if (invalid instanceof ServiceError) throw invalid;
-    if (invalid?.originalError instanceof ServiceError) throw invalid.originalError;
-    if (invalid) return null;
-    const decision = decide(document, operationName, subject, variables);
-    if (decision && decision.denied.length === 0) decision.query = query;
+    if (invalid instanceof ServiceError) throw withHttpStatus(invalid, 400);
+    if (invalid?.originalError instanceof ServiceError) throw withHttpStatus(invalid.originalError, 400);
+    if (invalid) throw requestRefusal("GRAPHQL_VALIDATION_FAILED", invalid.message, invalid.locations);
+    const decision = decide(document, operationOf(document, operationName), subject);
+    if (decision.denied.length === 0) decision.query = query;
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
     cache.set(key, decision);
     return decision;
-  };
-}
+  }
 
-function citizenArgumentsOf(operation: OperationDefinitionNode): AuthorizationDecision["citizenArguments"] {
-  const found: AuthorizationDecision["citizenArguments"] = [];
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD) continue;
-    for (const argument of selection.arguments ?? []) {
-      if (argument.name.value !== "id" && argument.name.value !== "ids") continue;
-      const value = argument.value;
-      if (value.kind === Kind.VARIABLE) found.push({ variable: value.name.value });
-      else if (value.kind === Kind.STRING) found.push({ literal: value.value });
-      else if (value.kind === Kind.LIST) found.push({ literal: value.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : [])) });
+  /** The decision with further fields denied for this request only (by response path), e.g. a verification limit. */
+  function withDenials(decision: AuthorizationDecision, subject: KeyedSubject, denials: ReadonlyMap<string, ForbiddenReason>): AuthorizationDecision {
+    const refined = decide(decision.document, decision.operation, subject, denials);
+    if (refined.denied.length === 0) refined.query = decision.query;
+    return refined;
+  }
+
+  /** The type of the operation that would run (null when there is none or the text does not parse). */
+  function operationTypeOf(query: string, operationName: string | null | undefined): OperationDefinitionNode["operation"] | null {
+    try {
+      return operationOf(parseOperation(query, maxTokens), operationName).operation;
+    } catch {
+      return null;
     }
   }
-  return found;
+
+  return Object.assign(authorizeOperation, {
+    withDenials,
+    operationTypeOf,
+    isVerificationField: (coordinate: string) => verificationFields.has(coordinate),
+  });
+}
+
+export type OperationAuthorizer = ReturnType<typeof createOperationAuthorizer>;
+
+/** Parses with the gateway's token limit; a syntax error is GRAPHQL_PARSE_FAILED, too many tokens OPERATION_LIMIT_EXCEEDED. */
+function parseOperation(query: string, maxTokens: number): DocumentNode {
+  try {
+    return parse(query, { maxTokens });
+  } catch (error) {
+    if (error instanceof GraphQLError && /tokens\. Parsing aborted|token limit/i.test(error.message)) throw operationTooComplex();
+    throw requestRefusal("GRAPHQL_PARSE_FAILED", error instanceof GraphQLError ? error.message : "Syntax error", error instanceof GraphQLError ? error.locations : undefined);
+  }
+}
+
+/** The operation `operationName` names (`""` names none), or the only one. */
+function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (operationName === undefined || operationName === null) {
+    if (operations.length === 1) return operations[0]!;
+    throw requestRefusal("OPERATION_RESOLUTION_FAILURE", "The document holds several operations: name one with operationName");
+  }
+  const named = operations.find((o) => o.name?.value === operationName);
+  if (!named) throw requestRefusal("OPERATION_RESOLUTION_FAILURE", "No operation in the document has that operationName");
+  return named;
+}
+
+function withHttpStatus(error: GraphQLError, status: number): GraphQLError {
+  (error.extensions as Record<string, unknown>).http = { status };
+  return error;
 }
 
 /** The operation with the fragments it still uses and the variables it still reads. */

@@ -13,7 +13,8 @@ export function createArmor<Context extends BaseContext>(limits: OperationLimits
     maxDepth: { n: limits.maxDepth, exposeLimits: false },
     maxAliases: { n: limits.maxAliases, exposeLimits: false },
     maxDirectives: { n: limits.maxDirectives, exposeLimits: false },
-    maxTokens: { n: limits.maxTokens, exposeLimits: false },
+    // The gateway's own parse (guard and authorizer) holds MAX_TOKENS; armor's would answer a syntax error with HTTP 500.
+    maxTokens: { enabled: false },
     costLimit: { maxCost: limits.maxCost, exposeLimits: false },
     blockFieldSuggestion: { enabled: false },
   }).protect();

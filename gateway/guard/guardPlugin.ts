@@ -8,6 +8,7 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { parse, type DocumentNode } from "graphql";
 import { ErrorCode, ServiceError } from "../../platform/errors.ts";
+import { INTROSPECTION_SCOPE } from "../authz/createOperationAuthorizer.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import { operationHashOf, type AppRegistry } from "./appRegistry.ts";
 import { measureOperation } from "./measureOperation.ts";
@@ -56,7 +57,11 @@ export function guardPlugin(options: GuardPluginOptions): ApolloServerPlugin<Gat
           return;
         }
         const measure = measureOperation(document, request.operationName);
-        if (measure) assertWithinLimits(measure, options.limits);
+        if (measure) {
+          assertWithinLimits(measure, options.limits, {
+            introspectionDepthExempt: contextValue.principal.scopes.has(INTROSPECTION_SCOPE),
+          });
+        }
       } catch (error) {
         request.query = "{ __typename }";
         request.operationName = undefined;

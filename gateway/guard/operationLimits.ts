@@ -29,11 +29,22 @@ export function operationTooComplex(): ServiceError {
   return new ServiceError(ErrorCode.OPERATION_LIMIT_EXCEEDED, "Operation exceeds the limits of this service", { http: { status: 400 } });
 }
 
+export interface LimitOptions {
+  /**
+   * Whether introspection subtrees (`__schema`, `__type`) are exempt from the
+   * depth limit: for callers holding `schema:introspect`, whose tools send
+   * the standard introspection query (its type references nest deeper than
+   * any data query may). The other limits still hold. @default false
+   */
+  introspectionDepthExempt?: boolean;
+}
+
 /** @throws ServiceError OPERATION_LIMIT_EXCEEDED when the measure breaks a limit */
-export function assertWithinLimits(measure: OperationMeasure, limits: OperationLimits): void {
+export function assertWithinLimits(measure: OperationMeasure, limits: OperationLimits, options: LimitOptions = {}): void {
+  const depth = options.introspectionDepthExempt ? measure.depthOutsideIntrospection : measure.depth;
   if (
     measure.fragmentCycle ||
-    measure.depth > limits.maxDepth ||
+    depth > limits.maxDepth ||
     measure.aliases > limits.maxAliases ||
     measure.rootFields > limits.maxRootFields ||
     measure.directives > limits.maxDirectives ||

@@ -7,10 +7,13 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import { REQUEST_ID_HEADER } from "../../platform/http/requestId.ts";
 import type { Logger } from "../../platform/logging/createLogger.ts";
+import { context as otelContext, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { Tracing } from "../../platform/observability/createTracing.ts";
 import type { Principal } from "../authn/Principal.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import { unavailableResponse } from "./unavailableResponse.ts";
-import { createSubgraphFetcher } from "./createSubgraphFetcher.ts";
+import { createSubgraphFetcher, SubgraphDeadlineError } from "./createSubgraphFetcher.ts";
+import type { FetchResult } from "../observability/createGatewayMetrics.ts";
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from "./createCircuitBreaker.ts";
 
 export interface AgencyDataSourceOptions {
@@ -24,6 +27,10 @@ export interface AgencyDataSourceOptions {
   /** Signs the gateway's short-lived token for this subgraph. */
   subgraphTokenFor(principal: Principal, subgraphName: string): Promise<string>;
   logger?: Logger;
+  /** Told how each fetch ended and how long it took (metrics). */
+  onFetch?(subgraph: string, seconds: number, result: FetchResult): void;
+  /** A client span per fetch; its `traceparent` goes to the agency. */
+  tracing?: Tracing;
 }
 
 /** A subgraph's answer that is not 2xx, with its GraphQL body: the agency is up and refused the request. */
@@ -34,12 +41,16 @@ interface RefusalError {
 export class AgencyDataSource extends RemoteGraphQLDataSource {
   readonly name: string;
   private readonly subgraphTokenFor: AgencyDataSourceOptions["subgraphTokenFor"];
+  private readonly onFetch: AgencyDataSourceOptions["onFetch"];
+  private readonly tracing: Tracing | undefined;
   readonly breaker: CircuitBreaker;
 
   constructor(options: AgencyDataSourceOptions) {
     super({ url: options.url });
     this.name = options.name;
     this.subgraphTokenFor = options.subgraphTokenFor;
+    this.onFetch = options.onFetch;
+    this.tracing = options.tracing?.enabled ? options.tracing : undefined;
     const logger = options.logger;
     this.breaker = createCircuitBreaker({
       ...options.breaker,
@@ -59,6 +70,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
     options.context.subgraphsCalled.add(this.name);
     options.request.http!.headers.set("authorization", `Bearer ${await this.subgraphTokenFor(principal, this.name)}`);
     options.request.http!.headers.set(REQUEST_ID_HEADER, options.context.requestId);
+    this.tracing?.inject(options.request.http!.headers);
   }
 
   /** Agencies report whose data they read or refused (`extensions.citizensRead`): the audit record lists them. */
@@ -70,20 +82,40 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+    if (!this.tracing) return this.fetch(options);
+    const span = this.tracing.tracer.startSpan(`fetch ${this.name}`, { kind: SpanKind.CLIENT, attributes: { "subgraph.name": this.name } });
+    try {
+      const response = await otelContext.with(trace.setSpan(otelContext.active(), span), () => this.fetch(options));
+      if (response.errors?.some((error) => error.extensions?.code === "SUBGRAPH_UNAVAILABLE")) span.setStatus({ code: SpanStatusCode.ERROR, message: "unavailable" });
+      return response;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async fetch(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
     const unavailable = () => unavailableResponse(this.name, options.request.query ?? "", options.request.variables) as GatewayGraphQLResponse;
-    if (!this.breaker.allows()) return unavailable();
+    if (!this.breaker.allows()) {
+      this.onFetch?.(this.name, 0, "circuit-open");
+      return unavailable();
+    }
+    const started = performance.now();
+    const took = () => (performance.now() - started) / 1000;
     try {
       const response = await super.process(options);
       this.breaker.succeeded();
+      this.onFetch?.(this.name, took(), "ok");
       return response;
     } catch (error) {
       // The agency answered and refused (e.g. a value its scalars reject): it is up; pass its GraphQL errors on.
       const response = (error as RefusalError).extensions?.response;
       if (response?.status && response.status < 500 && Array.isArray(response.body?.errors)) {
         this.breaker.succeeded();
+        this.onFetch?.(this.name, took(), "refused");
         return { errors: response.body.errors } as GatewayGraphQLResponse;
       }
       this.breaker.failed();
+      this.onFetch?.(this.name, took(), error instanceof SubgraphDeadlineError ? "timeout" : "error");
       return unavailable();
     }
   }

@@ -8,6 +8,14 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
+/** The fetch did not finish within its deadline (counted apart from other failures). */
+export class SubgraphDeadlineError extends Error {
+  constructor() {
+    super("subgraph deadline exceeded");
+    this.name = "SubgraphDeadlineError";
+  }
+}
+
 export interface SubgraphFetcherOptions {
   /** The whole fetch (connect, send, receive) must finish within this. */
   timeoutMs: number;
@@ -76,7 +84,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
         clearTimeout(deadline);
         reject(error);
       }
-      const deadline = setTimeout(() => request.destroy(new Error("subgraph deadline exceeded")), options.timeoutMs);
+      const deadline = setTimeout(() => request.destroy(new SubgraphDeadlineError()), options.timeoutMs);
       request.on("error", fail);
       request.end(body);
     });

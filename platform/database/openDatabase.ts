@@ -4,6 +4,8 @@
  * committed migrations, and returns a Prisma client on the matching driver
  * adapter with a count of the SQL statements it has run.
  */
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import type { Tracing } from "../observability/createTracing.ts";
 import { mkdirSync } from "node:fs";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
@@ -35,6 +37,8 @@ export interface OpenDatabaseOptions<Client extends PrismaLike> {
   poolSize?: number;
   /** How long to wait for a server connection before failing. @default 10_000 */
   connectTimeoutMs?: number;
+  /** A span per database operation, under whatever span is active (the resolver's). */
+  tracing?: Tracing;
 }
 
 /** An open service database. */
@@ -44,6 +48,8 @@ export interface Database<Client extends PrismaLike> {
   session: SqlSession;
   /** How many SQL statements Prisma has sent since the database was opened. */
   statementCount(): number;
+  /** Connections of the PostgreSQL pool (none on PGlite: one in-process database). */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -55,6 +61,7 @@ export async function openDatabase<Client extends PrismaLike>(
   let adapter: SqlDriverAdapterFactory;
   let session: SqlSession;
   let closeDriver: () => Promise<void>;
+  let poolStats: Database<Client>["poolStats"] = () => null;
   if (location.kind === "pglite") {
     if (!location.dataDir.startsWith("memory://")) mkdirSync(location.dataDir, { recursive: true });
     const pglite = await PGlite.create(location.dataDir);
@@ -78,6 +85,7 @@ export async function openDatabase<Client extends PrismaLike>(
     };
     adapter = new PrismaPg(pool) as unknown as SqlDriverAdapterFactory;
     closeDriver = () => pool.end();
+    poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
   }
   try {
     await applyMigrationsOnOneConnection(location, session, options.migrationsDir);
@@ -85,20 +93,49 @@ export async function openDatabase<Client extends PrismaLike>(
     await closeDriver();
     throw error;
   }
-  const prisma = options.createClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  const client = options.createClient({ adapter, log: [{ emit: "event", level: "query" }] });
   let statements = 0;
-  prisma.$on("query", () => {
+  client.$on("query", () => {
     statements++;
   });
+  const prisma = options.tracing?.enabled ? withQuerySpans(client, options.tracing, location) : client;
   return {
     prisma,
     session,
     statementCount: () => statements,
+    poolStats,
     close: async () => {
       await prisma.$disconnect();
       await closeDriver();
     },
   };
+}
+
+/**
+ * The client with a span around each operation (Prisma's documented query
+ * extension; the extended client answers the same calls as the base one).
+ */
+function withQuerySpans<Client extends PrismaLike>(client: Client, tracing: Tracing, location: DatabaseLocation): Client {
+  const extendable = client as unknown as { $extends(extension: object): Client };
+  const dbName = location.kind === "postgres" ? location.databaseName : "pglite";
+  return extendable.$extends({
+    query: {
+      async $allOperations({ model, operation, args, query }: { model?: string; operation: string; args: unknown; query(args: unknown): Promise<unknown> }) {
+        const span = tracing.tracer.startSpan(`db ${model ? `${model}.` : ""}${operation}`, {
+          kind: SpanKind.CLIENT,
+          attributes: { "db.system.name": "postgresql", "db.namespace": dbName, "db.operation.name": operation, ...(model ? { "db.collection.name": model } : {}) },
+        });
+        try {
+          return await query(args);
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    },
+  });
 }
 
 // Advisory locks belong to a connection, so on a server the migration runs on one client.

@@ -9,6 +9,8 @@ import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { ErrorCode } from "../errors.ts";
 import type { Logger } from "../logging/createLogger.ts";
 import { assignRequestId, REQUEST_ID_HEADER } from "./requestId.ts";
+import { context as otelContext, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { Tracing } from "../observability/createTracing.ts";
 import type { CorsPolicy } from "./createCorsPolicy.ts";
 
 /** A plain route: writes the whole response itself. */
@@ -39,6 +41,10 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   accessLogLevel?: "info" | "debug";
   /** Take the caller's `x-request-id` (a subgraph behind the gateway) instead of making one. @default false */
   trustRequestId?: boolean;
+  /** Told of every response once it is sent (metrics). */
+  onResponse?(status: number, seconds: number): void;
+  /** One server span per request, continuing the caller's `traceparent`. */
+  tracing?: Tracing;
 }
 
 /** An error the context function throws to answer without running GraphQL. */
@@ -72,11 +78,16 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
   const logger = options.logger;
   const accessLogLevel = options.accessLogLevel ?? "info";
   const trustRequestId = options.trustRequestId ?? false;
-  return async (request, response) => {
+  const tracing = options.tracing?.enabled ? options.tracing : undefined;
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const startedAtMonotonic = performance.now();
     const requestId = assignRequestId(request, trustRequestId);
     response.setHeader(REQUEST_ID_HEADER, requestId);
     for (const [name, value] of extraHeaders) response.setHeader(name, value);
+    if (options.onResponse) {
+      const onResponse = options.onResponse;
+      response.once("finish", () => onResponse(response.statusCode, (performance.now() - startedAtMonotonic) / 1000));
+    }
     if (logger?.isLevelEnabled(accessLogLevel)) {
       response.once("finish", () =>
         logger[accessLogLevel](
@@ -130,6 +141,23 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
       }
       sendError(response, refusal);
     }
+  };
+  if (!tracing) return handle;
+  return (request, response) => {
+    const parent = tracing.extract(request.headers);
+    const path = request.url?.split("?")[0] ?? "/";
+    const span = tracing.tracer.startSpan(`${request.method ?? "GET"} ${path}`, {
+      kind: SpanKind.SERVER,
+      attributes: { "http.request.method": request.method ?? "GET", "url.path": path },
+    }, parent);
+    response.once("close", () => {
+      span.setAttribute("http.response.status_code", response.statusCode);
+      const requestId = response.getHeader(REQUEST_ID_HEADER);
+      if (typeof requestId === "string") span.setAttribute("request.id", requestId);
+      if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    return otelContext.with(trace.setSpan(parent, span), () => handle(request, response));
   };
 }
 

@@ -12,10 +12,6 @@ import { decimalToMoney, isMoney } from "./money.ts";
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
-function describe(value: unknown): string {
-  return JSON.stringify(String(value).slice(0, 40));
-}
-
 function stringLiteral(ast: ValueNode, scalar: string): string {
   if (ast.kind !== Kind.STRING) throw new BadUserInputError(`${scalar} must be a string`);
   return ast.value;
@@ -28,28 +24,28 @@ function isDateString(value: string): boolean {
 
 function parseDate(value: unknown): string {
   if (typeof value !== "string" || !isDateString(value)) {
-    throw new BadUserInputError(`Date must be a real calendar date YYYY-MM-DD, got ${describe(value)}`);
+    throw new BadUserInputError(`Date must be a real calendar date YYYY-MM-DD`);
   }
   return value;
 }
 
 function parseMonth(value: unknown): string {
   if (typeof value !== "string" || !MONTH.test(value)) {
-    throw new BadUserInputError(`Month must be YYYY-MM, got ${describe(value)}`);
+    throw new BadUserInputError(`Month must be YYYY-MM`);
   }
   return value;
 }
 
 function parseMoney(value: unknown): string {
   if (!isMoney(value)) {
-    throw new BadUserInputError(`Money must be a decimal string with two decimals such as "86400.00", got ${describe(value)}`);
+    throw new BadUserInputError(`Money must be a decimal string with two decimals such as "86400.00"`);
   }
   return value;
 }
 
 function parseCreditCode(value: unknown): string {
   if (typeof value !== "string" || !isCreditCode(value)) {
-    throw new BadUserInputError(`CreditCode must be a GB 32100 unified social credit code, got ${describe(value)}`);
+    throw new BadUserInputError(`CreditCode must be a GB 32100 unified social credit code`);
   }
   return value;
 }

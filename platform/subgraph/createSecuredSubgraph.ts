@@ -16,6 +16,8 @@ import { requestIdOf } from "../http/requestId.ts";
 import type { Logger } from "../logging/createLogger.ts";
 import { errorLoggingPlugin } from "../logging/errorLoggingPlugin.ts";
 import { normalizeError } from "../normalizeError.ts";
+import type { Tracing } from "../observability/createTracing.ts";
+import { traceResolvers } from "../observability/traceResolvers.ts";
 import { readAccessRequirements } from "../security/accessRequirements.ts";
 import { citizensReadPlugin } from "./citizensReadPlugin.ts";
 import { createGatewayTokenVerifier, type SubgraphCaller } from "./createGatewayTokenVerifier.ts";
@@ -34,6 +36,10 @@ export interface SecuredSubgraphOptions<Context> {
   graphqlPath?: string;
   /** Internal errors with their stack, one debug line per request, both with the gateway's request id. */
   logger?: Logger;
+  /** Told of every response (metrics). */
+  onResponse?(status: number, seconds: number): void;
+  /** Continues the gateway's trace: a span per request and per resolver. */
+  tracing?: Tracing;
 }
 
 export interface SecuredSubgraph {
@@ -44,6 +50,7 @@ export interface SecuredSubgraph {
 export async function createSecuredSubgraph<Context extends object>(options: SecuredSubgraphOptions<Context>): Promise<SecuredSubgraph> {
   const schema = buildSubgraphSchema({ typeDefs: relaxCitizenFields(options.typeDefs), resolvers: options.resolvers as never });
   enforceAccess(schema, readAccessRequirements(options.typeDefs));
+  if (options.tracing) traceResolvers(schema, options.tracing);
   const verifyGatewayToken = createGatewayTokenVerifier({ jwks: options.gatewayJwks, subgraphName: options.name });
   type Full = Context & { caller: SubgraphCaller; citizensRead: Set<string>; requestId: string };
   const { logger } = options;
@@ -69,6 +76,8 @@ export async function createSecuredSubgraph<Context extends object>(options: Sec
     routes: options.routes,
     logger,
     accessLogLevel: "debug",
+    onResponse: options.onResponse,
+    tracing: options.tracing,
     // Only the gateway may call (checked below), and it sends its request id: log lines correlate.
     trustRequestId: true,
     context: async (request) => {

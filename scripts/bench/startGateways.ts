@@ -40,6 +40,7 @@ export async function startGatewayUnderTest(
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     PORT: "0",
+    METRICS_PORT: "0",
     DATA_DIR: context.dataDir,
     GATEWAY_SIGNING_KEY: context.gatewayPrivateKey,
   };

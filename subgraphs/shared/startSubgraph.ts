@@ -9,6 +9,9 @@ import { parse } from "graphql";
 import { openDatabase, type Database, type PrismaLike } from "../../platform/database/openDatabase.ts";
 import { createServer } from "node:http";
 import { listen } from "../../platform/http/createGraphQLHttpServer.ts";
+import { startMetricsServer } from "../../platform/observability/startMetricsServer.ts";
+import { createTracing, type Tracing } from "../../platform/observability/createTracing.ts";
+import { createSubgraphMetrics, type SubgraphMetrics } from "./createSubgraphMetrics.ts";
 import { createLogger, silentLogger, type Logger } from "../../platform/logging/createLogger.ts";
 import { loadJwks } from "../../platform/security/keys.ts";
 import { createSecuredSubgraph } from "../../platform/subgraph/createSecuredSubgraph.ts";
@@ -24,6 +27,8 @@ export interface RunningSubgraph<Client extends PrismaLike> {
   url: string;
   database: Database<Client>;
   logger: Logger;
+  /** Prometheus text, on METRICS_HOST:METRICS_PORT (never the public port). */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -33,6 +38,8 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
   database: Database<Client>,
   gatewayJwksPath: string,
   logger?: Logger,
+  metrics?: SubgraphMetrics,
+  tracing?: Tracing,
 ): Promise<{ http: Server; stop(): Promise<void> }> {
   const subgraph = await createSecuredSubgraph({
     name: agency.name,
@@ -41,15 +48,12 @@ export async function createSubgraphServer<Client extends PrismaLike, Loaders>(
     gatewayJwks: loadJwks(gatewayJwksPath),
     context: () => ({ prisma: database.prisma, loaders: agency.createLoaders(database.prisma) }),
     logger,
+    onResponse: metrics?.responded,
+    tracing,
     routes: {
       "/health": (_request, response) => {
         response.setHeader("content-type", "application/json");
         response.end(JSON.stringify({ status: "ok", service: agency.name }));
-      },
-      // Statements sent to the agency's database since start: the N+1 test and the benchmark read it.
-      "/metrics": (_request, response) => {
-        response.setHeader("content-type", "text/plain; version=0.0.4");
-        response.end(`sql_statements_total ${database.statementCount()}\n`);
       },
     },
   });
@@ -66,25 +70,36 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
   const logger = config.logger ?? (config.observability
     ? createLogger({ service: config.observability.service, level: config.observability.logLevel })
     : silentLogger());
+  const tracing = createTracing({ service: config.observability?.service ?? agency.name, otlpEndpoint: config.observability?.otlpEndpoint });
   const database = await openDatabase({
+    tracing,
     location: config.database,
     migrationsDir: join(agency.directory, "prisma/migrations"),
     createClient: agency.createClient,
   });
   try {
     if (config.seedDemo && (await agency.isEmpty(database.prisma))) await agency.seedDemo(database.prisma);
-    const { http, stop } = await createSubgraphServer(agency, database, config.gatewayJwksPath, logger);
-    const url = await listen(http, config.port, config.host);
+    const observability = config.observability;
+    const metrics = createSubgraphMetrics(observability?.service ?? agency.name, database as Database<PrismaLike>);
+    const { http, stop } = await createSubgraphServer(agency, database, config.gatewayJwksPath, logger, metrics, tracing);
+    const metricsServer = await startMetricsServer(metrics.registry, observability?.metricsHost ?? "127.0.0.1", observability?.metricsPort ?? 0);
+    const url = await listen(http, config.port, config.host).catch(async (error: unknown) => {
+      await metricsServer.close();
+      throw error;
+    });
     return {
       name: agency.name,
       url,
       database,
       logger,
+      metricsUrl: metricsServer.url,
       stop: async () => {
+        await metricsServer.close();
         http.closeIdleConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await stop();
         await database.close();
+        await tracing.shutdown();
       },
     };
   } catch (error) {
@@ -97,7 +112,7 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
 export async function runSubgraph<Client extends PrismaLike, Loaders>(agency: Agency<Client, Loaders>): Promise<void> {
   try {
     const running = await startSubgraph(agency, readSubgraphConfig(agency));
-    running.logger.info({ url: running.url }, `${agency.name} subgraph ready at ${running.url}`);
+    running.logger.info({ url: running.url, metricsUrl: running.metricsUrl }, `${agency.name} subgraph ready at ${running.url} (metrics at ${running.metricsUrl})`);
     let stopping = false;
     const stop = async () => {
       if (stopping) return;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
+import { EXPECTED_FLAGS, seedAnomalies } from "../support/seedAnomalies.ts";
 import { startSystem, type System } from "../support/startSystem.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -33,6 +34,8 @@ describe.skipIf(!available)("audit page (/audit) in headless Chromium", () => {
       await postGraphQL(system.gatewayUrl, `query Counter${i} { citizen(id: "140105198605150031") { name housingFundContributedMonths(atLeast: 12) housingFundAccount { balance } } }`, {}, { authorization: `Bearer ${counter}` });
     }
     auditorToken = await sign("app:auditor-console", ["audit:read"], "AUDIT_REVIEW");
+    // Records that trip every anomaly rule on 2026-03-09 (UTC), written through the gateway's writer.
+    await seedAnomalies(system.gateway.audit.writer);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -121,6 +124,66 @@ describe.skipIf(!available)("audit page (/audit) in headless Chromium", () => {
     await page.close();
   });
 
+  it("draws the charts with data for a chosen range, lists every flag and opens a flag's records", async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, timezoneId: "UTC", deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(message.text());
+    });
+    await page.goto(system.gatewayUrl.replace("/graphql", "/audit"));
+    await page.fill("#token", auditorToken);
+    await page.fill('input[name="since"]', "2026-03-09T00:00");
+    await page.fill('input[name="until"]', "2026-03-10T00:00");
+    await page.click("#search");
+    await page.waitForSelector(".charts[data-drawn]");
+    await page.waitForSelector("#anomalies li");
+
+    // Each chart has drawn data: many painted pixels in several colours (a blank or axes-only canvas has few).
+    const painted = await page.evaluate(() =>
+      ["chart-time", "chart-agencies", "chart-levels", "chart-reach"].map((id) => {
+        const canvas = document.getElementById(id) as HTMLCanvasElement;
+        const pixels = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let coloured = 0;
+        const colours = new Set<string>();
+        for (let i = 0; i < pixels.length; i += 4) {
+          const [r, g, b, a] = [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!, pixels[i + 3]!];
+          if (a > 200 && Math.max(r, g, b) - Math.min(r, g, b) > 60) {
+            coloured += 1;
+            colours.add(`${r >> 5},${g >> 5},${b >> 5}`);
+          }
+        }
+        return { id, coloured, colours: colours.size };
+      }),
+    );
+    for (const chart of painted) {
+      expect(chart.coloured, chart.id).toBeGreaterThan(300);
+      expect(chart.colours, chart.id).toBeGreaterThanOrEqual(chart.id === "chart-time" || chart.id === "chart-levels" ? 3 : 1);
+    }
+    mkdirSync(RESULTS, { recursive: true });
+    await page.screenshot({ path: `${RESULTS}audit-charts.png`, fullPage: true });
+    await page.locator("#patterns-section").screenshot({ path: `${RESULTS}audit-charts-only.png` });
+
+    const flags = page.locator("#anomalies li");
+    expect((await flags.evaluateAll((items) => items.map((li) => `${(li as HTMLElement).dataset.rule} ${(li as HTMLElement).dataset.app}`))).sort()).toEqual(
+      EXPECTED_FLAGS.map((flag) => `${flag.rule} ${flag.app}`).sort(),
+    );
+    const probing = page.locator('#anomalies li[data-rule="THRESHOLD_PROBING"]');
+    expect(await probing.innerText()).toContain("Citizen.incomeAtLeast");
+    await probing.locator("button.show-records").click();
+    await page.waitForFunction(() => (document.querySelector("#page-info")?.textContent ?? "").includes("Threshold probing"));
+    const rows = page.locator("#records tbody tr.record");
+    expect(await rows.count()).toBe(6);
+    for (const app of await rows.locator('td[data-label="App"]').allInnerTexts()) expect(app).toBe("app:prober");
+
+    // Per purpose instead of per app: the same chart, redrawn.
+    await page.selectOption("#group-by", "purpose");
+    expect(await page.locator(".charts[data-drawn]").count()).toBe(1);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it("clears earlier results when a search fails", async () => {
     const page = await browser.newPage();
     await page.goto(system.gatewayUrl.replace("/graphql", "/audit"));
@@ -134,6 +197,8 @@ describe.skipIf(!available)("audit page (/audit) in headless Chromium", () => {
     expect(await page.locator("#records tbody tr").count()).toBe(0);
     expect(await page.textContent("#page-info")).toBe("");
     expect(await page.isDisabled("#next-page")).toBe(true);
+    expect(await page.locator(".charts[data-drawn]").count()).toBe(0);
+    expect(await page.locator("#anomalies li").count()).toBe(0);
     await page.close();
   });
 

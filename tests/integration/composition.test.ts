@@ -124,7 +124,13 @@ describe("supergraph composition", () => {
       }
     }
     // The standard's scopes, plus the audit log's own (an extension the standard allows).
-    const AUDIT_SCOPES = { "Query.auditRecords": "audit:read", "Query.auditChain": "audit:read", "Citizen.accessLog": "self:access-log" };
+    const AUDIT_SCOPES = {
+      "Query.auditRecords": "audit:read",
+      "Query.auditChain": "audit:read",
+      "Query.auditSummary": "audit:read",
+      "Query.auditAnomalies": "audit:read",
+      "Citizen.accessLog": "self:access-log",
+    };
     expect(found).toEqual(Object.fromEntries(Object.entries({ ...STANDARD_SCOPES, ...AUDIT_SCOPES }).map(([c, scope]) => [c, [scope]])));
     expect(unprotected).toEqual([]);
   });

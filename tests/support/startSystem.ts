@@ -59,6 +59,8 @@ export interface StartSystemOptions {
   grants?: readonly TestGrant[];
   /** Where every service logs (each line names its service). @default silent */
   logger?: Logger;
+  /** Every service exports its spans to this OTLP/HTTP endpoint. @default none */
+  otlpEndpoint?: string;
 }
 
 /** Whether the suites run against a PostgreSQL server rather than PGlite. */
@@ -89,7 +91,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
           database: await testDatabase(options.suite, agency.name),
           seedDemo: true,
           gatewayJwksPath: keys.gatewayJwks,
-          observability: quietObservability(agency.name),
+          observability: { ...quietObservability(agency.name), otlpEndpoint: options.otlpEndpoint },
           logger: options.logger?.child({ service: agency.name }),
         });
         if (options.generatedCitizens) {
@@ -114,7 +116,7 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     auditDatabase,
     auditHeadsPath: join(workDir, "audit-heads.jsonl"),
     port: 0,
-    observability: quietObservability("gateway"),
+    observability: { ...quietObservability("gateway"), otlpEndpoint: options.otlpEndpoint },
     subgraphUrls,
     ...options.gateway,
   }, { logger: options.logger?.child({ service: "gateway" }) });

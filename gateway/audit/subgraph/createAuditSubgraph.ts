@@ -10,6 +10,8 @@ import type { JSONWebKeySet } from "jose";
 import { createSecuredSubgraph, type SecuredSubgraph } from "../../../platform/subgraph/createSecuredSubgraph.ts";
 import type { AuditLog } from "../openAuditLog.ts";
 import { verifyAuditChain } from "../verifyAuditChain.ts";
+import { DEFAULT_ANOMALY_THRESHOLDS, type AnomalyThresholds } from "../insights/AnomalyThresholds.ts";
+import type { FieldLevelOf } from "../insights/fieldLevelOf.ts";
 import { auditResolvers } from "./resolvers.ts";
 
 /** The audit subgraph's name in the supergraph and where the gateway serves it. */
@@ -18,8 +20,17 @@ export const AUDIT_SUBGRAPH_PATH = "/subgraphs/audit/graphql";
 
 const AUDIT_SDL = fileURLToPath(new URL("./schema.graphql", import.meta.url));
 
-export function createAuditSubgraph(options: { audit: AuditLog; gatewayJwks: JSONWebKeySet; headsPath: string }): Promise<SecuredSubgraph> {
+export function createAuditSubgraph(options: {
+  audit: AuditLog;
+  gatewayJwks: JSONWebKeySet;
+  headsPath: string;
+  /** The anomaly rules' thresholds. @default DEFAULT_ANOMALY_THRESHOLDS */
+  anomalies?: AnomalyThresholds;
+  /** The catalog's level of a field coordinate, for auditSummary's per-level counts (fieldLevelsOf the supergraph). */
+  levelOf: FieldLevelOf;
+}): Promise<SecuredSubgraph> {
   const { audit, gatewayJwks, headsPath } = options;
+  const anomalies = options.anomalies ?? DEFAULT_ANOMALY_THRESHOLDS;
   const verifyChain = () => verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks, headsPath });
   return createSecuredSubgraph({
     name: AUDIT_SUBGRAPH,
@@ -27,6 +38,6 @@ export function createAuditSubgraph(options: { audit: AuditLog; gatewayJwks: JSO
     resolvers: auditResolvers,
     gatewayJwks,
     graphqlPath: AUDIT_SUBGRAPH_PATH,
-    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain }),
+    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain, anomalies, levelOf: options.levelOf }),
   });
 }

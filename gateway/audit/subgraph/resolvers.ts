@@ -7,12 +7,31 @@ import type { AuditOutcome, AuditRecord } from "../AuditEntry.ts";
 import type { PrismaClient } from "../prisma/generated/client.ts";
 import { queryAuditRecords } from "../queryAuditRecords.ts";
 import type { ChainVerification } from "../verifyAuditChain.ts";
+import type { AnomalyThresholds } from "../insights/AnomalyThresholds.ts";
+import type { AuditAnomaly } from "../insights/AuditAnomaly.ts";
+import { detectAuditAnomalies } from "../insights/detectAuditAnomalies.ts";
+import { queryAnomalyRecords } from "../insights/queryAnomalyRecords.ts";
+import { summarizeAudit } from "../insights/summarizeAudit.ts";
+import type { FieldLevelOf } from "../insights/fieldLevelOf.ts";
 
 export interface AuditSubgraphContext {
   caller: SubgraphCaller;
   prisma: PrismaClient;
   pseudonymize(citizenId: string): string;
   verifyChain(): Promise<ChainVerification>;
+  anomalies: AnomalyThresholds;
+  levelOf: FieldLevelOf;
+}
+
+/** The longest range auditSummary and auditAnomalies answer. */
+const MAX_RANGE_MS = 92 * 24 * 3_600_000;
+
+function rangeOf(args: { since?: Date | null; until?: Date | null }): { since: Date; until: Date } {
+  const until = args.until ?? new Date();
+  const since = args.since ?? new Date(until.getTime() - 24 * 3_600_000);
+  if (since >= until) throw new BadUserInputError("since must be before until");
+  if (until.getTime() - since.getTime() > MAX_RANGE_MS) throw new BadUserInputError("The range may span at most 92 days");
+  return { since, until };
 }
 
 function parseDateTime(value: unknown): Date {
@@ -66,6 +85,12 @@ export const auditResolvers = {
         { first: args.first, after: args.after },
       );
     },
+    auditSummary(_: unknown, args: { since?: Date | null; until?: Date | null; topApps: number }, context: AuditSubgraphContext) {
+      return summarizeAudit(context.prisma, { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) }, context.levelOf);
+    },
+    auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null }, context: AuditSubgraphContext) {
+      return detectAuditAnomalies(context.prisma, rangeOf(args), context.anomalies);
+    },
     async auditChain(_: unknown, __: unknown, context: AuditSubgraphContext) {
       const result = await context.verifyChain();
       return { ...result, firstBadRecord: result.firstBadSeq };
@@ -74,6 +99,15 @@ export const auditResolvers = {
   AuditRecord: {
     seq: (record: AuditRecord) => record.seq.toString(),
     citizenPseudonyms: (record: AuditRecord) => record.citizens,
+  },
+  AuditAnomaly: {
+    app: (flag: AuditAnomaly) => flag.scope.app,
+    purpose: (flag: AuditAnomaly) => flag.scope.purpose ?? null,
+    citizenPseudonym: (flag: AuditAnomaly) => flag.scope.citizen ?? null,
+    fields: (flag: AuditAnomaly) => flag.scope.fields ?? [],
+    since: (flag: AuditAnomaly) => flag.scope.since,
+    until: (flag: AuditAnomaly) => flag.scope.until,
+    records: (flag: AuditAnomaly, args: { first: number }, context: AuditSubgraphContext) => queryAnomalyRecords(context.prisma, flag.scope, args.first),
   },
   Citizen: {
     __resolveReference: (reference: { id: string }) => ({ id: reference.id }),

@@ -1,0 +1,189 @@
+/**
+ * The five anomaly rules, computed from the hourly rollups for the hours in
+ * [since, until), each hour judged against the 7 days before it:
+ *
+ * 1. DISTINCT_CITIZENS: an app read more distinct citizens in an hour than
+ *    `distinctCitizensFactor` times its trailing hourly median (over the hours
+ *    it was active), and more than `distinctCitizensMinimum`.
+ * 2. THRESHOLD_PROBING: one app asked one citizen's verification field with
+ *    at least `probingDistinctArguments` distinct arguments in the range.
+ * 3. DENIAL_RATIO: an app's denied share in an hour (of at least
+ *    `denialMinimumRequests` requests) is `denialJumpPercent` points above
+ *    its trailing share.
+ * 4. OFF_HOURS: at least `offHoursMinimumReads` reads in an hour outside
+ *    service hours (local time in `timeZone`).
+ * 5. PURPOSE_DRIFT: an app read, for a purpose with at least
+ *    `driftMinimumHistory` trailing reads, a field fewer than
+ *    `driftUsualPercent` percent of those reads touched.
+ */
+import type { PrismaClient } from "../prisma/generated/client.ts";
+import type { AnomalyThresholds } from "./AnomalyThresholds.ts";
+import type { AnomalyRule, AnomalyScope, AuditAnomaly } from "./AuditAnomaly.ts";
+import { HOUR_MS, hourOf, readFields, readHours, readReach, type FieldRow, type HourRow, type ReachRow } from "./readRollups.ts";
+import { refreshAuditRollups } from "./refreshAuditRollups.ts";
+
+const TRAILING_MS = 7 * 24 * HOUR_MS;
+
+interface Rollups {
+  since: Date;
+  until: Date;
+  hours: HourRow[];
+  reach: ReachRow[];
+  fields: FieldRow[];
+}
+
+function flag(rule: AnomalyRule, scope: AnomalyScope, observed: number, threshold: number, summary: string): AuditAnomaly {
+  const id = [rule, scope.app, scope.purpose ?? "", scope.citizen ?? "", (scope.fields ?? []).join("+"), scope.since.toISOString()].join("|");
+  return { rule, id, summary, observed, threshold, scope };
+}
+
+const inRange = (hour: Date, rollups: Rollups) => hour >= rollups.since && hour < rollups.until;
+const trailing = (row: { hour: Date }, hour: Date) => row.hour.getTime() < hour.getTime() && row.hour.getTime() >= hour.getTime() - TRAILING_MS;
+const hourScope = (app: string, hour: Date): AnomalyScope => ({ app, since: hour, until: new Date(hour.getTime() + HOUR_MS) });
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Sums hour rows per app and hour, across purposes. */
+function perAppHour(hours: HourRow[]): Map<string, Array<{ hour: Date; requests: number; reads: number; denials: number }>> {
+  const byApp = new Map<string, Map<number, { hour: Date; requests: number; reads: number; denials: number }>>();
+  for (const row of hours) {
+    const app = byApp.get(row.app) ?? new Map();
+    byApp.set(row.app, app);
+    const slot = app.get(row.hour.getTime()) ?? { hour: row.hour, requests: 0, reads: 0, denials: 0 };
+    slot.requests += row.requests;
+    slot.reads += row.reads;
+    slot.denials += row.denials;
+    app.set(row.hour.getTime(), slot);
+  }
+  return new Map([...byApp].map(([app, slots]) => [app, [...slots.values()]]));
+}
+
+function distinctCitizens(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
+  const flags: AuditAnomaly[] = [];
+  for (const row of rollups.reach) {
+    if (!inRange(row.hour, rollups) || !row.app) continue;
+    const history = rollups.reach.filter((other) => other.app === row.app && trailing(other, row.hour)).map((other) => other.citizens);
+    const usual = median(history);
+    const threshold = Math.max(t.distinctCitizensFactor * usual, t.distinctCitizensMinimum);
+    if (row.citizens > threshold) {
+      flags.push(flag("DISTINCT_CITIZENS", { ...hourScope(row.app, row.hour), released: true }, row.citizens, threshold,
+        `${row.app} read ${row.citizens} distinct citizens in one hour; its trailing 7-day hourly median is ${usual}`));
+    }
+  }
+  return flags;
+}
+
+async function thresholdProbing(prisma: PrismaClient, rollups: Rollups, t: AnomalyThresholds): Promise<AuditAnomaly[]> {
+  const rows = await prisma.$queryRawUnsafe<Array<{ app: string; citizen: string; coordinate: string; arguments: number; first: Date; last: Date }>>(
+    `SELECT "app", "citizen", "coordinate", count(DISTINCT "arguments")::int AS "arguments", min("hour") AS "first", max("hour") AS "last"
+     FROM "audit_rollup_probe" WHERE "hour" >= $1 AND "hour" < $2
+     GROUP BY 1, 2, 3 HAVING count(DISTINCT "arguments") >= $3 ORDER BY 4 DESC, 1, 3, 2`,
+    rollups.since,
+    rollups.until,
+    t.probingDistinctArguments,
+  );
+  return rows.map((row) =>
+    flag("THRESHOLD_PROBING",
+      { app: row.app, since: row.first, until: new Date(row.last.getTime() + HOUR_MS), citizen: row.citizen, fields: [row.coordinate] },
+      row.arguments, t.probingDistinctArguments,
+      `${row.app} asked ${row.coordinate} of one citizen (${row.citizen.slice(0, 10)}…) with ${row.arguments} distinct arguments`),
+  );
+}
+
+function denialRatio(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
+  const flags: AuditAnomaly[] = [];
+  for (const [app, slots] of perAppHour(rollups.hours)) {
+    if (!app) continue;
+    for (const slot of slots) {
+      if (!inRange(slot.hour, rollups) || slot.requests < t.denialMinimumRequests) continue;
+      const before = slots.filter((other) => trailing(other, slot.hour));
+      const requests = before.reduce((sum, other) => sum + other.requests, 0);
+      const usual = requests === 0 ? 0 : (100 * before.reduce((sum, other) => sum + other.denials, 0)) / requests;
+      const share = (100 * slot.denials) / slot.requests;
+      const threshold = usual + t.denialJumpPercent;
+      if (share >= threshold) {
+        flags.push(flag("DENIAL_RATIO", { ...hourScope(app, slot.hour), denied: true }, Math.round(share), Math.round(threshold),
+          `${app} was denied ${slot.denials} of ${slot.requests} requests in one hour (${Math.round(share)}%); its trailing 7-day share is ${Math.round(usual)}%`));
+      }
+    }
+  }
+  return flags;
+}
+
+function localHour(time: Date, timeZone: string): number {
+  const part = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "numeric", hourCycle: "h23" }).formatToParts(time).find((p) => p.type === "hour");
+  return Number(part?.value ?? 0);
+}
+
+/** Whether a local hour is within [start, end); service hours may wrap past midnight. */
+export function isServiceHour(hour: number, t: Pick<AnomalyThresholds, "serviceHoursStart" | "serviceHoursEnd">): boolean {
+  const { serviceHoursStart: start, serviceHoursEnd: end } = t;
+  return start <= end ? hour >= start && hour < end : hour >= start || hour < end;
+}
+
+function offHours(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
+  const flags: AuditAnomaly[] = [];
+  for (const [app, slots] of perAppHour(rollups.hours)) {
+    if (!app) continue;
+    for (const slot of slots) {
+      if (!inRange(slot.hour, rollups) || slot.reads < t.offHoursMinimumReads) continue;
+      const local = localHour(slot.hour, t.timeZone);
+      if (isServiceHour(local, t)) continue;
+      flags.push(flag("OFF_HOURS", { ...hourScope(app, slot.hour), released: true }, slot.reads, t.offHoursMinimumReads,
+        `${app} read data ${slot.reads} times at ${String(local).padStart(2, "0")}:00 (${t.timeZone}), outside service hours ${t.serviceHoursStart}:00–${t.serviceHoursEnd}:00`));
+    }
+  }
+  return flags;
+}
+
+function purposeDrift(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
+  const flags: AuditAnomaly[] = [];
+  const key = (app: string, purpose: string) => `${app}\u0000${purpose}`;
+  const hoursOf = new Map<string, HourRow[]>();
+  for (const row of rollups.hours) hoursOf.set(key(row.app, row.purpose), [...(hoursOf.get(key(row.app, row.purpose)) ?? []), row]);
+  const fieldsOf = new Map<string, FieldRow[]>();
+  for (const row of rollups.fields) if (row.reads > 0) fieldsOf.set(key(row.app, row.purpose), [...(fieldsOf.get(key(row.app, row.purpose)) ?? []), row]);
+  for (const [group, rows] of hoursOf) {
+    const { app, purpose } = rows[0]!;
+    if (!app) continue;
+    const fields = fieldsOf.get(group) ?? [];
+    for (const row of rows) {
+      if (!inRange(row.hour, rollups) || row.reads === 0) continue;
+      const history = rows.filter((other) => trailing(other, row.hour)).reduce((sum, other) => sum + other.reads, 0);
+      if (history < t.driftMinimumHistory) continue;
+      const usualCount = new Map<string, number>();
+      for (const field of fields) if (trailing(field, row.hour)) usualCount.set(field.field, (usualCount.get(field.field) ?? 0) + field.reads);
+      const unusual = fields
+        .filter((field) => field.hour.getTime() === row.hour.getTime() && (100 * (usualCount.get(field.field) ?? 0)) / history < t.driftUsualPercent)
+        .map((field) => field.field)
+        .sort();
+      if (unusual.length === 0) continue;
+      flags.push(flag("PURPOSE_DRIFT", { ...hourScope(app, row.hour), purpose, fields: unusual, released: true }, unusual.length, t.driftUsualPercent,
+        `${app} read ${unusual.join(", ")} for ${purpose || "no purpose"}, which under ${t.driftUsualPercent}% of its ${history} reads for that purpose in the 7 days before touched`));
+    }
+  }
+  return flags;
+}
+
+/** Every flag for the hours in [since, until), by rule, newest first within a rule. */
+export async function detectAuditAnomalies(prisma: PrismaClient, range: { since: Date; until: Date }, thresholds: AnomalyThresholds): Promise<AuditAnomaly[]> {
+  await refreshAuditRollups(prisma);
+  const since = hourOf(range.since);
+  const { until } = range;
+  const from = new Date(since.getTime() - TRAILING_MS);
+  const [hours, reach, fields] = await Promise.all([readHours(prisma, from, until), readReach(prisma, from, until), readFields(prisma, from, until)]);
+  const rollups: Rollups = { since, until, hours, reach, fields };
+  const newestFirst = (flags: AuditAnomaly[]) => flags.sort((a, b) => b.scope.since.getTime() - a.scope.since.getTime() || a.id.localeCompare(b.id));
+  return [
+    ...newestFirst(distinctCitizens(rollups, thresholds)),
+    ...(await thresholdProbing(prisma, rollups, thresholds)),
+    ...newestFirst(denialRatio(rollups, thresholds)),
+    ...newestFirst(offHours(rollups, thresholds)),
+    ...newestFirst(purposeDrift(rollups, thresholds)),
+  ];
+}

@@ -1,0 +1,187 @@
+/**
+ * The audit log's patterns for auditors: auditSummary (the page's charts) and
+ * auditAnomalies (five rules), over the real gateway and its database, with
+ * records written through the gateway's own audit writer. Each rule fires on
+ * the records seeded for it and not on the near misses beside them; each flag
+ * opens exactly the records behind it. The rollups follow new records
+ * incrementally from their watermark.
+ */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
+import { DEFAULT_ANOMALY_THRESHOLDS } from "../../gateway/audit/insights/AnomalyThresholds.ts";
+import { detectAuditAnomalies } from "../../gateway/audit/insights/detectAuditAnomalies.ts";
+import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
+import { signDevToken } from "../../platform/security/signDevToken.ts";
+import { postGraphQL } from "../support/graphql.ts";
+import { ANOMALY_DAY, EXPECTED_FLAGS, seedAnomalies } from "../support/seedAnomalies.ts";
+import { startSystem, usingPostgres, type System } from "../support/startSystem.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
+  return new Promise((resolve) => {
+    execFile("npx", ["tsx", "scripts/audit.ts", ...args], { cwd: ROOT, env: childEnv, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const DAY_END = new Date(ANOMALY_DAY.getTime() + 24 * 3_600_000);
+
+const ANOMALIES = `query Anomalies($since: DateTime, $until: DateTime) {
+  auditAnomalies(since: $since, until: $until) {
+    id rule app purpose citizenPseudonym fields since until observed threshold summary
+    records(first: 100) { seq app purpose outcome time citizenPseudonyms requestedFields deniedFields }
+  } }`;
+
+const SUMMARY = `query Summary($since: DateTime, $until: DateTime) {
+  auditSummary(since: $since, until: $until, topApps: 3) {
+    since until
+    series { hour app purpose requests reads denials }
+    agencies { agency reads }
+    levels { level reads }
+    topApps { app citizens reads }
+  } }`;
+
+describe("audit patterns and anomaly flags", () => {
+  let system: System;
+  let auditor: string;
+  const ask = async (query: string, variables: Record<string, unknown>) => {
+    const result = await postGraphQL(system.gatewayUrl, query, variables, { authorization: `Bearer ${auditor}` });
+    expect(result.body.errors).toBeUndefined();
+    return result.body.data;
+  };
+  const range = { since: ANOMALY_DAY.toISOString(), until: DAY_END.toISOString() };
+
+  beforeAll(async () => {
+    system = await startSystem({ suite: "insights" });
+    auditor = `${await signDevToken({ key: system.issuerKey, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject: "app:auditor-console", scopes: ["audit:read"], purpose: "AUDIT_REVIEW" })}`;
+    await seedAnomalies(system.gateway.audit.writer);
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it("flags each rule's records and none of the near misses", async () => {
+    const { auditAnomalies } = await ask(ANOMALIES, range);
+    expect(auditAnomalies.map((flag: { rule: string; app: string }) => `${flag.rule} ${flag.app}`).sort()).toEqual(
+      EXPECTED_FLAGS.map((flag) => `${flag.rule} ${flag.app}`).sort(),
+    );
+    for (const expected of EXPECTED_FLAGS) {
+      const flag = auditAnomalies.find((f: { rule: string }) => f.rule === expected.rule);
+      expect(flag.records, expected.rule).toHaveLength(expected.records);
+      for (const record of flag.records) {
+        expect(record.app).toBe(expected.app);
+        expect(new Date(record.time) >= new Date(flag.since) && new Date(record.time) < new Date(flag.until)).toBe(true);
+      }
+      expect(flag.observed).toBeGreaterThanOrEqual(flag.threshold);
+    }
+    const byRule = Object.fromEntries(auditAnomalies.map((flag: { rule: string }) => [flag.rule, flag]));
+    expect(byRule.DISTINCT_CITIZENS).toMatchObject({ observed: 30, threshold: 20, since: "2026-03-09T03:00:00.000Z" });
+    expect(byRule.THRESHOLD_PROBING).toMatchObject({ observed: 6, threshold: 4, citizenPseudonym: "pseudonym-target", fields: ["Citizen.incomeAtLeast"] });
+    expect(byRule.DENIAL_RATIO).toMatchObject({ observed: 67, threshold: 40 });
+    expect(byRule.DENIAL_RATIO.records.every((r: { outcome: string }) => r.outcome === "DENIED")).toBe(true);
+    expect(byRule.OFF_HOURS).toMatchObject({ observed: 6, since: "2026-03-09T18:00:00.000Z" });
+    expect(byRule.PURPOSE_DRIFT).toMatchObject({ purpose: "HPF_WITHDRAWAL", fields: ["Citizen.creditReport", "CreditReport.score"] });
+    expect(byRule.PURPOSE_DRIFT.records[0].requestedFields).toContain("Citizen.creditReport");
+  });
+
+  it("flags nothing in a range without anomalies (the baseline day before)", async () => {
+    const before = { since: new Date(ANOMALY_DAY.getTime() - 24 * 3_600_000).toISOString(), until: ANOMALY_DAY.toISOString() };
+    expect((await ask(ANOMALIES, before)).auditAnomalies).toEqual([]);
+  });
+
+  it("follows its thresholds: raised, each flag goes; lowered, the near misses are flagged too", async () => {
+    const prisma = system.gateway.audit.database.prisma;
+    const rules = async (changes: Partial<typeof DEFAULT_ANOMALY_THRESHOLDS>) =>
+      (await detectAuditAnomalies(prisma, { since: ANOMALY_DAY, until: DAY_END }, { ...DEFAULT_ANOMALY_THRESHOLDS, ...changes }))
+        .map((flag) => `${flag.rule} ${flag.scope.app}`)
+        .sort();
+    expect(await rules({})).toEqual(EXPECTED_FLAGS.map((flag) => `${flag.rule} ${flag.app}`).sort());
+    expect(
+      await rules({ distinctCitizensMinimum: 40, probingDistinctArguments: 7, denialJumpPercent: 60, offHoursMinimumReads: 7, driftUsualPercent: 1, driftMinimumHistory: 50 }),
+    ).toEqual([]);
+    const lowered = await rules({ distinctCitizensFactor: 2, probingDistinctArguments: 3, denialJumpPercent: 5, denialMinimumRequests: 5, offHoursMinimumReads: 3, serviceHoursStart: 0, serviceHoursEnd: 12 });
+    // steady-reader (25 > 2 x 10), checker (3 thresholds), always-partial (60% vs 50%), few (5 of 5),
+    // and, once service hours are 0–12 in Shanghai, the reads at 14:00 but not those at 02:00 and 03:00.
+    for (const expected of ["DISTINCT_CITIZENS app:steady-reader", "THRESHOLD_PROBING app:checker", "DENIAL_RATIO app:always-partial", "DENIAL_RATIO app:few", "OFF_HOURS app:day-worker"]) {
+      expect(lowered).toContain(expected);
+    }
+    expect(lowered).not.toContain("OFF_HOURS app:night-owl");
+  });
+
+  it("summarizes reads, denials, agencies, levels and the apps reaching most citizens", async () => {
+    const { auditSummary } = await ask(SUMMARY, range);
+    expect(auditSummary.since).toBe(range.since);
+    const bulk = auditSummary.series.filter((row: { app: string }) => row.app === "app:bulk-reader");
+    expect(bulk).toEqual([{ hour: "2026-03-09T03:00:00.000Z", app: "app:bulk-reader", purpose: "BULK_CHECK", requests: 30, reads: 30, denials: 0 }]);
+    const denied = auditSummary.series.find((row: { app: string }) => row.app === "app:denied");
+    expect(denied).toMatchObject({ requests: 12, reads: 4, denials: 8 });
+    expect(auditSummary.topApps).toEqual([
+      { app: "app:bulk-reader", citizens: 30, reads: 30 },
+      { app: "app:steady-reader", citizens: 25, reads: 25 },
+      { app: "app:checker", citizens: 2, reads: 9 },
+    ]);
+    const agencies = Object.fromEntries(auditSummary.agencies.map((row: { agency: string; reads: number }) => [row.agency, row.reads]));
+    expect(agencies).toMatchObject({ tax: 15, credit: 2, "housing-fund": 3 });
+    const levels = Object.fromEntries(auditSummary.levels.map((row: { level: string; reads: number }) => [row.level, row.reads]));
+    expect(Object.keys(levels)).toEqual(["L1", "L2", "L3", "L4"]);
+    // L4: three housing fund balances and two credit reports of two fields each.
+    expect(levels.L4).toBe(3 + 2 * 2);
+    expect(levels.L1).toBe(0);
+  });
+
+  it("adds records written after a view to the next view (rollups follow the watermark)", async () => {
+    const { auditSummary: first } = await ask(SUMMARY, range);
+    const readsOf = (summary: { series: Array<{ app: string; reads: number }> }) =>
+      summary.series.filter((row) => row.app === "app:day-worker").reduce((sum, row) => sum + row.reads, 0);
+    expect(readsOf(first)).toBe(20);
+    const late = { ...(await import("../support/seedAnomalies.ts")).anomalySeed().find((entry) => entry.app === "app:day-worker")!, requestId: "late-1" };
+    await system.gateway.audit.writer.write(late);
+    const { auditSummary: second } = await ask(SUMMARY, range);
+    expect(readsOf(second)).toBe(21);
+    const [state] = await system.gateway.audit.database.session.query<{ seq: string }>(`SELECT "seq"::text AS "seq" FROM "audit_rollup_state"`);
+    const [head] = await system.gateway.audit.database.session.query<{ seq: string }>(`SELECT max("seq")::text AS "seq" FROM "audit_record"`);
+    // The auditor's own query was recorded after the refresh it triggered: at most that one record is not rolled up yet.
+    expect(BigInt(head!.seq) - BigInt(state!.seq)).toBeLessThanOrEqual(1n);
+  });
+
+  it("prints the same flags and their records with npm run audit -- anomalies [--json]", async () => {
+    const { auditAnomalies } = await ask(ANOMALIES, range);
+    const expected = auditAnomalies.map((flag: { rule: string; app: string; records: Array<{ seq: string }> }) => ({ rule: flag.rule, app: flag.app, records: flag.records.map((r) => r.seq) }));
+    // Through the running gateway (the embedded database's default), with a token the CLI signs itself.
+    const viaGateway: Record<string, string | undefined> = { DATA_DIR: system.workDir, HOST: "127.0.0.1", PORT: new URL(system.gatewayUrl).port, DATABASE_URL: undefined, GATEWAY_DATABASE_URL: undefined };
+    const runs = [viaGateway];
+    if (usingPostgres) {
+      // Direct on the gateway's PostgreSQL database.
+      const database = withDatabaseName(process.env.DATABASE_URL!, `${process.env.TEST_DB_PREFIX ?? "test"}_insights_gateway`);
+      runs.push({ ...viaGateway, PORT: "9", GATEWAY_DATABASE_URL: database });
+    }
+    for (const env of runs) {
+      const json = await runCli(["anomalies", "--since", range.since, "--until", range.until, "--json"], env);
+      expect(json.stderr).toBe("");
+      expect(json.code).toBe(0);
+      const flags = json.stdout.trim().split("\n").map((line) => JSON.parse(line));
+      expect(flags.map((flag) => ({ rule: flag.rule, app: flag.app, records: flag.records }))).toEqual(expected);
+    }
+    const text = await runCli(["anomalies", "--since", range.since, "--until", range.until], viaGateway);
+    expect(text.code).toBe(0);
+    for (const flag of EXPECTED_FLAGS) expect(text.stdout).toContain(flag.rule);
+    const bad = await runCli(["anomalies", "--since", "yesterday-ish"], viaGateway);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--since");
+  });
+
+  it("refuses a token without audit:read, and a reversed range", async () => {
+    const nosy = await signDevToken({ key: system.issuerKey, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject: "app:nosy", scopes: ["civil-affairs:identity"], purpose: "CURIOSITY" });
+    const refused = await postGraphQL(system.gatewayUrl, ANOMALIES, range, { authorization: `Bearer ${nosy}` });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const reversed = await postGraphQL(system.gatewayUrl, SUMMARY, { since: range.until, until: range.since }, { authorization: `Bearer ${auditor}` });
+    expect(reversed.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+});
