@@ -68,6 +68,26 @@ const BY_SUITE: Record<string, Array<[app: string, purpose: string]>> = {
     ["app:refill", SECURITY],
   ],
   "security-failing": [["app:hostile-input", SECURITY]],
+  "security-fails-closed": [
+    ["app:hostile-input", SECURITY],
+    ["app:fails-closed", SECURITY],
+    ["app:fails-closed-2", SECURITY],
+  ],
+  "security-mistakes": [
+    ["app:hostile-input", SECURITY],
+    ["app:client-mistakes", SECURITY],
+    ["app:graphql-http-audit", SECURITY],
+  ],
+  "security-scalars": [
+    ["app:hostile-input", SECURITY],
+    ["app:scalar-variables", SECURITY],
+  ],
+  "security-tokens": [
+    ["app:hostile-input", SECURITY],
+    ["app:two-headers", SECURITY],
+  ],
+  // Each test's app is fresh (its own verification budget) and is granted where it is made.
+  "security-verification": [["app:hostile-input", SECURITY]],
   browser: [
     ["app:counter-desk", "HPF_WITHDRAWAL_HOME_PURCHASE"],
     ["app:anonymous-desk", "HPF_WITHDRAWAL_HOME_PURCHASE"],
@@ -78,6 +98,7 @@ const BY_SUITE: Record<string, Array<[app: string, purpose: string]>> = {
   "browser-graphiql": [["app:agency-developer", "SCHEMA_DEVELOPMENT"]],
   insights: [],
   "ops-metrics": [],
+  "ops-traces": [],
   demo: [],
   down: [],
   nplus1: [],
