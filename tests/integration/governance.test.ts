@@ -15,7 +15,7 @@ beforeAll(async () => {
   system = await startSystem({ suite: "governance", grants: [] });
   sign = (subject, scopes, purpose = PURPOSE) =>
     signDevToken({ key: system.issuerKey, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose });
-}, 120_000);
+});
 
 afterAll(async () => {
   await system?.stop();
