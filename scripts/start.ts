@@ -1,4 +1,4 @@
-// Starts the whole system on the embedded default: five agency subgraphs and the gateway, each its own process on loopback.
+// Starts the whole system on the embedded default: the agency subgraphs (one process, each its own port and database) and the gateway, on loopback.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { agencies } from "../subgraphs/agencies.ts";
@@ -8,6 +8,7 @@ import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { scopesOf } from "../schema/scopesOf.ts";
+import { HPF_APP_ID, HPF_PURPOSE } from "../apps/hpf-withdrawal/config.ts";
 import { grantThroughApi } from "../gateway/governance/grantThroughApi.ts";
 import { readCatalog } from "../gateway/governance/readCatalog.ts";
 import { REPO_ROOT, startChild, stopAllChildren } from "./childProcesses.ts";
@@ -46,23 +47,32 @@ async function main(): Promise<void> {
   const keys = await ensureDevKeys(resolve(env.DATA_DIR!));
   const where = env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : `PGlite under ${env.DATA_DIR}/`;
   console.log(`starting ${agencies.length} agencies and the gateway on ${where} ...`);
-  const subgraphUrls = await Promise.all(
-    agencies.map((agency) =>
-      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: String(agency.defaultPort), METRICS_PORT: String(metricsPortOf(agency)) }).then((url) => {
-        console.log(`${agency.name.padEnd(14)} ${url}   ${agency.title}`);
-        return [agency.name, url] as const;
-      }),
-    ),
-  );
-  const gatewayEnv: NodeJS.ProcessEnv = { ...env, PORT: env.PORT ?? "4000" };
-  for (const [name, url] of subgraphUrls) gatewayEnv[`${name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = url;
-  const gatewayUrl = await startProcess("gateway", "gateway/main.ts", gatewayEnv);
-  console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all ${agencies.length} agencies`);
+  // The agencies share one process (each its own port and database; see subgraphs/shared/runAgencies.ts),
+  // and the gateway starts beside them: its supergraph is a file, and their ports are known.
+  const host = env.HOST ?? "127.0.0.1";
+  const agencyEnv: NodeJS.ProcessEnv = { ...env };
+  delete agencyEnv.PORT;
+  delete agencyEnv.METRICS_PORT;
+  const gatewayEnv: NodeJS.ProcessEnv = { ...env, PORT: env.PORT ?? "4000", METRICS_PORT: env.METRICS_PORT ?? "9400" };
+  for (const agency of agencies) {
+    gatewayEnv[`${agency.name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = `http://${host}:${agency.defaultPort}/graphql`;
+  }
+  const [, gatewayUrl] = await Promise.all([
+    startProcess("agencies", "subgraphs/main.ts", agencyEnv),
+    startProcess("gateway", "gateway/main.ts", gatewayEnv),
+  ]);
+  for (const agency of agencies) {
+    console.log(`${agency.name.padEnd(14)} http://${host}:${agency.defaultPort}/graphql   ${agency.title}   metrics :${metricsPortOf(agency)}`);
+  }
+  console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all ${agencies.length} agencies   metrics :${gatewayEnv.METRICS_PORT}`);
   const supergraphSdl = readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8");
   const issuerKey = await loadSigningKey(keys.issuerPrivate);
   const sign = (subject: string, scopes: string[], purpose: string, ttlSeconds = 300) =>
     signDevToken({ key: issuerKey, issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER, audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose, ttlSeconds });
-  await grantDemoApp(gatewayUrl, readCatalog(supergraphSdl).scopes.map((s) => s.scope), sign);
+  await grantDemoApps(gatewayUrl, readCatalog(supergraphSdl).scopes.map((s) => s.scope), sign);
+  // A real service on the supergraph: the housing-fund withdrawal app, its own process, a client of the gateway.
+  const hpfUrl = await startProcess("hpf-withdrawal", "apps/hpf-withdrawal/main.ts", { ...env, GATEWAY_URL: gatewayUrl, HPF_APP_PORT: env.HPF_APP_PORT ?? "4100" });
+  console.log(`${"hpf-withdrawal".padEnd(14)} ${hpfUrl}   公积金偿还住房贷款提取 (apps/hpf-withdrawal)`);
   // Every data scope, plus schema:introspect so that GraphiQL shows the schema's docs; 1 h is the gateway's MAX_TOKEN_LIFETIME.
   const demoToken = await sign("app:demo", [...scopesOf(supergraphSdl), INTROSPECTION_SCOPE], "DEMO", 3600);
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
@@ -70,34 +80,39 @@ async function main(): Promise<void> {
   const pages = [`  IDE (GraphiQL)   ${origin}/graphiql`, `  audit page       ${origin}/audit`];
   // The catalog page is listed once the gateway serves it.
   if ((await fetch(`${origin}/catalog`).catch(() => null))?.status === 200) pages.push(`  data catalog     ${origin}/catalog`, `  data sharing     ${origin}/sharing`);
+  pages.unshift(`  withdrawal app   ${hpfUrl}   (no token: development sign-in)`);
   console.log(`\nIn a browser (paste the token):\n${pages.join("\n")}`);
   console.log(`\nA demo token holding every scope and schema:introspect (1 h, the gateway's MAX_TOKEN_LIFETIME; make others with npm run token):\n  export TOKEN=${demoToken}`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
 }
 
 /**
- * The demo app holds grants for every scope for purpose DEMO, made through the
- * governance API like any app's (once: later starts find them active).
+ * The demo app (purpose DEMO) and the withdrawal app (its purpose) hold grants
+ * for every scope, made through the governance API like any app's (once:
+ * later starts find them active).
  */
-async function grantDemoApp(graphqlUrl: string, scopes: string[], sign: (subject: string, scopes: string[], purpose: string) => Promise<string>): Promise<void> {
+async function grantDemoApps(graphqlUrl: string, scopes: string[], sign: (subject: string, scopes: string[], purpose: string) => Promise<string>): Promise<void> {
   const approverToken = await sign("user:demo-approver", agencies.map((agency) => `grants:approve:${agency.name}`), "GRANT_ADMINISTRATION");
-  const response = await fetch(graphqlUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${approverToken}` },
-    body: JSON.stringify({ query: `{ grants(app: "app:demo", purpose: "DEMO", activeOnly: true) { scopes expiresAt } }` }),
-  });
-  const body = (await response.json()) as { data?: { grants: Array<{ scopes: string[]; expiresAt: string }> } };
-  const soon = Date.now() + 86_400_000;
-  const held = new Set((body.data?.grants ?? []).filter((g) => Date.parse(g.expiresAt) > soon).flatMap((g) => g.scopes));
-  const missing = scopes.filter((scope) => !held.has(scope));
-  if (missing.length === 0) return;
-  await grantThroughApi({
-    graphqlUrl,
-    operatorToken: await sign("user:demo-operator", ["grants:admin"], "GRANT_ADMINISTRATION"),
-    approverToken,
-    grants: [{ app: "app:demo", purpose: "DEMO", scopes: missing, department: "演示 demo", durationDays: 365 }],
-  });
-  console.log(`granted app:demo for purpose DEMO: ${missing.join(" ")}`);
+  const wanted = [
+    { app: "app:demo", purpose: "DEMO", department: "演示 demo" },
+    { app: HPF_APP_ID, purpose: HPF_PURPOSE, department: "住房公积金管理中心 housing-fund centre" },
+  ];
+  const grants = [];
+  for (const { app, purpose, department } of wanted) {
+    const response = await fetch(graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${approverToken}` },
+      body: JSON.stringify({ query: `query($app: String, $purpose: String) { grants(app: $app, purpose: $purpose, activeOnly: true) { scopes expiresAt } }`, variables: { app, purpose } }),
+    });
+    const body = (await response.json()) as { data?: { grants: Array<{ scopes: string[]; expiresAt: string }> } };
+    const soon = Date.now() + 86_400_000;
+    const held = new Set((body.data?.grants ?? []).filter((g) => Date.parse(g.expiresAt) > soon).flatMap((g) => g.scopes));
+    const missing = scopes.filter((scope) => !held.has(scope));
+    if (missing.length > 0) grants.push({ app, purpose, scopes: missing, department, durationDays: 365 });
+  }
+  if (grants.length === 0) return;
+  await grantThroughApi({ graphqlUrl, operatorToken: await sign("user:demo-operator", ["grants:admin"], "GRANT_ADMINISTRATION"), approverToken, grants });
+  for (const grant of grants) console.log(`granted ${grant.app} for purpose ${grant.purpose}: ${grant.scopes.join(" ")}`);
 }
 
 main().catch(async (error) => {

@@ -57,13 +57,13 @@ export const AUDIT_USAGE = `npm run bench -- --audit [options]   (needs DATABASE
   --audit-months N      months the seeded records span, ending now (12)
   --audit-seconds S     seconds of each ingest measurement (10)
   --audit-producers N   concurrent producers feeding the writer (64)
-  --audit-samples N     runs of each read query (200)
+  --audit-samples N     runs of each read query (100)
   --audit-reuse         reuse database bench_audit if it already holds the records
   --audit-seed-only     only seed database bench_audit (then run again with --audit-reuse)
   --json                print one JSON line of the results at the end`;
 
 function parse(argv: readonly string[]): AuditBenchOptions {
-  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 200 };
+  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 100 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const number = () => {
@@ -256,8 +256,12 @@ async function measureReads(log: AuditLog, options: AuditBenchOptions): Promise<
       const statement = lastStatement();
       let plan = "";
       if (statement) {
-        const explained = await log.database.session.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statement.sql}`, statement.params);
-        plan = explained.map((row) => row["QUERY PLAN"]).join("\n");
+        try {
+          const explained = await log.database.session.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statement.sql}`, statement.params);
+          plan = explained.map((row) => row["QUERY PLAN"]).join("\n");
+        } catch (error) {
+          plan = `(EXPLAIN failed: ${(error as Error).message})\n${statement.sql}`;
+        }
       }
       reports.push({ name: readCase.name, page, p50Ms: round(percentile(times, 50), 2), p99Ms: round(percentile(times, 99), 2), rows, plan });
       progress(`read ${readCase.name} ${page}: p50 ${reports.at(-1)!.p50Ms} ms, p99 ${reports.at(-1)!.p99Ms} ms`);
