@@ -36,7 +36,7 @@ import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
-import { createDatabaseVerificationBudget, createRedisVerificationBudget } from "./authz/createVerificationBudget.ts";
+import { createDatabaseVerificationBudget, createRedisVerificationBudget, unlimitedVerificationBudget } from "./authz/createVerificationBudget.ts";
 import type { GatewayConfig } from "./config.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
@@ -144,7 +144,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxVisits: config.limits.maxFields * 4,
   });
   const budgetLimits = { distinctArguments: config.verifyDistinctArguments, windowMs: config.verifyWindowMs };
-  const verificationBudget = config.redisUrl
+  const verificationBudget = !config.features.verificationBudgets
+    ? unlimitedVerificationBudget()
+    : config.redisUrl
     ? createRedisVerificationBudget(config.redisUrl, budgetLimits)
     : createDatabaseVerificationBudget(audit.database.prisma, budgetLimits);
   const registry = loadAppRegistry(config.appRegistryPath);

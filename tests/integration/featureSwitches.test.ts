@@ -1,7 +1,8 @@
 /**
- * The gateway with its switchable per-request features off (RECEIPTS_ENABLED
- * and METRICS_ENABLED false): the data and the audit record are the same as
- * with them on; no receipt is attached and no metrics port is opened.
+ * The gateway with its switchable per-request features off (RECEIPTS_ENABLED,
+ * METRICS_ENABLED and VERIFICATION_BUDGETS_ENABLED false): the data and the
+ * audit record are the same as with them on; no receipt is attached and no
+ * metrics port is opened.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postGraphQL } from "../support/graphql.ts";
@@ -11,7 +12,7 @@ const LI_WEI = "140105198605150031";
 let system: System;
 
 beforeAll(async () => {
-  system = await startSystem({ suite: "feature-switches", gateway: { features: { receipts: false, metrics: false } } });
+  system = await startSystem({ suite: "feature-switches", gateway: { features: { receipts: false, metrics: false, verificationBudgets: false } } });
 });
 
 afterAll(async () => {
