@@ -20,6 +20,8 @@ export interface RequestContextOptions {
   registry: AppRegistry;
   /** Every app's bucket unless the registry gives it its own. */
   defaultRateLimit: RateLimit;
+  /** Purpose binding: the principal with only the scopes the app's active grants for its purpose allow (gateway/governance/). */
+  govern?(principal: Principal): Promise<Principal>;
   logger?: Logger;
   /** Counts refusals at the edge (metrics). */
   onRefusal?(kind: "token" | "rate-limit", reason: string): void;
@@ -49,6 +51,7 @@ export function createRequestContext(options: RequestContextOptions): (request: 
       options.onRefusal?.("rate-limit", principal.app);
       throw new HttpError(429, ErrorCode.RATE_LIMITED, "Too many requests", { "retry-after": String(rate.retryAfterSeconds) }, principal);
     }
+    if (options.govern) principal = await options.govern(principal);
     return {
       principal,
       requestId: requestIdOf(request),

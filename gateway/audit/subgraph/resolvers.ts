@@ -88,8 +88,9 @@ export const auditResolvers = {
     auditSummary(_: unknown, args: { since?: Date | null; until?: Date | null; topApps: number }, context: AuditSubgraphContext) {
       return summarizeAudit(context.prisma, { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) }, context.levelOf);
     },
-    auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null }, context: AuditSubgraphContext) {
-      return detectAuditAnomalies(context.prisma, rangeOf(args), context.anomalies);
+    async auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null; id?: string | null }, context: AuditSubgraphContext) {
+      const flags = await detectAuditAnomalies(context.prisma, rangeOf(args), context.anomalies);
+      return args.id ? flags.filter((flag) => flag.id === args.id) : flags;
     },
     async auditChain(_: unknown, __: unknown, context: AuditSubgraphContext) {
       const result = await context.verifyChain();
