@@ -57,6 +57,7 @@ export function createRequestContext(options: RequestContextOptions): (request: 
       clientAddress: request.socket?.remoteAddress ?? null,
       subgraphsCalled: new Set<string>(),
       citizensRead: new Set<string>(),
+      auditState: { recorded: false },
     };
   };
 }
