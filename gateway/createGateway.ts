@@ -37,6 +37,7 @@ import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
 import { createDatabaseVerificationBudget, createRedisVerificationBudget } from "./authz/createVerificationBudget.ts";
 import type { GatewayConfig } from "./config.ts";
+import { createClientAddressResolver } from "./createClientAddressResolver.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
 import { loadAppRegistry } from "./guard/appRegistry.ts";
@@ -108,8 +109,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     poolStats: () => openedAudit.database.poolStats(),
   });
   const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics, tracing }) };
+  const clientAddressOf = createClientAddressResolver(config.trustedProxies);
   const recordRefusal = async (request: IncomingMessage, error: HttpError, startedAtMonotonic: number) =>
-    void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic)));
+    void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic, clientAddressOf(request))));
   const auditSubgraph = await createAuditSubgraph({
     audit,
     // A direct call without the gateway's token is a request like any other: it leaves a record.
@@ -221,6 +223,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const http = createGraphQLHttpServer({
     apollo,
     context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit,
+      unauthenticatedRateLimit: config.unauthenticatedRateLimit,
+      clientAddressOf,
       logger,
       onRefusal: (kind, reason) => (kind === "token" ? metrics.tokenRefused(reason) : metrics.rateLimited(reason)),
     }),
