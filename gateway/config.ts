@@ -23,6 +23,9 @@
  *   secret citizen ids are pseudonymised with
  * - `AUDIT_HEADS` (`DATA_DIR/audit-heads.jsonl`): where signed chain heads are appended
  * - `AUDIT_HEAD_INTERVAL_MS` (10000): how often the chain head is signed
+ * - `AUDIT_ARCHIVE_DIR` (`DATA_DIR/audit-archive`): where `npm run audit -- archive` writes months
+ * - `AUDIT_RETENTION_MONTHS` (none: keep all): months kept in the database (PostgreSQL); older
+ *   partitions are dropped daily, and only once archived and verified
  * - `MAX_DEPTH` (12), `MAX_ALIASES` (30), `MAX_ROOT_FIELDS` (10),
  *   `MAX_DIRECTIVES` (20), `MAX_FIELDS` (2000), `MAX_TOKENS` (5000),
  *   `MAX_COST` (20000): the shape an operation may have
@@ -81,6 +84,9 @@ export interface GatewayConfig {
   auditPseudonymKeyPath: string;
   auditHeadsPath: string;
   auditHeadIntervalMs: number;
+  auditArchiveDir: string;
+  /** Months of partitions kept (the current one included); undefined keeps all. */
+  auditRetentionMonths: number | undefined;
   limits: OperationLimits;
   appRegistryPath: string | undefined;
   rateLimit: RateLimit;
@@ -137,6 +143,8 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     auditPseudonymKeyPath: "",
     auditHeadsPath: resolve(reader.string("AUDIT_HEADS", resolve(reader.string("DATA_DIR", ".data"), "audit-heads.jsonl"))),
     auditHeadIntervalMs: reader.integer("AUDIT_HEAD_INTERVAL_MS", 10_000, 100, 3_600_000),
+    auditArchiveDir: resolve(reader.string("AUDIT_ARCHIVE_DIR", resolve(reader.string("DATA_DIR", ".data"), "audit-archive"))),
+    auditRetentionMonths: reader.optional("AUDIT_RETENTION_MONTHS") === undefined ? undefined : reader.integer("AUDIT_RETENTION_MONTHS", 0, 1, 1200),
     limits: {
       maxDepth: reader.integer("MAX_DEPTH", DEFAULT_OPERATION_LIMITS.maxDepth, 1, 100),
       maxAliases: reader.integer("MAX_ALIASES", DEFAULT_OPERATION_LIMITS.maxAliases, 0, 10_000),

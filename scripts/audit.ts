@@ -1,5 +1,12 @@
-// Audit log tools: npm run audit -- verify | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--limit N] [--json] | anomalies [--since T] [--until T] [--json]
+// Audit log tools:
+//   npm run audit -- verify [--full] [--jwks F] [--json]
+//   npm run audit -- list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--until T] [--limit N] [--json]
+//   npm run audit -- anomalies [--since T] [--until T] [--json]
+//   npm run audit -- archive --month YYYY-MM [--dir D] [--json]
+//   npm run audit -- verify-archive FILE [--jwks F] [--json]
+//   npm run audit -- retention [--months N] [--json]
 import { resolve } from "node:path";
+import { archiveAuditMonth, applyAuditRetention, verifyAuditArchive } from "../gateway/audit/auditArchive.ts";
 import { readGatewayConfig, type GatewayConfig } from "../gateway/config.ts";
 import { openAuditLog } from "../gateway/audit/openAuditLog.ts";
 import { queryAuditRecords, type AuditRecordFilter } from "../gateway/audit/queryAuditRecords.ts";
@@ -10,27 +17,36 @@ import { devKeyPaths, loadJwks, loadSigningKey } from "../platform/security/keys
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { isResidentId } from "../platform/standard/residentId.ts";
 
-const USAGE =
-  "usage: npm run audit -- verify | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--limit N] [--json] | anomalies [--since T] [--until T] [--json]";
+const COMMANDS = ["verify", "list", "anomalies", "archive", "verify-archive", "retention"] as const;
+const USAGE = `usage: npm run audit -- verify [--full] | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--until T] [--limit N]
+       | anomalies [--since T] [--until T] | archive --month YYYY-MM [--dir D] | verify-archive FILE | retention [--months N]   (each with [--jwks F] [--json])`;
 
 interface Options {
-  command: "verify" | "list" | "anomalies";
+  command: (typeof COMMANDS)[number];
   flags: Map<string, string>;
   json: boolean;
+  full: boolean;
+  file?: string;
 }
 
 function parseArguments(argv: string[]): Options {
   const [command, ...rest] = argv;
-  if (command !== "verify" && command !== "list" && command !== "anomalies") throw new Error(USAGE);
+  if (!COMMANDS.includes(command as Options["command"])) throw new Error(USAGE);
   const flags = new Map<string, string>();
   let json = false;
+  let full = false;
+  let file: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const name = rest[i]!;
     if (name === "--json") json = true;
-    else if (["--app", "--citizen", "--field", "--purpose", "--outcome", "--since", "--until", "--limit", "--jwks"].includes(name) && rest[i + 1] !== undefined) flags.set(name.slice(2), rest[++i]!);
-    else throw new Error(`unknown or incomplete option ${name}`);
+    else if (name === "--full" && command === "verify") full = true;
+    else if (["--app", "--citizen", "--field", "--purpose", "--outcome", "--since", "--until", "--limit", "--jwks", "--month", "--dir", "--months"].includes(name) && rest[i + 1] !== undefined) flags.set(name.slice(2), rest[++i]!);
+    else if (command === "verify-archive" && file === undefined && !name.startsWith("--")) file = name;
+    else throw new Error(`unknown or incomplete option ${name}\n${USAGE}`);
   }
-  return { command, flags, json };
+  if (command === "verify-archive" && !file) throw new Error(`verify-archive needs the archive file\n${USAGE}`);
+  if (command === "archive" && !flags.has("month")) throw new Error(`archive needs --month YYYY-MM\n${USAGE}`);
+  return { command: command as Options["command"], flags, json, full, file };
 }
 
 /** On the embedded default the running gateway holds the PGlite database: ask it instead. */
@@ -89,8 +105,10 @@ function filterOf(flags: Map<string, string>): Omit<AuditRecordFilter, "citizenP
 
 function printVerification(result: ChainVerification, json: boolean): void {
   if (json) console.log(JSON.stringify(result));
-  else if (result.ok) console.log(`audit chain verifies: ${result.records} records, ${result.signedHeads} signed heads`);
-  else console.error(`audit chain BROKEN at record ${result.firstBadSeq ?? "?"}: ${result.problem}`);
+  else if (result.ok) {
+    const scope = result.incremental ? ` (${result.checked} checked from seq ${result.fromSeq}, after the last verified signed head)` : result.fromSeq !== "1" ? ` (from seq ${result.fromSeq}, after the archived months)` : "";
+    console.log(`audit chain verifies: ${result.records} records, ${result.signedHeads} signed heads${scope}`);
+  } else console.error(`audit chain BROKEN at record ${result.firstBadSeq ?? "?"}: ${result.problem}`);
 }
 
 function printRecords(records: Array<Record<string, unknown>>, json: boolean): void {
@@ -156,8 +174,21 @@ async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2));
   const config = readGatewayConfig();
   const limit = Number(options.flags.get("limit") ?? 50);
+  const jwksPath = () => options.flags.get("jwks") ?? devKeyPaths(resolve(process.env.DATA_DIR ?? ".data")).gatewayJwks;
+  if (options.command === "verify-archive") {
+    // Offline: the archive, its manifest (and the previous month's beside it) and the gateway's public keys.
+    const result = await verifyAuditArchive(resolve(options.file!), loadJwks(jwksPath()));
+    if (options.json) console.log(JSON.stringify(result));
+    else if (result.ok) console.log(`archive of ${result.month} verifies: ${result.records} records, seq ${result.firstSeq}..${result.lastSeq}, linked to the month before`);
+    else console.error(`archive BROKEN${result.firstBadSeq ? ` at record ${result.firstBadSeq}` : ""}: ${result.problem}`);
+    if (!result.ok) process.exitCode = 2;
+    return;
+  }
   const gateway = await runningGatewayUrl(config);
   if (gateway) {
+    if (options.command === "archive" || options.command === "retention" || options.full) {
+      throw new Error(`the running gateway holds the embedded database: stop it to run ${options.command}${options.full ? " --full" : ""}`);
+    }
     if (options.command === "anomalies") {
       const range = anomalyRange(options.flags);
       const { auditAnomalies } = await viaGateway(gateway, config, ANOMALIES_QUERY, { since: range.since.toISOString(), until: range.until.toISOString() });
@@ -197,10 +228,33 @@ async function main(): Promise<void> {
       }
       printAnomalies(printed, options.json);
     } else if (options.command === "verify") {
-      const jwks = loadJwks(options.flags.get("jwks") ?? devKeyPaths(resolve(process.env.DATA_DIR ?? ".data")).gatewayJwks);
-      const result = await verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks: jwks, headsPath: config.auditHeadsPath });
+      const result = await verifyAuditChain({
+        session: audit.database.session,
+        gatewayJwks: loadJwks(jwksPath()),
+        headsPath: config.auditHeadsPath,
+        mode: options.full ? "full" : "incremental",
+      });
       printVerification(result, options.json);
       if (!result.ok) process.exitCode = 2;
+    } else if (options.command === "archive") {
+      const { file, manifestFile, manifest } = await archiveAuditMonth({
+        session: audit.database.session,
+        month: options.flags.get("month")!,
+        dir: options.flags.get("dir") ?? config.auditArchiveDir,
+        key: await loadSigningKey(config.signingKeyPath),
+        gatewayJwks: loadJwks(jwksPath()),
+      });
+      if (options.json) console.log(JSON.stringify({ ...manifest, file, manifestFile }));
+      else console.log(`archived ${manifest.month}: ${manifest.count} records, seq ${manifest.firstSeq}..${manifest.lastSeq}, to ${file} (manifest ${manifestFile}), verified`);
+    } else if (options.command === "retention") {
+      const months = Number(options.flags.get("months") ?? config.auditRetentionMonths ?? NaN);
+      if (!Number.isInteger(months) || months < 1) throw new Error("retention needs --months N or AUDIT_RETENTION_MONTHS (a whole number of months, at least 1)");
+      const result = await applyAuditRetention({ session: audit.database.session, retentionMonths: months, gatewayJwks: loadJwks(jwksPath()) });
+      if (options.json) console.log(JSON.stringify(result));
+      else {
+        console.log(result.dropped.length ? `dropped ${result.dropped.join(", ")}` : "no month dropped");
+        for (const kept of result.kept) console.log(`kept ${kept.month}: ${kept.reason}`);
+      }
     } else {
       const { citizen, ...filter } = filterOf(options.flags);
       const page = await queryAuditRecords(

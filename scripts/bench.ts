@@ -12,6 +12,7 @@ import { writeBenchSupergraph, SUPERGRAPH_PATH } from "./bench/benchSupergraph.t
 import { checkResponses } from "./bench/checkResponses.ts";
 import { killAllChildrenNow, REPO_ROOT, startChild, stopAllChildren, type ServiceChild } from "./childProcesses.ts";
 import { summarizeCpuProfile, type ProfileSummary } from "./bench/cpuProfile.ts";
+import { runAuditBench } from "./bench/auditBench.ts";
 import { describeMachine } from "./bench/machine.ts";
 import { measure, runLoad, settle, type Measurement, type Target } from "./bench/measure.ts";
 import { measureMemoryGrowth, type MemoryGrowth } from "./bench/memoryGrowth.ts";
@@ -319,6 +320,8 @@ async function profileThisGateway(
 }
 
 async function main(): Promise<void> {
+  // The audit log at scale is its own bench (scripts/bench/auditBench.ts).
+  if (process.argv.includes("--audit")) return runAuditBench(process.argv.slice(2));
   let options: BenchOptions | "help";
   try {
     options = parseOptions(process.argv.slice(2));

@@ -42,7 +42,7 @@ export function canonicalAuditRecord(seq: bigint, entry: AuditEntry): string {
 }
 
 /** A JSON value with every object's keys in code-point order, so the same record hashes the same after a database round trip. */
-function sortedKeys(value: unknown): unknown {
+export function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value === null || typeof value !== "object") return value;
   const sorted: Record<string, unknown> = {};

@@ -121,8 +121,8 @@ function rowOf(entry: AuditEntry, seq: bigint, prevHash: string, hash: string): 
     subgraphs: entry.subgraphs,
     latency_ms: entry.latencyMs,
     client_address: entry.clientAddress,
-    // Empty verifications are stored as none: the canonical form treats both alike.
-    verifications: entry.verifications?.length ? entry.verifications : null,
+    // Stored as hashed: an empty list next to a governance action is part of the audit-v2 form.
+    verifications: entry.verifications ?? null,
     governance: entry.governance ?? null,
     prev_hash: prevHash,
     hash,

@@ -7,6 +7,9 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { openDatabase, type Database } from "../../platform/database/openDatabase.ts";
 import type { GatewayConfig } from "../config.ts";
+import { publicJwksOfPrivateKey } from "../../platform/security/keys.ts";
+import { applyAuditRetention } from "./auditArchive.ts";
+import { ensureAuditPartitions } from "./auditPartitions.ts";
 import { createAuditWriter, type AuditWriter, type AuditWriterOptions } from "./createAuditWriter.ts";
 import { createCitizenPseudonymizer } from "./createCitizenPseudonymizer.ts";
 import { PrismaClient as AuditPrismaClient } from "./prisma/generated/client.ts";
@@ -20,7 +23,7 @@ export interface AuditLog {
 }
 
 export async function openAuditLog(
-  config: Pick<GatewayConfig, "auditDatabase" | "auditPseudonymKeyPath">,
+  config: Pick<GatewayConfig, "auditDatabase" | "auditPseudonymKeyPath"> & Partial<Pick<GatewayConfig, "auditRetentionMonths" | "signingKeyPath">>,
   options: { onCommit?: AuditWriterOptions["onCommit"] } = {},
 ): Promise<AuditLog> {
   const database = await openDatabase({
@@ -30,9 +33,22 @@ export async function openAuditLog(
     // Fail closed fast when the audit database is unreachable.
     connectTimeoutMs: 2_000,
   });
+  const ensurePartitions = () => ensureAuditPartitions(database.session).then(() => {});
+  await ensurePartitions();
+  // Daily: months ahead stay created (a failure is retried the next day, or by the writer), and
+  // with AUDIT_RETENTION_MONTHS, months past it are dropped once archived and verified.
+  const { auditRetentionMonths, signingKeyPath } = config;
+  const maintain = async () => {
+    await ensurePartitions();
+    if (auditRetentionMonths !== undefined && signingKeyPath) {
+      await applyAuditRetention({ session: database.session, retentionMonths: auditRetentionMonths, gatewayJwks: publicJwksOfPrivateKey(signingKeyPath) });
+    }
+  };
+  if (auditRetentionMonths !== undefined) await maintain().catch(() => {});
+  setInterval(() => maintain().catch(() => {}), 86_400_000).unref();
   return {
     database,
-    writer: createAuditWriter({ session: database.session, onCommit: options.onCommit }),
+    writer: createAuditWriter({ session: database.session, onMissingPartition: ensurePartitions, onCommit: options.onCommit }),
     pseudonymize: createCitizenPseudonymizer(readFileSync(config.auditPseudonymKeyPath, "utf8").trim()),
   };
 }

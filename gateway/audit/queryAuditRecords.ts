@@ -30,6 +30,9 @@ export interface AuditRecordPage {
   nextCursor: string | null;
 }
 
+/** How far commit time may lie from request time (clock skew and slow requests included). */
+const COMMIT_SLACK_MS = 86_400_000;
+
 /** The most records one page holds. */
 export const MAX_PAGE = 500;
 
@@ -50,6 +53,11 @@ export async function queryAuditRecords(
       ...(filter.purpose ? { purpose: filter.purpose } : {}),
       ...(filter.outcome ? { outcome: filter.outcome } : {}),
       ...(filter.since || filter.until ? { time: { ...(filter.since ? { gte: filter.since } : {}), ...(filter.until ? { lt: filter.until } : {}) } } : {}),
+      // Records are committed within moments of their request: the same window on committed_at, widened by a day,
+      // lets PostgreSQL skip the months (partitions) outside it.
+      ...(filter.since || filter.until
+        ? { committedAt: { ...(filter.since ? { gte: new Date(filter.since.getTime() - COMMIT_SLACK_MS) } : {}), ...(filter.until ? { lt: new Date(filter.until.getTime() + COMMIT_SLACK_MS) } : {}) } }
+        : {}),
       ...(after !== undefined || filter.seq !== undefined ? { seq: { ...(after !== undefined ? { lt: after } : {}), ...(filter.seq !== undefined ? { equals: filter.seq } : {}) } } : {}),
     },
     orderBy: { seq: "desc" },

@@ -1,84 +1,214 @@
 /**
- * Checks the whole audit chain: `seq` without gaps, each record's `prevHash`
- * equal to its predecessor's hash, each hash recomputed from the record, and
- * every signed head (signature by the gateway's key, and the record at that
- * seq carrying that hash). Names the first bad record.
+ * Checks the audit chain: `seq` without gaps, each record's `prevHash` equal
+ * to its predecessor's hash, each hash recomputed from the record, and every
+ * signed head (signature by the gateway's key, and the record at that seq
+ * carrying that hash). Names the first bad record.
+ *
+ * - `full` (the default here; `npm run audit -- verify --full`) starts at the
+ *   first record, or, once months were archived and dropped by retention, at
+ *   the archived boundary: the last dropped month's signed manifest gives the
+ *   seq and hash the remaining chain must continue from.
+ * - `incremental` (`npm run audit -- verify`) starts after the checkpoint: the
+ *   last signed head an earlier verification reached, kept in the database
+ *   with its signature and checked again. Its cost is proportional to the
+ *   records written since.
+ *
+ * Either way the records are read in `seq` ranges (a few fetched ahead), so
+ * memory stays constant whatever the size of the log, and each range's hash
+ * input is laid out by the database (canonicalAuditSql.ts).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
-import type { AuditEntry } from "./AuditEntry.ts";
-import { GENESIS_HASH, chainHash } from "./auditChain.ts";
+import type { SqlSession } from "../../platform/database/applyMigrations.ts";
+import { GENESIS_HASH } from "./auditChain.ts";
+import { CANONICAL_COLUMNS, completeCanonical, type CanonicalRow } from "./canonicalAuditSql.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 import type { SignedHead } from "./startChainHeadSigning.ts";
+import { archivedBoundary } from "./auditArchive.ts";
 
 export interface ChainVerification {
   ok: boolean;
+  /** Records the verified chain holds: from the first kept record (1, or the archived boundary) to the last checked. */
   records: number;
+  /** Records read and checked by this run (after the checkpoint, when incremental). */
+  checked: number;
   signedHeads: number;
   /** The first record found bad (its seq), when not ok. */
   firstBadSeq: string | null;
   problem: string | null;
+  /** The first seq this run checked ("1" from the start; after an archived boundary or a checkpoint, the next one). */
+  fromSeq: string;
+  /** Whether the run started after a checkpoint (incremental) rather than from the first kept record. */
+  incremental: boolean;
 }
 
-const PAGE = 2000;
+export interface VerifyAuditChainOptions {
+  /** The audit database. */
+  session?: SqlSession;
+  /** Or a Prisma client on it (its raw queries are used). */
+  prisma?: PrismaClient;
+  gatewayJwks: JSONWebKeySet;
+  headsPath: string;
+  /** @default "full" */
+  mode?: "full" | "incremental";
+  /** Records per range read. @default 20_000 */
+  rangeSize?: number;
+  /** Ranges read ahead while one is checked. @default 2 */
+  readAhead?: number;
+}
 
-export async function verifyAuditChain(options: { prisma: PrismaClient; gatewayJwks: JSONWebKeySet; headsPath: string }): Promise<ChainVerification> {
-  const heads = await readHeads(options.headsPath, options.gatewayJwks);
-  const result = (firstBadSeq: bigint | null, problem: string | null, records: number): ChainVerification => ({
+const SIGNATURE_ALGORITHMS = ["ES256", "EdDSA", "RS256"];
+
+/** A SqlSession over a Prisma client's raw queries. */
+export function prismaSession(prisma: PrismaClient): SqlSession {
+  return {
+    exec: async (sql) => void (await prisma.$executeRawUnsafe(sql)),
+    query: <Row>(sql: string, params: unknown[] = []) => prisma.$queryRawUnsafe<Row[]>(sql, ...params),
+  };
+}
+
+interface Start {
+  /** The last seq before the kept chain (0, or the archived boundary). */
+  base: number;
+  seq: number;
+  prevHash: string;
+  incremental: boolean;
+}
+
+export async function verifyAuditChain(options: VerifyAuditChainOptions): Promise<ChainVerification> {
+  const session = options.session ?? prismaSession(options.prisma!);
+  const keySet = createLocalJWKSet(options.gatewayJwks);
+  const rangeSize = options.rangeSize ?? 20_000;
+  const readAhead = Math.max(1, options.readAhead ?? 2);
+
+  let start: Start;
+  try {
+    start = (await archivedStart(session, keySet)) ?? { base: 0, seq: 1, prevHash: GENESIS_HASH, incremental: false };
+    if (options.mode === "incremental") {
+      const checkpoint = await readCheckpoint(session, keySet);
+      if (checkpoint && checkpoint.seq >= start.seq) start = { base: start.base, seq: checkpoint.seq + 1, prevHash: checkpoint.hash, incremental: true };
+    }
+  } catch (error) {
+    return { ok: false, records: 0, checked: 0, signedHeads: 0, firstBadSeq: null, problem: (error as Error).message, fromSeq: "1", incremental: false };
+  }
+
+  const heads = await readHeads(options.headsPath, keySet, start.seq);
+  const result = (firstBadSeq: number | null, problem: string | null, checked: number): ChainVerification => ({
     ok: problem === null,
-    records,
+    records: start.seq - 1 - start.base + checked,
+    checked,
     signedHeads: heads.valid.length,
-    firstBadSeq: firstBadSeq?.toString() ?? null,
+    firstBadSeq: firstBadSeq === null ? null : String(firstBadSeq),
     problem,
+    fromSeq: String(start.seq),
+    incremental: start.incremental,
   });
   if (heads.problem) return result(null, heads.problem, 0);
-  const headAt = new Map(heads.valid.map((h) => [BigInt(h.seq), h]));
-  let expected = 1n;
-  let prevHash = GENESIS_HASH;
+  const headAt = new Map(heads.valid.map((h) => [Number(h.seq), h]));
+
+  const [top] = await session.query<{ last: string | null }>("SELECT max(seq)::text AS last FROM audit_record");
+  const lastSeq = top?.last == null ? 0 : Number(top.last);
+  const readRange = (from: number) =>
+    session.query<CanonicalRow>(`SELECT ${CANONICAL_COLUMNS} FROM audit_record WHERE audit_record.seq >= $1 AND audit_record.seq < $2 ORDER BY audit_record.seq`, [from, from + rangeSize]);
+
+  let expected = start.seq;
+  let prevHash = start.prevHash;
   let records = 0;
-  let lastGoodHead = 0n;
-  for (;;) {
-    const rows = await options.prisma.auditRecord.findMany({ where: { seq: { gte: expected } }, orderBy: { seq: "asc" }, take: PAGE });
+  let lastGoodHead = start.seq - 1;
+  let lastVerifiedHead: SignedHead | null = null;
+  const pending: Array<Promise<CanonicalRow[]>> = [];
+  let nextRange = start.seq;
+  const fill = () => {
+    while (pending.length < readAhead && nextRange <= lastSeq) {
+      pending.push(readRange(nextRange));
+      nextRange += rangeSize;
+    }
+  };
+  fill();
+  while (pending.length > 0) {
+    const rows = await pending.shift()!;
+    fill();
     for (const row of rows) {
-      if (row.seq !== expected) return result(expected, `record ${expected} is missing (deleted?)`, records);
-      if (row.prevHash !== prevHash) return result(row.seq, `record ${row.seq} does not follow record ${row.seq - 1n} (prev_hash differs: moved, inserted or a predecessor deleted)`, records);
-      const { seq, prevHash: _p, hash, ...entry } = row;
-      if (chainHash(prevHash, seq, entry as AuditEntry) !== hash) return result(seq, `record ${seq} was changed after it was written`, records);
+      const seq = Number(row.seq);
+      if (seq < expected) return result(seq, `record ${seq} appears more than once (inserted?)`, records);
+      if (seq !== expected) return result(expected, `record ${expected} is missing (deleted?)`, records);
+      if (row.prev_hash !== prevHash) return result(seq, `record ${seq} does not follow record ${seq - 1} (prev_hash differs: moved, inserted or a predecessor deleted)`, records);
+      if (createHash("sha256").update(completeCanonical(row)).digest("hex") !== row.hash) return result(seq, `record ${seq} was changed after it was written`, records);
       const head = headAt.get(seq);
-      if (head && head.hash !== hash) {
-        return result(
-          lastGoodHead + 1n,
-          `records ${lastGoodHead + 1n}..${seq} differ from the head signed at ${head.signedAt} (chain recomputed after an edit)`,
-          records,
-        );
+      if (head) {
+        if (head.hash !== row.hash) {
+          return result(lastGoodHead + 1, `records ${lastGoodHead + 1}..${seq} differ from the head signed at ${head.signedAt} (chain recomputed after an edit)`, records);
+        }
+        lastGoodHead = seq;
+        lastVerifiedHead = head;
       }
-      if (head) lastGoodHead = seq;
-      prevHash = hash;
-      expected += 1n;
+      prevHash = row.hash;
+      expected++;
       records++;
     }
-    if (rows.length < PAGE) break;
   }
-  const beyond = heads.valid.find((h) => BigInt(h.seq) >= expected);
+  const beyond = heads.valid.find((h) => Number(h.seq) >= expected);
   if (beyond) return result(expected, `records from ${expected} on are missing: a head was signed at seq ${beyond.seq} (truncated?)`, records);
+  if (lastVerifiedHead) await writeCheckpoint(session, lastVerifiedHead);
   return result(null, null, records);
 }
 
-async function readHeads(path: string, jwks: JSONWebKeySet): Promise<{ valid: SignedHead[]; problem: string | null }> {
-  if (!existsSync(path)) return { valid: [], problem: null };
-  const keySet = createLocalJWKSet(jwks);
+/** Where the kept chain starts once months were dropped: after the last dropped month, whose manifest is checked. */
+async function archivedStart(session: SqlSession, keySet: ReturnType<typeof createLocalJWKSet>): Promise<Start | null> {
+  const boundary = await archivedBoundary(session, keySet);
+  return boundary ? { base: boundary.lastSeq, seq: boundary.lastSeq + 1, prevHash: boundary.lastHash, incremental: false } : null;
+}
+
+interface Checkpoint {
+  seq: number;
+  hash: string;
+}
+
+async function readCheckpoint(session: SqlSession, keySet: ReturnType<typeof createLocalJWKSet>): Promise<Checkpoint | null> {
+  const [row] = await session.query<{ signed_head: string }>("SELECT signed_head FROM audit_verify_checkpoint WHERE id");
+  if (!row) return null;
+  const head = JSON.parse(row.signed_head) as SignedHead;
+  if (!(await headVerifies(head, keySet))) throw new Error("the verification checkpoint's signed head does not verify: run verify --full");
+  return { seq: Number(head.seq), hash: head.hash };
+}
+
+async function writeCheckpoint(session: SqlSession, head: SignedHead): Promise<void> {
+  await session.query(
+    `INSERT INTO audit_verify_checkpoint (id, seq, hash, signed_head, verified_at) VALUES (true, $1, $2, $3, now())
+     ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signed_head = excluded.signed_head, verified_at = excluded.verified_at`,
+    [head.seq, head.hash, JSON.stringify(head)],
+  );
+}
+
+async function headVerifies(head: SignedHead, keySet: ReturnType<typeof createLocalJWKSet>): Promise<boolean> {
+  try {
+    const { payload } = await compactVerify(head.jws, keySet, { algorithms: SIGNATURE_ALGORITHMS });
+    const signed = JSON.parse(new TextDecoder().decode(payload)) as Omit<SignedHead, "jws">;
+    return signed.seq === head.seq && signed.hash === head.hash;
+  } catch {
+    return false;
+  }
+}
+
+/** The signed heads at or after `fromSeq` (earlier ones cover records already verified or archived), each checked. */
+async function readHeads(path: string, keySet: ReturnType<typeof createLocalJWKSet>, fromSeq: number): Promise<{ valid: SignedHead[]; problem: string | null }> {
   const valid: SignedHead[] = [];
-  const lines = readFileSync(path, "utf8").split("\n").filter(Boolean);
-  for (const [index, line] of lines.entries()) {
+  if (!existsSync(path)) return { valid, problem: null };
+  let index = 0;
+  for await (const line of createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity })) {
+    index++;
+    if (!line) continue;
+    let head: SignedHead;
     try {
-      const head = JSON.parse(line) as SignedHead;
-      const { payload } = await compactVerify(head.jws, keySet, { algorithms: ["ES256", "EdDSA", "RS256"] });
-      const signed = JSON.parse(new TextDecoder().decode(payload)) as Omit<SignedHead, "jws">;
-      if (signed.seq !== head.seq || signed.hash !== head.hash) throw new Error();
-      valid.push(head);
+      head = JSON.parse(line) as SignedHead;
     } catch {
-      return { valid, problem: `signed head on line ${index + 1} of ${path} does not verify` };
+      return { valid, problem: `signed head on line ${index} of ${path} does not verify` };
     }
+    if (Number(head.seq) < fromSeq) continue;
+    if (!(await headVerifies(head, keySet))) return { valid, problem: `signed head on line ${index} of ${path} does not verify` };
+    valid.push(head);
   }
   return { valid, problem: null };
 }

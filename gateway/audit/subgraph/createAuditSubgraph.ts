@@ -33,7 +33,8 @@ export function createAuditSubgraph(options: {
 }): Promise<SecuredSubgraph> {
   const { audit, gatewayJwks, headsPath } = options;
   const anomalies = options.anomalies ?? DEFAULT_ANOMALY_THRESHOLDS;
-  const verifyChain = () => verifyAuditChain({ prisma: audit.database.prisma, gatewayJwks, headsPath });
+  // From the last verified signed head on (`npm run audit -- verify --full` re-checks everything).
+  const verifyChain = () => verifyAuditChain({ session: audit.database.session, gatewayJwks, headsPath, mode: "incremental" });
   return createSecuredSubgraph({
     name: AUDIT_SUBGRAPH,
     typeDefs: parse(readFileSync(AUDIT_SDL, "utf8")),
