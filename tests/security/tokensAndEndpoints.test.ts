@@ -79,7 +79,7 @@ describe("metrics are not public (issue 9, item 7)", () => {
   it("no subgraph's public port serves /metrics, with or without an app token", async () => {
     const app = await token(system);
     for (const [name, subgraph] of system.subgraphs) {
-      for (const headers of [{}, { authorization: `Bearer ${app}` }]) {
+      for (const headers of [{}, { authorization: `Bearer ${app}` }] as Array<Record<string, string>>) {
         const response = await fetch(subgraph.url.replace(/\/graphql$/, "/metrics"), { headers });
         const text = await response.text();
         expect(response.status, `${name} /metrics`).not.toBe(200);
