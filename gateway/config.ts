@@ -44,12 +44,17 @@
  *   `ANOMALY_DISTINCT_CITIZENS_MIN` (20), `ANOMALY_PROBING_THRESHOLDS` (4), `ANOMALY_DENIAL_JUMP_PERCENT` (30),
  *   `ANOMALY_DENIAL_MIN_REQUESTS` (10), `AUDIT_SERVICE_HOURS` (`8-20`), `AUDIT_TIME_ZONE` (`Asia/Shanghai`),
  *   `ANOMALY_OFF_HOURS_MIN_READS` (5), `ANOMALY_DRIFT_MIN_HISTORY` (20), `ANOMALY_DRIFT_USUAL_PERCENT` (1)
+ * - `AUDIT_ROLLUP_INTERVAL_MS` (60000): how often the audit rollups catch up with the log; 0: only when viewed
  * - `LOG_LEVEL` (info): fatal, error, warn, info, debug, trace or silent
  * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (9400): where Prometheus text is served, never the public port
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`: export traces over OTLP/HTTP there; unset: no traces leave the process
  * - `OTEL_SERVICE_NAME` (gateway)
  * - `SHUTDOWN_GRACE_MS` (8000): how long SIGTERM waits for in-flight requests
  * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
+ * - `OTEL_TRACES_SAMPLER` (parentbased_always_on), `OTEL_TRACES_SAMPLER_ARG` (1): which requests are traced
+ *   when traces are exported (always_on, always_off, traceidratio and their parentbased_ forms)
+ * - `RECEIPTS_ENABLED` (true), `METRICS_ENABLED` (true), `VERIFICATION_BUDGETS_ENABLED` (true): per-request features that
+ *   can be switched off (the bench measures each one's cost; see features.ts)
  *
  * Durations are seconds, or a number with `s`, `m`, `h` or `d`.
  */
@@ -62,6 +67,7 @@ import type { DatabaseLocation } from "../platform/database/databaseUrl.ts";
 import type { RateLimit } from "./guard/appRegistry.ts";
 import { readAnomalyThresholds } from "./audit/insights/readAnomalyThresholds.ts";
 import type { AnomalyThresholds } from "./audit/insights/AnomalyThresholds.ts";
+import { readGatewayFeatures, type GatewayFeatures } from "./features.ts";
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from "./guard/operationLimits.ts";
 
 export interface GatewayConfig {
@@ -102,12 +108,16 @@ export interface GatewayConfig {
   trustedProxies: readonly string[];
   /** Thresholds of the audit anomaly rules. */
   anomalies: Readonly<AnomalyThresholds>;
+  /** How often the audit rollups catch up with the log; 0: only when a view asks. */
+  auditRollupIntervalMs: number;
   /** Logs, metrics and traces (LOG_LEVEL, METRICS_*, OTEL_*). */
   observability: ObservabilityConfig;
   /** How long SIGTERM waits for in-flight requests before closing them. */
   shutdownGraceMs: number;
   /** Exact origins (`scheme://host[:port]`) browser apps may call from; empty: no CORS. */
   corsOrigins: readonly string[];
+  /** Per-request features, all on unless switched off. */
+  features: Readonly<GatewayFeatures>;
 }
 
 /** Defaults of the dev issuer that `npm run token` signs as. */
@@ -176,9 +186,11 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
         .filter(Boolean),
     ),
     anomalies: readAnomalyThresholds(reader),
+    auditRollupIntervalMs: reader.integer("AUDIT_ROLLUP_INTERVAL_MS", 60_000, 0, 86_400_000),
     observability: readObservabilityConfig(reader, { service: "gateway", metricsPort: 9400 }),
     shutdownGraceMs: reader.integer("SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
     corsOrigins: [],
+    features: readGatewayFeatures(reader),
   };
   const corsOrigins = (reader.optional("CORS_ORIGINS") ?? "").split(",").map((origin) => origin.trim()).filter(Boolean);
   for (const origin of corsOrigins) {

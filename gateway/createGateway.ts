@@ -22,6 +22,7 @@ import { readAccessRequirements } from "../platform/security/accessRequirements.
 import { loadSigningKey, publicJwksOfPrivateKey } from "../platform/security/keys.ts";
 import { auditPlugin } from "./audit/auditPlugin.ts";
 import { fieldLevelsOf } from "./audit/insights/fieldLevelOf.ts";
+import { startRollupRefresh } from "./audit/insights/startRollupRefresh.ts";
 import { observeAuditWriter } from "./audit/observeAuditWriter.ts";
 import { openAuditLog, type AuditLog } from "./audit/openAuditLog.ts";
 import { refusalAuditEntry } from "./audit/refusalAuditEntry.ts";
@@ -35,14 +36,14 @@ import { receiptAttacher } from "./receipts/receiptAttacher.ts";
 import { createAppTokenVerifier } from "./authn/createAppTokenVerifier.ts";
 import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
-import { createDatabaseVerificationBudget, createRedisVerificationBudget } from "./authz/createVerificationBudget.ts";
+import { createDatabaseVerificationBudget, createRedisVerificationBudget, unlimitedVerificationBudget } from "./authz/createVerificationBudget.ts";
 import type { GatewayConfig } from "./config.ts";
 import { createClientAddressResolver } from "./createClientAddressResolver.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
 import { loadAppRegistry } from "./guard/appRegistry.ts";
 import { createReadinessCheck } from "./health/createReadinessCheck.ts";
-import { createGatewayMetrics, type GatewayMetrics } from "./observability/createGatewayMetrics.ts";
+import { createGatewayMetrics, disabledGatewayMetrics, type GatewayMetrics } from "./observability/createGatewayMetrics.ts";
 import { denialMetricsPlugin } from "./observability/denialMetricsPlugin.ts";
 import { startMetricsServer } from "../platform/observability/startMetricsServer.ts";
 import { createTracing } from "../platform/observability/createTracing.ts";
@@ -63,7 +64,7 @@ export interface RunningGateway {
   subgraphUrls: Readonly<Record<string, string>>;
   audit: AuditLog;
   logger: Logger;
-  /** Where Prometheus text is served (METRICS_HOST:METRICS_PORT), e.g. `http://127.0.0.1:9400/metrics`. */
+  /** Where Prometheus text is served (METRICS_HOST:METRICS_PORT), e.g. `http://127.0.0.1:9400/metrics`; "" with METRICS_ENABLED=false. */
   metricsUrl: string;
   /** Stops taking requests, lets in-flight ones finish (up to SHUTDOWN_GRACE_MS), flushes the audit log. */
   stop(): Promise<void>;
@@ -95,19 +96,21 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
   const gatewayKey = await loadSigningKey(config.signingKeyPath);
   const gatewayJwks = publicJwksOfPrivateKey(config.signingKeyPath);
-  const receiptSigner = createReceiptSigner(config.receiptKeyPath);
+  const receiptSigner = config.features.receipts ? createReceiptSigner(config.receiptKeyPath) : undefined;
 
-  const tracing = createTracing({ service: config.observability.service, otlpEndpoint: config.observability.otlpEndpoint, global: true });
+  const tracing = createTracing({ service: config.observability.service, otlpEndpoint: config.observability.otlpEndpoint, sampler: config.observability.tracesSampler, global: true });
   const dataSources = new Map<string, AgencyDataSource>();
   // Filled in once the audit log is open; commits cannot happen before.
   let metrics: GatewayMetrics | undefined;
   const openedAudit = await openAuditLog(config, { onCommit: (records, seconds, failed) => metrics?.auditCommitted(records, seconds, failed) });
-  metrics = createGatewayMetrics({
-    service: config.observability.service,
-    circuits: () => [...dataSources.values()].map((source) => ({ subgraph: source.name, state: source.breaker.state })),
-    auditQueued: () => openedAudit.writer.stats().queued,
-    poolStats: () => openedAudit.database.poolStats(),
-  });
+  metrics = config.features.metrics
+    ? createGatewayMetrics({
+        service: config.observability.service,
+        circuits: () => [...dataSources.values()].map((source) => ({ subgraph: source.name, state: source.breaker.state })),
+        auditQueued: () => openedAudit.writer.stats().queued,
+        poolStats: () => openedAudit.database.poolStats(),
+      })
+    : disabledGatewayMetrics();
   const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics, tracing }) };
   const clientAddressOf = createClientAddressResolver(config.trustedProxies);
   const recordRefusal = async (request: IncomingMessage, error: HttpError, startedAtMonotonic: number) =>
@@ -129,6 +132,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
   });
 
+  const rollupRefresh = startRollupRefresh({ prisma: audit.database.prisma, intervalMs: config.auditRollupIntervalMs, logger });
+
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);
   const authorize = createOperationAuthorizer({
@@ -139,7 +144,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxVisits: config.limits.maxFields * 4,
   });
   const budgetLimits = { distinctArguments: config.verifyDistinctArguments, windowMs: config.verifyWindowMs };
-  const verificationBudget = config.redisUrl
+  const verificationBudget = !config.features.verificationBudgets
+    ? unlimitedVerificationBudget()
+    : config.redisUrl
     ? createRedisVerificationBudget(config.redisUrl, budgetLimits)
     : createDatabaseVerificationBudget(audit.database.prisma, budgetLimits);
   const registry = loadAppRegistry(config.appRegistryPath);
@@ -184,7 +191,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin<GatewayContext>({ logger, requestIdOf: (context) => context?.requestId }),
       // First: it hashes the operation as the app sent it; its response hook waits for the commit.
-      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptAttacher(receiptSigner) }),
+      auditPlugin({ writer: audit.writer, pseudonymize: audit.pseudonymize, afterCommit: receiptSigner ? receiptAttacher(receiptSigner) : undefined }),
       guardPlugin({ registry, limits: config.limits }),
       authorizationPlugin({
         authorize,
@@ -275,6 +282,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await auditSubgraph.stop();
       await audit.writer.drain();
       await headSigning.stop();
+      await rollupRefresh.stop();
       await audit.database.close();
       await tracing.shutdown();
     },
@@ -294,7 +302,9 @@ function errorCodeOf(body: string | undefined): string {
 /** Builds the gateway and listens on `config.host:config.port`. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const gateway = await createGateway(config, options);
-  const metricsServer = await startMetricsServer(gateway.metrics.registry, config.observability.metricsHost, config.observability.metricsPort);
+  const metricsServer = config.features.metrics
+    ? await startMetricsServer(gateway.metrics.registry, config.observability.metricsHost, config.observability.metricsPort)
+    : { url: "", close: async () => {} };
   const url = await listen(gateway.http, config.port, config.host).catch(async (error: unknown) => {
     await metricsServer.close();
     throw error;

@@ -27,12 +27,15 @@ import {
   RESULTS_DIR,
   saveReport,
   type BenchReport,
+  type FeatureReport,
   type ScaleReport,
   type WorkloadReport,
 } from "./bench/report.ts";
 import { benchDatabaseEnv, dropBenchDatabases, seedBenchDatabases } from "./bench/seedBenchDatabases.ts";
 import { sqlStatementsOfOneRequest } from "./bench/sqlStatements.ts";
 import { startGatewayUnderTest, type GatewayStartContext } from "./bench/startGateways.ts";
+import { allFeaturesOn, FEATURE_ROWS, startTraceSink } from "./bench/features.ts";
+import { FEATURE_WORKLOADS } from "./bench/options.ts";
 import { batchWorkload, citizenIds, oneStopWorkload, standardWorkloads, type Workload } from "./bench/workloads.ts";
 
 const startedAt = Date.now();
@@ -92,7 +95,8 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   process.once("exit", () => {
     if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
   });
-  const keys = await ensureDevKeys(dataDir);
+  // The deployment's choice of gateway key: Ed25519, the cheapest signature for subgraph tokens (the subgraphs accept it).
+  const keys = await ensureDevKeys(dataDir, { gatewayAlg: "EdDSA" });
   progress(`seeding ${options.citizens} generated citizens in each agency (data under ${dataDir})`);
   await seedBenchDatabases({ agencies, citizens: options.citizens, dataDir, databaseUrl, progress });
 
@@ -131,6 +135,11 @@ async function run(options: BenchOptions, command: string): Promise<number> {
     benchSupergraphPath,
     appToken,
   };
+  // This gateway runs with every per-request feature on, traces going to a sink here.
+  const traceSink = await startTraceSink();
+  process.once("exit", () => void traceSink.close());
+  // The bench's app token lives as long as the run may.
+  const allOn = { ...allFeaturesOn(traceSink.url), MAX_TOKEN_LIFETIME: String(runSeconds) };
 
   const unavailable: BenchReport["unavailable"] = [];
   const targets: Target[] = [];
@@ -140,7 +149,7 @@ async function run(options: BenchOptions, command: string): Promise<number> {
     if (!wanted.has(key)) continue;
     progress(`starting gateway ${key}`);
     try {
-      const { target } = await startGatewayUnderTest(key, context);
+      const { target } = await startGatewayUnderTest(key, context, [], key === "this" ? { env: allOn } : {});
       targets.push(target);
       progress(`  ${target.label} at ${target.url} (pid ${target.pid})`);
     } catch (error) {
@@ -151,11 +160,19 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   }
   const thisGateway = targets.find((t) => t.key === "this");
   if (!thisGateway) throw new Error("this gateway did not start");
+  // One more this-gateway per feature, with that feature off.
+  const featureTargets: Target[] = [];
+  for (const row of FEATURE_ROWS.filter((r) => options.features.includes(r.feature))) {
+    progress(`starting this gateway without ${row.feature}`);
+    const { target } = await startGatewayUnderTest("this", context, [], { env: row.off(allOn), label: `C without ${row.feature}`, feature: row.feature });
+    featureTargets.push(target);
+    progress(`  ${target.label} at ${target.url} (pid ${target.pid})`);
+  }
 
   const ids = citizenIds(options.citizens);
   const workloads = standardWorkloads(ids).filter((w) => options.workloads.includes(w.name));
   progress("checking that every gateway answers every workload with the same data");
-  const checked = await checkResponses(targets, [...workloads, ...(workloads.length ? [] : [oneStopWorkload(ids)])]);
+  const checked = await checkResponses([...targets, ...featureTargets], [...workloads, ...(workloads.length ? [] : [oneStopWorkload(ids)])]);
   for (const [key, problem] of checked.failed) {
     progress(`  ${key} answers wrongly, not measured: ${problem}`);
     unavailable.push({ gateway: key as GatewayKey, reason: `wrong answer: ${problem}` });
@@ -167,7 +184,7 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   }
   const measured = targets.filter((t) => !checked.failed.has(t.key) && options.gateways.includes(t.key));
   const subgraphPids = subgraphs.map((s) => s.pid);
-  const everyPid = [...subgraphPids, ...targets.map((t) => t.pid)];
+  const everyPid = [...subgraphPids, ...targets.map((t) => t.pid), ...featureTargets.map((t) => t.pid)];
   const quiet = async () => {
     if (!(await settle(everyPid))) progress("  (the processes did not go idle within 20 s; measuring anyway)");
   };
@@ -192,13 +209,14 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   };
   for (let round = 1; round <= options.rounds; round++) {
     for (const workload of workloads) {
-      for (const target of measured) {
+      const featureRows = FEATURE_WORKLOADS.includes(workload.name) ? featureTargets : [];
+      for (const target of [...measured, ...featureRows]) {
         const result = await measureNext(target, workload);
-        const key = `${workload.name}\n${target.key}`;
+        const key = `${workload.name}\n${target.feature ? `without ${target.feature}` : target.key}`;
         rounds.set(key, [...(rounds.get(key) ?? []), result]);
         const errors = result.errors + result.non2xx + result.graphqlErrors;
         progress(
-          `round ${round}/${options.rounds} ${workload.name.padEnd(8)} ${target.key.padEnd(6)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(1)} ms  p99 ${result.p99Ms.toFixed(1)} ms  gw CPU ${result.gatewayCpuMsPerRequest.toFixed(2)} ms/req  subgraphs ${result.subgraphsCpuMsPerRequest.toFixed(2)} ms/req  peak ${result.peakRssMb.toFixed(0)} MiB`,
+          `round ${round}/${options.rounds} ${workload.name.padEnd(8)} ${(target.feature ? `C-${target.feature}` : target.key).padEnd(6)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(1)} ms  p99 ${result.p99Ms.toFixed(1)} ms  gw CPU ${result.gatewayCpuMsPerRequest.toFixed(2)} ms/req  subgraphs ${result.subgraphsCpuMsPerRequest.toFixed(2)} ms/req  peak ${result.peakRssMb.toFixed(0)} MiB`,
         );
         if (errors) {
           progress(`  errors: ${result.errors} connection/timeout, ${result.non2xx} non-2xx, ${result.graphqlErrors} with GraphQL errors; first: ${result.sampleError ?? "-"}`);
@@ -214,6 +232,19 @@ async function run(options: BenchOptions, command: string): Promise<number> {
     }
     return { name: workload.name, description: workload.description, results, ratios: ratiosOf(results) };
   });
+  const featureReports: FeatureReport[] = workloads
+    .filter((workload) => FEATURE_WORKLOADS.includes(workload.name) && featureTargets.length > 0)
+    .map((workload) => {
+      const off: FeatureReport["off"] = {};
+      const descriptions: FeatureReport["descriptions"] = {};
+      for (const target of featureTargets) {
+        const measurements = rounds.get(`${workload.name}\nwithout ${target.feature}`);
+        if (measurements) off[target.feature!] = combineRounds(measurements);
+        descriptions[target.feature!] = FEATURE_ROWS.find((r) => r.feature === target.feature)!.description;
+      }
+      return { workload: workload.name, allOn: workloadReports.find((w) => w.name === workload.name)?.results.this, off, descriptions };
+    });
+  if (featureTargets.length) progress(`trace sink received ${traceSink.batches()} OTLP batches`);
 
   // Scale: SQL statements of one request and throughput for 10, 50, 100 ids, through this gateway.
   const scale: ScaleReport[] = [];
@@ -269,7 +300,7 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   }
 
   let profile: ProfileSummary | null = null;
-  if (options.profile) profile = await profileThisGateway(context, oneStopWorkload(ids), options, nextRequest);
+  if (options.profile) profile = await profileThisGateway(context, oneStopWorkload(ids), options, nextRequest, allOn);
 
   const report: BenchReport = {
     startedAt: new Date(startedAt).toISOString(),
@@ -280,6 +311,7 @@ async function run(options: BenchOptions, command: string): Promise<number> {
     settings: { citizens: options.citizens, connections: options.connections, durationS: options.durationS, warmupS: options.warmupS, rounds: options.rounds },
     unavailable,
     workloads: workloadReports,
+    features: featureReports,
     scale,
     statementsIndependentOfIds,
     memory,
@@ -300,10 +332,11 @@ async function profileThisGateway(
   workload: ReturnType<typeof oneStopWorkload>,
   options: BenchOptions,
   firstRequest: number,
+  env: NodeJS.ProcessEnv,
 ): Promise<ProfileSummary> {
-  progress("profiling this gateway (node --cpu-prof) under one-stop");
+  progress("profiling this gateway (node --cpu-prof) under one-stop, every feature on");
   const spawnedAt = performance.now();
-  const { child, target } = await startGatewayUnderTest("this", context, ["--cpu-prof", "--cpu-prof-dir", RESULTS_DIR]);
+  const { child, target } = await startGatewayUnderTest("this", context, ["--cpu-prof", "--cpu-prof-dir", RESULTS_DIR], { env });
   const warm = await runLoad({ target, workload, connections: options.connections, durationS: Math.max(options.warmupS, 1), firstRequest });
   const cpuBefore = cpuMillis(child.pid);
   const from = performance.now();

@@ -5,9 +5,14 @@
  * stopped when the parent ends, fails or is interrupted.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** Where the entries are: the repository, or dist/ when this runs compiled (npm run build). */
+const MODULE_ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** Whether this is the compiled output: children then run compiled too, with no tsx. */
+export const COMPILED = import.meta.url.endsWith(".js");
+export const REPO_ROOT = COMPILED ? resolve(MODULE_ROOT, "..") : MODULE_ROOT;
 
 export interface ServiceChild {
   name: string;
@@ -39,7 +44,8 @@ export function startChild(options: {
 }): Promise<ServiceChild> {
   return new Promise((resolve, reject) => {
     if (closed) return reject(new Error(`not starting ${options.name}: the bench is stopping`));
-    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", options.entry], {
+    const entry = COMPILED ? [join(MODULE_ROOT, options.entry.replace(/\.ts$/, ".js"))] : ["--import", "tsx", options.entry];
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...entry], {
       cwd: REPO_ROOT,
       env: options.env,
       stdio: ["ignore", "pipe", "pipe"],

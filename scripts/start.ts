@@ -1,4 +1,4 @@
-// Starts the whole system on the embedded default: five agency subgraphs and the gateway, each its own process on loopback.
+// Starts the whole system on the embedded default: the agency subgraphs (one process, each its own port and database) and the gateway, on loopback.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { agencies } from "../subgraphs/agencies.ts";
@@ -44,18 +44,27 @@ async function main(): Promise<void> {
   const keys = await ensureDevKeys(resolve(env.DATA_DIR!));
   const where = env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : `PGlite under ${env.DATA_DIR}/`;
   console.log(`starting ${agencies.length} agencies and the gateway on ${where} ...`);
-  const subgraphUrls = await Promise.all(
-    agencies.map((agency) =>
-      startProcess(agency.name, `subgraphs/${agency.name}/main.ts`, { ...env, PORT: String(agency.defaultPort), METRICS_PORT: String(metricsPortOf(agency)) }).then((url) => {
-        console.log(`${agency.name.padEnd(14)} ${url}   ${agency.title}`);
-        return [agency.name, url] as const;
-      }),
-    ),
-  );
-  const gatewayEnv: NodeJS.ProcessEnv = { ...env, PORT: env.PORT ?? "4000" };
-  for (const [name, url] of subgraphUrls) gatewayEnv[`${name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = url;
-  const gatewayUrl = await startProcess("gateway", "gateway/main.ts", gatewayEnv);
-  console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all ${agencies.length} agencies`);
+  // The agencies share one process (each its own port and database; see subgraphs/shared/runAgencies.ts),
+  // and the gateway starts beside them: its supergraph is a file, and their ports are known.
+  const host = env.HOST ?? "127.0.0.1";
+  const agencyEnv: NodeJS.ProcessEnv = { ...env };
+  delete agencyEnv.PORT;
+  delete agencyEnv.METRICS_PORT;
+  const gatewayEnv: NodeJS.ProcessEnv = { ...env, PORT: env.PORT ?? "4000", METRICS_PORT: env.METRICS_PORT ?? "9400" };
+  for (const agency of agencies) {
+    gatewayEnv[`${agency.name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = `http://${host}:${agency.defaultPort}/graphql`;
+  }
+  const [, gatewayUrl] = await Promise.all([
+    startProcess("agencies", "subgraphs/main.ts", agencyEnv),
+    startProcess("gateway", "gateway/main.ts", gatewayEnv),
+  ]);
+  for (const agency of agencies) {
+    console.log(`${agency.name.padEnd(14)} http://${host}:${agency.defaultPort}/graphql   ${agency.title}   metrics :${metricsPortOf(agency)}`);
+  }
+  console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all ${agencies.length} agencies   metrics :${gatewayEnv.METRICS_PORT}`);
+  // A real service on the supergraph: the housing-fund withdrawal app, its own process, a client of the gateway.
+  const hpfUrl = await startProcess("hpf-withdrawal", "apps/hpf-withdrawal/main.ts", { ...env, GATEWAY_URL: gatewayUrl, HPF_APP_PORT: env.HPF_APP_PORT ?? "4100" });
+  console.log(`${"hpf-withdrawal".padEnd(14)} ${hpfUrl}   公积金偿还住房贷款提取 (apps/hpf-withdrawal)`);
   const demoToken = await signDevToken({
     key: await loadSigningKey(keys.issuerPrivate),
     issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER,
@@ -71,6 +80,7 @@ async function main(): Promise<void> {
   const pages = [`  IDE (GraphiQL)   ${origin}/graphiql`, `  audit page       ${origin}/audit`];
   // The catalog page is listed once the gateway serves it.
   if ((await fetch(`${origin}/catalog`).catch(() => null))?.status === 200) pages.push(`  data catalog     ${origin}/catalog`);
+  pages.unshift(`  withdrawal app   ${hpfUrl}   (no token: development sign-in)`);
   console.log(`\nIn a browser (paste the token):\n${pages.join("\n")}`);
   console.log(`\nA demo token holding every scope and schema:introspect (1 h, the gateway's MAX_TOKEN_LIFETIME; make others with npm run token):\n  export TOKEN=${demoToken}`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);

@@ -10,6 +10,12 @@ interface AgencyModule {
   agency: Agency<any, any>;
 }
 
+// `.ts` from source, `.js` once compiled (npm run build): the same extension as this module's.
+const extension = import.meta.url.slice(import.meta.url.lastIndexOf("."));
+
 export const agencies: readonly Agency<any, any>[] = await Promise.all(
-  readAgencyManifest().map(async (entry) => ((await import(`./${entry.name}/server.ts`)) as AgencyModule).agency),
+  readAgencyManifest().map(async (entry) => {
+    const server = new URL(`./${entry.name}/server${extension}`, import.meta.url).href;
+    return ((await import(server)) as AgencyModule).agency;
+  }),
 );

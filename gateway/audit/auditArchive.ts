@@ -201,7 +201,7 @@ export async function archiveAuditMonth(options: ArchiveOptions): Promise<Archiv
   const partial = `${file}.partial`;
   const digest = createHash("sha256");
   const lines = new PassThrough();
-  const gzip = createGzip({ level: 6 });
+  const gzip = createGzip({ level: 4 });
   const written = pipeline(lines, gzip, async function* (source) {
     for await (const chunk of source) {
       digest.update(chunk as Buffer);
@@ -212,14 +212,22 @@ export async function archiveAuditMonth(options: ArchiveOptions): Promise<Archiv
   let firstHash = "";
   let lastHash = "";
   let count = 0;
-  const rangeSize = options.rangeSize ?? 5000;
+  const rangeSize = BigInt(options.rangeSize ?? 10_000);
+  const readRange = (from: bigint) => {
+    const to = from + rangeSize - 1n < lastSeq ? from + rangeSize - 1n : lastSeq;
+    const rows = session.query<Record<string, any>>(
+      `SELECT * FROM audit_record WHERE seq BETWEEN $1 AND $2 AND committed_at >= $3 AND committed_at < $4 ORDER BY seq`,
+      [from.toString(), to.toString(), start, end],
+    );
+    rows.catch(() => {}); // reported where it is awaited
+    return rows;
+  };
   try {
-    for (let from = firstSeq; from <= lastSeq; from += BigInt(rangeSize)) {
-      const to = from + BigInt(rangeSize) - 1n < lastSeq ? from + BigInt(rangeSize) - 1n : lastSeq;
-      const rows = await session.query<Record<string, any>>(
-        `SELECT * FROM audit_record WHERE seq BETWEEN $1 AND $2 AND committed_at >= $3 AND committed_at < $4 ORDER BY seq`,
-        [from.toString(), to.toString(), start, end],
-      );
+    // One range is read ahead while the previous one is written.
+    let next: Promise<Record<string, any>[]> | null = readRange(firstSeq);
+    for (let from = firstSeq; next; from += rangeSize) {
+      const rows: Record<string, any>[] = await next;
+      next = from + rangeSize <= lastSeq ? readRange(from + rangeSize) : null;
       let text = "";
       for (const row of rows) {
         const record = archivedRecord(row);

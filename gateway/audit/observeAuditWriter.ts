@@ -22,7 +22,7 @@ export function observeAuditWriter(writer: AuditWriter, options: { logger: Logge
     async write(entry) {
       let record;
       // The request's wait for its group commit, in the request's trace.
-      const span = options.tracing?.enabled ? options.tracing.tracer.startSpan("audit.commit", { attributes: { "audit.outcome": entry.outcome } }) : undefined;
+      const span = options.tracing?.recording() ? options.tracing.tracer.startSpan("audit.commit", { attributes: { "audit.outcome": entry.outcome } }) : undefined;
       try {
         record = await writer.write(entry);
         span?.setAttribute("audit.seq", record.seq.toString());

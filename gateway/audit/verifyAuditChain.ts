@@ -17,7 +17,7 @@
  * memory stays constant whatever the size of the log, and each range's hash
  * input is laid out by the database (canonicalAuditSql.ts).
  */
-import { createHash } from "node:crypto";
+import { hash as digest } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
@@ -110,8 +110,14 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
 
   const [top] = await session.query<{ last: string | null }>("SELECT max(seq)::text AS last FROM audit_record");
   const lastSeq = top?.last == null ? 0 : Number(top.last);
-  const readRange = (from: number) =>
-    session.query<CanonicalRow>(`SELECT ${CANONICAL_COLUMNS} FROM audit_record WHERE audit_record.seq >= $1 AND audit_record.seq < $2 ORDER BY audit_record.seq`, [from, from + rangeSize]);
+  const readRange = (from: number) => {
+    const rows = session.query<CanonicalRow>(
+      `SELECT ${CANONICAL_COLUMNS} FROM audit_record WHERE audit_record.seq >= $1 AND audit_record.seq < $2 ORDER BY audit_record.seq`,
+      [from, from + rangeSize],
+    );
+    rows.catch(() => {}); // reported where it is awaited; a range read ahead of a bad record is never awaited
+    return rows;
+  };
 
   let expected = start.seq;
   let prevHash = start.prevHash;
@@ -135,7 +141,7 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
       if (seq < expected) return result(seq, `record ${seq} appears more than once (inserted?)`, records);
       if (seq !== expected) return result(expected, `record ${expected} is missing (deleted?)`, records);
       if (row.prev_hash !== prevHash) return result(seq, `record ${seq} does not follow record ${seq - 1} (prev_hash differs: moved, inserted or a predecessor deleted)`, records);
-      if (createHash("sha256").update(completeCanonical(row)).digest("hex") !== row.hash) return result(seq, `record ${seq} was changed after it was written`, records);
+      if (digest("sha256", completeCanonical(row), "hex") !== row.hash) return result(seq, `record ${seq} was changed after it was written`, records);
       const head = headAt.get(seq);
       if (head) {
         if (head.hash !== row.hash) {

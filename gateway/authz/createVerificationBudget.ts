@@ -73,3 +73,8 @@ export function createDatabaseVerificationBudget(prisma: PrismaClient, limits: V
     async close() {},
   };
 }
+
+/** VERIFICATION_BUDGETS_ENABLED=false: no shared budget; the per-request limit on verification fields still applies. */
+export function unlimitedVerificationBudget(): VerificationBudget {
+  return { take: async () => true, close: async () => {} };
+}

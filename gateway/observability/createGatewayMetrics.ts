@@ -5,8 +5,8 @@
  * refusals; audit commit latency, batch size and queue depth; the audit
  * database's pool; and the process (prom-client's defaults).
  */
-import { Counter, Gauge, Histogram } from "prom-client";
-import { createMetricsRegistry, registerPoolGauge, type Registry } from "../../platform/observability/createMetricsRegistry.ts";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { createMetricsRegistry, registerPoolGauge } from "../../platform/observability/createMetricsRegistry.ts";
 import type { AuditEntry } from "../audit/AuditEntry.ts";
 
 /** How one agency fetch ended. */
@@ -126,5 +126,19 @@ export function createGatewayMetrics(options: {
       commitDuration.observe({ result: failed ? "failed" : "committed" }, seconds);
       if (!failed) batchSize.observe(records);
     },
+  };
+}
+
+/** METRICS_ENABLED=false: nothing is counted; the registry stays empty and no metrics port is opened. */
+export function disabledGatewayMetrics(): GatewayMetrics {
+  const nothing = () => {};
+  return {
+    registry: new Registry(),
+    recorded: nothing,
+    fetched: nothing,
+    denied: nothing,
+    tokenRefused: nothing,
+    rateLimited: nothing,
+    auditCommitted: nothing,
   };
 }

@@ -82,8 +82,9 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
-    if (!this.tracing) return this.fetch(options);
-    const span = this.tracing.tracer.startSpan(`fetch ${this.name}`, { kind: SpanKind.CLIENT, attributes: { "subgraph.name": this.name } });
+    // Sampled out (or no tracing): no span; the traceparent still says so to the agency.
+    if (!this.tracing?.recording()) return this.fetch(options);
+    const span = this.tracing!.tracer.startSpan(`fetch ${this.name}`, { kind: SpanKind.CLIENT, attributes: { "subgraph.name": this.name } });
     try {
       const response = await otelContext.with(trace.setSpan(otelContext.active(), span), () => this.fetch(options));
       if (response.errors?.some((error) => error.extensions?.code === "SUBGRAPH_UNAVAILABLE")) span.setStatus({ code: SpanStatusCode.ERROR, message: "unavailable" });

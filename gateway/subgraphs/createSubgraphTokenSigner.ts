@@ -3,10 +3,13 @@
  * with the gateway's own key, for one subgraph (`aud`), carrying the app,
  * scopes, citizens and purpose. Tokens are reused per (subgraph, app,
  * permissions, purpose) until shortly before they expire, so a request does
- * not pay five signatures.
+ * not pay five signatures. Signed synchronously with node:crypto
+ * (compactJwsSigner.ts) whatever the key's algorithm; an Ed25519 key
+ * (`alg` EdDSA) is the cheapest.
  */
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
+import { compactJwsSigner, encodedHeader } from "../../platform/security/compactJwsSigner.ts";
 import type { SigningKey } from "../../platform/security/keys.ts";
 import { GATEWAY_ISSUER, subgraphAudience } from "../../platform/security/subgraphTokens.ts";
 import type { Principal } from "../authn/Principal.ts";
@@ -22,6 +25,8 @@ export function createSubgraphTokenSigner(options: SubgraphTokenSignerOptions) {
   const lifetime = options.lifetimeSeconds ?? 60;
   const cache = new Map<string, { token: Promise<string>; renewAt: number }>();
   // Verified principals are reused per app token, so their cache keys are worked out once.
+  const signSync = compactJwsSigner(options.key);
+  const header = encodedHeader({ alg: options.key.alg, kid: options.key.kid, typ: "JWT" });
   const keys = new WeakMap<Principal, { permission: string; scope: string; citizens: string[] | undefined }>();
 
   return function subgraphTokenFor(principal: Principal, subgraphName: string): Promise<string> {
@@ -36,15 +41,20 @@ export function createSubgraphTokenSigner(options: SubgraphTokenSignerOptions) {
     const now = Math.floor(Date.now() / 1000);
     const cached = cache.get(key);
     if (cached && cached.renewAt > now) return cached.token;
-    const token = new SignJWT({ scope, purpose: principal.purpose, ...(citizens ? { citizens } : {}) })
-      .setProtectedHeader({ alg: options.key.alg, kid: options.key.kid, typ: "JWT" })
-      .setIssuer(GATEWAY_ISSUER)
-      .setAudience(subgraphAudience(subgraphName))
-      .setSubject(principal.app)
-      .setJti(randomUUID())
-      .setIssuedAt(now)
-      .setExpirationTime(now + lifetime)
-      .sign(options.key.key);
+    const claims = { scope, purpose: principal.purpose, ...(citizens ? { citizens } : {}) };
+    const token = signSync
+      ? Promise.resolve(
+          signSync(header, { ...claims, iss: GATEWAY_ISSUER, aud: subgraphAudience(subgraphName), sub: principal.app, jti: randomUUID(), iat: now, exp: now + lifetime }),
+        )
+      : new SignJWT(claims)
+          .setProtectedHeader({ alg: options.key.alg, kid: options.key.kid, typ: "JWT" })
+          .setIssuer(GATEWAY_ISSUER)
+          .setAudience(subgraphAudience(subgraphName))
+          .setSubject(principal.app)
+          .setJti(randomUUID())
+          .setIssuedAt(now)
+          .setExpirationTime(now + lifetime)
+          .sign(options.key.key);
     if (cache.size >= 10_000) cache.delete(cache.keys().next().value!);
     cache.set(key, { token, renewAt: now + lifetime - 15 });
     return token;

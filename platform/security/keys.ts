@@ -41,12 +41,15 @@ async function writeKeyPair(privatePath: string, jwksPath: string, alg: "ES256" 
   writeFileSync(jwksPath, JSON.stringify({ keys: [{ ...publicJwk, kid, alg, use: "sig" }] }, null, 2));
 }
 
-/** Creates the dev issuer's and the gateway's key pairs (and its Ed25519 receipt key) under `<dataDir>/keys` unless they exist. */
-export async function ensureDevKeys(dataDir: string): Promise<ReturnType<typeof devKeyPaths>> {
+/**
+ * Creates the dev issuer's and the gateway's key pairs (and its Ed25519 receipt key) under `<dataDir>/keys` unless they exist.
+ * The gateway's is ES256 unless `gatewayAlg` says EdDSA (Ed25519: the cheapest to sign subgraph tokens with).
+ */
+export async function ensureDevKeys(dataDir: string, options: { gatewayAlg?: "ES256" | "EdDSA" } = {}): Promise<ReturnType<typeof devKeyPaths>> {
   const paths = devKeyPaths(dataDir);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   if (!existsSync(paths.issuerPrivate) || !existsSync(paths.issuerJwks)) await writeKeyPair(paths.issuerPrivate, paths.issuerJwks);
-  if (!existsSync(paths.gatewayPrivate) || !existsSync(paths.gatewayJwks)) await writeKeyPair(paths.gatewayPrivate, paths.gatewayJwks);
+  if (!existsSync(paths.gatewayPrivate) || !existsSync(paths.gatewayJwks)) await writeKeyPair(paths.gatewayPrivate, paths.gatewayJwks, options.gatewayAlg);
   if (!existsSync(paths.receiptPrivate) || !existsSync(paths.receiptJwks)) await writeKeyPair(paths.receiptPrivate, paths.receiptJwks, "EdDSA");
   if (!existsSync(paths.auditPseudonymKey)) writeFileSync(paths.auditPseudonymKey, randomBytes(32).toString("hex"), { mode: 0o600 });
   return paths;

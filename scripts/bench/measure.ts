@@ -11,6 +11,8 @@ import type { Workload } from "./workloads.ts";
 export interface Target {
   key: "apollo" | "hive" | "this";
   label: string;
+  /** This gateway with this feature switched off (a per-feature row). */
+  feature?: string;
   pid: number;
   url: string;
   /** Headers every request carries (this gateway: the app token). */

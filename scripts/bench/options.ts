@@ -1,8 +1,11 @@
 /** The bench's command-line options (`npm run bench -- --help`). */
+import { FEATURE_NAMES } from "./features.ts";
 
 export type GatewayKey = "apollo" | "hive" | "this";
 export const GATEWAY_KEYS: readonly GatewayKey[] = ["apollo", "hive", "this"];
 export const WORKLOAD_NAMES = ["one-stop", "batch-50", "verify"] as const;
+/** The workloads the per-feature rows run (verify: the only one that spends verification budget). */
+export const FEATURE_WORKLOADS = ["one-stop", "verify"];
 
 export interface BenchOptions {
   citizens: number;
@@ -18,6 +21,8 @@ export interface BenchOptions {
   scaleSizes: number[];
   keepData: boolean;
   maxMinutes: number;
+  /** Features to measure one this-gateway row each with that feature off. */
+  features: string[];
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -30,6 +35,7 @@ export const USAGE = `npm run bench -- [options]
   --gateways LIST       comma-separated, of ${GATEWAY_KEYS.join(", ")} (all)
   --scale LIST          ids per request for the SQL-statement and throughput scale test (10,50,100); "none" to skip
   --memory-requests N   requests of the memory test on this gateway (100000); 0 to skip
+  --features LIST       features to measure one row each with that feature off, on ${FEATURE_WORKLOADS.join(" and ")}: of ${FEATURE_NAMES.join(", ")} (all); "none" for none
   --profile             also profile this gateway (node --cpu-prof) under one-stop for --duration
   --json                print one JSON line of the results at the end
   --keep-data           keep the run's data (PGlite DATA_DIR, or the bench_* databases)
@@ -59,6 +65,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     scaleSizes: [10, 50, 100],
     keepData: false,
     maxMinutes: 180,
+    features: [...FEATURE_NAMES],
   };
   const number = (name: string, raw: string | undefined, min: number, max: number, integer = true): number => {
     const value = Number(raw);
@@ -105,6 +112,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
       }
       case "--max-minutes":
         options.maxMinutes = number("max-minutes", value(), 1, 600);
+        break;
+      case "--features":
+        options.features = list(value() ?? "", FEATURE_NAMES, "features");
         break;
       case "--json":
         options.json = true;

@@ -42,7 +42,17 @@ export interface WorkloadReport {
   name: string;
   description: string;
   results: Partial<Record<GatewayKey, GatewayResult>>;
-  ratios: { vsApollo: number | null; vsHive: number | null; p99VsApollo: number | null };
+  ratios: { vsApollo: number | null; vsHive: number | null; p99VsApollo: number | null; cpuVsApollo: number | null; cpuVsHive: number | null };
+}
+
+/** This gateway on one workload with every feature on, and with each feature off in turn. */
+export interface FeatureReport {
+  workload: string;
+  allOn: GatewayResult | undefined;
+  /** By feature. */
+  off: Record<string, GatewayResult>;
+  /** What switching each off means. */
+  descriptions: Record<string, string>;
 }
 
 export interface ScaleReport {
@@ -65,6 +75,8 @@ export interface BenchReport {
   settings: { citizens: number; connections: number; durationS: number; warmupS: number; rounds: number };
   unavailable: { gateway: GatewayKey; reason: string }[];
   workloads: WorkloadReport[];
+  /** Per-feature rows (empty without --features). */
+  features: FeatureReport[];
   scale: ScaleReport[];
   /** Whether each subgraph's statements per request are the same for every batch size. */
   statementsIndependentOfIds: boolean | null;
@@ -106,6 +118,8 @@ export function ratiosOf(results: WorkloadReport["results"]): WorkloadReport["ra
     vsApollo: ratio(results.this?.rps, results.apollo?.rps),
     vsHive: ratio(results.this?.rps, results.hive?.rps),
     p99VsApollo: ratio(results.this?.p99Ms, results.apollo?.p99Ms),
+    cpuVsApollo: ratio(results.this?.gatewayCpuMsPerRequest, results.apollo?.gatewayCpuMsPerRequest),
+    cpuVsHive: ratio(results.this?.gatewayCpuMsPerRequest, results.hive?.gatewayCpuMsPerRequest),
   };
 }
 
@@ -135,8 +149,24 @@ export function renderTables(report: BenchReport): string {
       );
       first = false;
     }
-    const { vsApollo, vsHive, p99VsApollo } = workload.ratios;
+    const { vsApollo, vsHive, p99VsApollo, cpuVsApollo, cpuVsHive } = workload.ratios;
     lines.push(`${"".padEnd(widths[0]!)}  C/A throughput ${fixed(vsApollo, 2)}×   C/B throughput ${fixed(vsHive, 2)}×   C/A p99 ${fixed(p99VsApollo, 2)}×`);
+    lines.push(`${"".padEnd(widths[0]!)}  C/A gw CPU per request ${fixed(cpuVsApollo, 2)}×   C/B gw CPU per request ${fixed(cpuVsHive, 2)}×`);
+  }
+  if (report.features.length > 0) {
+    lines.push("", "Per-feature cost (this gateway, every feature on, then one off at a time, in the same rounds): cost = gw CPU all on − gw CPU with it off");
+    const featureWidths = [9, 24, 8, 7, 10, 9, 6];
+    lines.push(row(["workload", "feature off", "req/s", "p99 ms", "gw CPU ms", "cost ms", "errors"], featureWidths));
+    for (const f of report.features) {
+      const allOn = f.allOn;
+      if (allOn) lines.push(row([f.workload, "(none: all on)", fixed(allOn.rps, 0), fixed(allOn.p99Ms), fixed(allOn.gatewayCpuMsPerRequest, 2), "", String(allOn.errors + allOn.non2xx + allOn.graphqlErrors)], featureWidths));
+      for (const [feature, r] of Object.entries(f.off)) {
+        const cost = allOn ? allOn.gatewayCpuMsPerRequest - r.gatewayCpuMsPerRequest : undefined;
+        lines.push(row(["", feature, fixed(r.rps, 0), fixed(r.p99Ms), fixed(r.gatewayCpuMsPerRequest, 2), fixed(cost, 2), String(r.errors + r.non2xx + r.graphqlErrors)], featureWidths));
+      }
+    }
+    const descriptions = Object.assign({}, ...report.features.map((f) => f.descriptions)) as Record<string, string>;
+    for (const [feature, description] of Object.entries(descriptions)) lines.push(`  ${feature}: ${description}`);
   }
   if (report.scale.length > 0) {
     lines.push("", "Scale (this gateway, citizens(ids:) with the batch fields): SQL statements of one request per subgraph, and throughput");
@@ -176,6 +206,11 @@ export function renderTables(report: BenchReport): string {
 export function jsonLine(report: BenchReport): string {
   return JSON.stringify({
     workloads: report.workloads.map((w) => ({ name: w.name, results: w.results, ratios: w.ratios })),
+    features: report.features.map((f) => ({
+      workload: f.workload,
+      allOnCpuMs: f.allOn?.gatewayCpuMsPerRequest ?? null,
+      offCpuMs: Object.fromEntries(Object.entries(f.off).map(([feature, r]) => [feature, r.gatewayCpuMsPerRequest])),
+    })),
     scale: report.scale,
     statementsIndependentOfIds: report.statementsIndependentOfIds,
     memory: report.memory,

@@ -34,6 +34,8 @@ export async function startGatewayUnderTest(
   key: GatewayKey,
   context: GatewayStartContext,
   nodeFlags: string[] = [],
+  /** This gateway only: settings over the bench's (its features), and the row's label. */
+  variant: { env?: NodeJS.ProcessEnv; label?: string; feature?: string } = {},
 ): Promise<{ child: ServiceChild; target: Target }> {
   const env: NodeJS.ProcessEnv = {
     ...context.baseEnv,
@@ -55,15 +57,18 @@ export async function startGatewayUnderTest(
       env.DATABASE_URL = context.databaseUrl;
       env[databaseUrlVariableOf("gateway")] = withDatabaseName(context.databaseUrl, "bench_gateway");
     }
+    Object.assign(env, variant.env);
   } else {
     env.SUPERGRAPH_PATH = context.benchSupergraphPath;
   }
-  const child = await startChild({ name: GATEWAY_LABELS[key], entry: ENTRIES[key], env, nodeFlags });
+  const label = variant.label ?? GATEWAY_LABELS[key];
+  const child = await startChild({ name: label, entry: ENTRIES[key], env, nodeFlags });
   return {
     child,
     target: {
       key,
-      label: GATEWAY_LABELS[key],
+      label,
+      ...(variant.feature ? { feature: variant.feature } : {}),
       pid: child.pid,
       url: child.url,
       headers: key === "this" ? { authorization: `Bearer ${context.appToken}` } : {},

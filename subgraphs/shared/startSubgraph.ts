@@ -70,7 +70,7 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
   const logger = config.logger ?? (config.observability
     ? createLogger({ service: config.observability.service, level: config.observability.logLevel })
     : silentLogger());
-  const tracing = createTracing({ service: config.observability?.service ?? agency.name, otlpEndpoint: config.observability?.otlpEndpoint });
+  const tracing = createTracing({ service: config.observability?.service ?? agency.name, otlpEndpoint: config.observability?.otlpEndpoint, sampler: config.observability?.tracesSampler });
   const database = await openDatabase({
     tracing,
     location: config.database,

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
 import { DEFAULT_ANOMALY_THRESHOLDS } from "../../gateway/audit/insights/AnomalyThresholds.ts";
 import { detectAuditAnomalies } from "../../gateway/audit/insights/detectAuditAnomalies.ts";
+import { startRollupRefresh } from "../../gateway/audit/insights/startRollupRefresh.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
@@ -58,7 +59,8 @@ describe("audit patterns and anomaly flags", () => {
   const range = { since: ANOMALY_DAY.toISOString(), until: DAY_END.toISOString() };
 
   beforeAll(async () => {
-    system = await startSystem({ suite: "insights" });
+    // No periodic refresh here: the suite decides when the rollups catch up.
+    system = await startSystem({ suite: "insights", gateway: { auditRollupIntervalMs: 0 } });
     auditor = `${await signDevToken({ key: system.issuerKey, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject: "app:auditor-console", scopes: ["audit:read"], purpose: "AUDIT_REVIEW" })}`;
     await seedAnomalies(system.gateway.audit.writer);
   });
@@ -89,6 +91,24 @@ describe("audit patterns and anomaly flags", () => {
     expect(byRule.OFF_HOURS).toMatchObject({ observed: 6, since: "2026-03-09T18:00:00.000Z" });
     expect(byRule.PURPOSE_DRIFT).toMatchObject({ purpose: "HPF_WITHDRAWAL", fields: ["Citizen.creditReport", "CreditReport.score"] });
     expect(byRule.PURPOSE_DRIFT.records[0].requestedFields).toContain("Citizen.creditReport");
+  });
+
+  it("flags real bisection through the gateway: one app, one citizen, many income thresholds", async () => {
+    const prober = await signDevToken({ key: system.issuerKey, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject: "app:live-prober", scopes: ["tax:verify"], purpose: "LOAN_PRECHECK" });
+    const started = new Date();
+    for (const amount of ["100000.00", "50000.00", "75000.00", "62500.00", "68750.00"]) {
+      await postGraphQL(system.gatewayUrl, `{ citizen(id: "140105198605150031") { incomeAtLeast(year: 2025, amount: "${amount}") } }`, {}, { authorization: `Bearer ${prober}` });
+    }
+    // Two amounts for another citizen stay under the threshold.
+    for (const amount of ["100000.00", "50000.00"]) {
+      await postGraphQL(system.gatewayUrl, `{ citizen(id: "140105198803120028") { incomeAtLeast(year: 2025, amount: "${amount}") } }`, {}, { authorization: `Bearer ${prober}` });
+    }
+    const { auditAnomalies } = await ask(ANOMALIES, { since: new Date(started.getTime() - 3_600_000).toISOString(), until: new Date(Date.now() + 1000).toISOString() });
+    // (Off-hours may flag these reads too, depending on when the suite runs: only probing is asserted.)
+    const live = auditAnomalies.filter((flag: { app: string; rule: string }) => flag.app === "app:live-prober" && flag.rule === "THRESHOLD_PROBING");
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ observed: 5, fields: ["Citizen.incomeAtLeast"] });
+    expect(live[0].records).toHaveLength(5);
   });
 
   it("flags nothing in a range without anomalies (the baseline day before)", async () => {
@@ -175,6 +195,23 @@ describe("audit patterns and anomaly flags", () => {
     const bad = await runCli(["anomalies", "--since", "yesterday-ish"], viaGateway);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--since");
+  });
+
+  it("catches up between views with the periodic refresh", async () => {
+    const { session, prisma } = system.gateway.audit.database;
+    const lag = async () => {
+      const [row] = await session.query<{ lag: string }>(`SELECT ((SELECT max("seq") FROM "audit_record") - (SELECT "seq" FROM "audit_rollup_state"))::text AS "lag"`);
+      return Number(row!.lag);
+    };
+    const extra = (await import("../support/seedAnomalies.ts")).anomalySeed().slice(0, 20).map((entry, i) => ({ ...entry, requestId: `periodic-${i}` }));
+    await Promise.all(extra.map((entry) => system.gateway.audit.writer.write(entry)));
+    expect(await lag()).toBeGreaterThanOrEqual(20);
+    const refresh = startRollupRefresh({ prisma, intervalMs: 50 });
+    try {
+      await expect.poll(lag, { timeout: 20_000, interval: 100 }).toBe(0);
+    } finally {
+      await refresh.stop();
+    }
   });
 
   it("refuses a token without audit:read, and a reversed range", async () => {

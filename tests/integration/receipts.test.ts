@@ -49,7 +49,7 @@ beforeAll(async () => {
   const response = await fetch(new URL("/.well-known/jwks.json", system.gatewayUrl));
   expect(response.status).toBe(200);
   jwks = (await response.json()) as JSONWebKeySet;
-}, 120_000);
+});
 
 afterAll(async () => {
   await system?.stop();

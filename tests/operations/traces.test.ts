@@ -99,6 +99,23 @@ describe("traces", () => {
     expect(spans.some((span) => span.service === "credit" || span.service === "real-estate")).toBe(false);
   });
 
+  it("a request its caller did not sample is answered in full and leaves no span anywhere", async () => {
+    const traceId = "5c0a2f3577b34da6a3ce929d0e0e4737";
+    const result = await postGraphQL(system.gatewayUrl, `{ citizen(id: "${LI_WEI}") { name housingFundAccount { balance } } }`, undefined, {
+      traceparent: `00-${traceId}-00f067aa0ba902b8-00`,
+    });
+    expect(result.body.errors).toBeUndefined();
+    expect(result.body.data?.citizen?.name).toBeTruthy();
+    // A sampled request after it: once its spans are in, the unsampled one's would have been too.
+    const sampledId = "6d1b2f3577b34da6a3ce929d0e0e4738";
+    await postGraphQL(system.gatewayUrl, `{ citizen(id: "${LI_WEI}") { name housingFundAccount { balance } } }`, undefined, {
+      traceparent: `00-${sampledId}-00f067aa0ba902b9-01`,
+    });
+    const sampled = await spansOfTrace(sampledId, (found) => found.some((s) => s.name === "audit.commit") && found.some((s) => s.service === "housing-fund"));
+    expect(sampled.map((span) => span.name)).toContain("gateway.execute");
+    expect(received.filter((span) => span.traceId === traceId)).toEqual([]);
+  });
+
   it("without OTEL_EXPORTER_OTLP_ENDPOINT nothing is recorded", () => {
     const tracing = createTracing({ service: "gateway", otlpEndpoint: undefined });
     expect(tracing.enabled).toBe(false);

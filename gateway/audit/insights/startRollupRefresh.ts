@@ -1,0 +1,36 @@
+/**
+ * Keeps the hourly rollups close to the log between views: every interval
+ * the gateway rolls up what was committed since the last refresh, so the
+ * first view after a busy quiet spell does not pay for all of it. Replicas
+ * sharing one database take turns (the refresh's advisory lock); the request
+ * path never waits for this.
+ */
+import type { Logger } from "../../../platform/logging/createLogger.ts";
+import type { PrismaClient } from "../prisma/generated/client.ts";
+import { refreshAuditRollups } from "./refreshAuditRollups.ts";
+
+export interface RollupRefresh {
+  stop(): Promise<void>;
+}
+
+/** @param intervalMs 0: only when a view asks (auditSummary, auditAnomalies, the CLI) */
+export function startRollupRefresh(options: { prisma: PrismaClient; intervalMs: number; logger?: Logger }): RollupRefresh {
+  let running: Promise<void> = Promise.resolve();
+  const refresh = () =>
+    (running = running.then(async () => {
+      try {
+        await refreshAuditRollups(options.prisma);
+      } catch (error) {
+        // Retried next interval; a view refreshes on its own anyway.
+        options.logger?.error({ err: error }, "could not refresh the audit rollups");
+      }
+    }));
+  const timer = options.intervalMs > 0 ? setInterval(refresh, options.intervalMs) : undefined;
+  timer?.unref();
+  return {
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}
