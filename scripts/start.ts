@@ -22,6 +22,8 @@ async function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv)
     name,
     entry,
     env,
+    // Six processes opening their databases at once take long on a small, busy machine.
+    startTimeoutMs: 300_000,
     onOutput: (text) => writeLogLines(name, text),
     onExit: (code, signal) => {
       if (!stopping) console.error(`${name} stopped unexpectedly (${signal ?? `code ${code}`}); the gateway answers without it`);

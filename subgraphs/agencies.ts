@@ -7,13 +7,13 @@ import { readAgencyManifest } from "./agencyManifest.ts";
 import type { Agency } from "./shared/agency.ts";
 
 interface AgencyModule {
-  agency: Agency<any, any>;
+  agency: Agency;
 }
 
 // `.ts` from source, `.js` once compiled (npm run build): the same extension as this module's.
 const extension = import.meta.url.slice(import.meta.url.lastIndexOf("."));
 
-export const agencies: readonly Agency<any, any>[] = await Promise.all(
+export const agencies: readonly Agency[] = await Promise.all(
   readAgencyManifest().map(async (entry) => {
     const server = new URL(`./${entry.name}/server${extension}`, import.meta.url).href;
     return ((await import(server)) as AgencyModule).agency;

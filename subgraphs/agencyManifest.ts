@@ -4,7 +4,7 @@
  * file alone, so they need no generated Prisma client; `npm run new-agency`
  * appends to it. Each agency's server.ts takes its entry from here.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export interface AgencyManifestEntry {
@@ -41,4 +41,10 @@ export function agencyEntry(name: string): AgencyManifestEntry & { directory: st
   const entry = readAgencyManifest().find((candidate) => candidate.name === name);
   if (!entry) throw new Error(`agency ${name} is not listed in ${AGENCY_MANIFEST_PATH}`);
   return { ...entry, directory: agencyDirectory(name) };
+}
+
+/** Writes the manifest, one agency a line. */
+export function writeAgencyManifest(entries: readonly AgencyManifestEntry[], path: string = AGENCY_MANIFEST_PATH): void {
+  const lines = entries.map((e) => `  { "name": ${JSON.stringify(e.name)}, "title": ${JSON.stringify(e.title)}, "defaultPort": ${e.defaultPort} }`);
+  writeFileSync(path, `[\n${lines.join(",\n")}\n]\n`);
 }

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import type { DocumentNode } from "graphql";
 import type { JSONWebKeySet } from "jose";
 import { ErrorCode } from "../errors.ts";
@@ -50,7 +51,9 @@ export interface SecuredSubgraph {
 }
 
 export async function createSecuredSubgraph<Context extends object>(options: SecuredSubgraphOptions<Context>): Promise<SecuredSubgraph> {
-  const schema = buildSubgraphSchema({ typeDefs: relaxCitizenFields(options.typeDefs), resolvers: options.resolvers as never });
+  // Resolvers are checked against the types generated from the agency's SDL where they are written; Apollo's
+  // map type does not model __resolveReference's (reference, context, info) signature, hence the assertion.
+  const schema = buildSubgraphSchema({ typeDefs: relaxCitizenFields(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<unknown> });
   enforceAccess(schema, readAccessRequirements(options.typeDefs));
   if (options.tracing) traceResolvers(schema, options.tracing);
   const verifyGatewayToken = createGatewayTokenVerifier({ jwks: options.gatewayJwks, subgraphName: options.name });

@@ -1,6 +1,7 @@
 import { BadUserInputError } from "../../platform/errors.ts";
 import type { SubgraphContext } from "../shared/agency.ts";
 import type { AccountRow, HousingFundLoaders, LoanRow } from "./loaders.ts";
+import type { Resolvers } from "./generated/resolverTypes.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 
 type Context = SubgraphContext<PrismaClient, HousingFundLoaders>;
@@ -8,7 +9,7 @@ type Context = SubgraphContext<PrismaClient, HousingFundLoaders>;
 /** The longest contribution history one request may ask for. */
 export const MAX_CONTRIBUTION_MONTHS = 600;
 
-export const resolvers = {
+export const resolvers: Resolvers<Context> = {
   Citizen: {
     // A reference carries only the id; every field below reads through a loader.
     __resolveReference: (reference: { id: string }) => ({ id: reference.id }),

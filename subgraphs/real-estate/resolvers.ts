@@ -1,10 +1,11 @@
 import type { SubgraphContext } from "../shared/agency.ts";
 import type { OwnershipRow, PropertyRow, RealEstateLoaders } from "./loaders.ts";
+import type { Resolvers } from "./generated/resolverTypes.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 
 type Context = SubgraphContext<PrismaClient, RealEstateLoaders>;
 
-export const resolvers = {
+export const resolvers: Resolvers<Context> = {
   Citizen: {
     // A reference carries only the id; every field below reads through a loader.
     __resolveReference: (reference: { id: string }) => ({ id: reference.id }),

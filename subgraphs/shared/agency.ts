@@ -2,7 +2,6 @@
  * What an agency contributes to the platform. Everything else a subgraph
  * needs (config, database, HTTP, scalars, errors) is shared plumbing.
  */
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import type { PrismaClientOptions, PrismaLike } from "../../platform/database/openDatabase.ts";
 import type { SubgraphCaller } from "../../platform/subgraph/createGatewayTokenVerifier.ts";
 
@@ -34,7 +33,11 @@ export interface Agency<Client extends PrismaLike = PrismaLike, Loaders = unknow
   directory: string;
   createClient(options: PrismaClientOptions): Client;
   createLoaders(prisma: Client): Loaders;
-  resolvers: GraphQLResolverMap<SubgraphContext<Client, Loaders>>;
+  /**
+   * Its resolvers, type-checked where they are written: `Resolvers<Context>`
+   * generated from its SDL (`generated/resolverTypes.ts`, by npm run generate).
+   */
+  resolvers: object;
   /** Whether the database holds no records yet. */
   isEmpty(prisma: Client): Promise<boolean>;
   /** Writes the standard's demo citizens' records. */

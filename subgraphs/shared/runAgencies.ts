@@ -14,7 +14,7 @@ import { metricsPortOf, readSubgraphConfig } from "./config.ts";
 import { startSubgraph, type RunningSubgraph } from "./startSubgraph.ts";
 import { createLogger } from "../../platform/logging/createLogger.ts";
 
-export async function runAgencies(agencies: readonly Agency<any, any>[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runAgencies(agencies: readonly Agency[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const running: RunningSubgraph<any>[] = [];
   const processLogger = createLogger({ service: "agencies" });
   try {

@@ -1,11 +1,12 @@
 import type { SubgraphContext } from "../shared/agency.ts";
 import { decimalToMoney, moneyToCents } from "../../platform/standard/money.ts";
 import type { TaxLoaders } from "./loaders.ts";
+import type { Resolvers } from "./generated/resolverTypes.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 
 type Context = SubgraphContext<PrismaClient, TaxLoaders>;
 
-export const resolvers = {
+export const resolvers: Resolvers<Context> = {
   Citizen: {
     // A reference carries only the id; every field below reads through a loader.
     __resolveReference: (reference: { id: string }) => ({ id: reference.id }),

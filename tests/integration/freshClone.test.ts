@@ -1,7 +1,8 @@
 /**
  * What a new developer runs first, on a fresh clone (no generated Prisma
  * clients): `npm run compose` composes the committed supergraph, and its
- * errors name the file and line.
+ * errors name the file and line; `npm run typecheck` generates the clients
+ * first and passes.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -49,4 +50,10 @@ describe("a fresh clone", () => {
       writeFileSync(schemaPath, schema);
     }
   });
+
+  it("passes npm run typecheck (which generates the Prisma clients first)", () => {
+    const result = npmRun("typecheck");
+    expect(result.status, `${result.stdout}${result.stderr}`.slice(-4000)).toBe(0);
+    expect(existsSync(join(clone.root, "subgraphs/tax/prisma/generated"))).toBe(true);
+  }, 600_000);
 });

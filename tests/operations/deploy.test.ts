@@ -130,7 +130,7 @@ describe("deploy/kubernetes/gateway.yaml", () => {
     const ports = Object.fromEntries(container.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
     expect(ports.http).toBe(config.port);
     expect(ports.metrics).toBe(config.observability.metricsPort);
-    for (const path of [config.signingKeyPath, config.auditPseudonymKeyPath, config.auditHeadsPath]) {
+    for (const path of [config.signingKeyPath, config.receiptKeyPath, config.auditPseudonymKeyPath, config.auditHeadsPath]) {
       expect(container.volumeMounts.some((mount: { mountPath: string }) => path.startsWith(`${mount.mountPath}/`)), path).toBe(true);
     }
     for (const port of service.spec.ports) expect(Object.keys(ports)).toContain(port.targetPort);

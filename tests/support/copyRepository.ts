@@ -5,7 +5,7 @@
  * files (new agency, composition, typecheck) work there, never here.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +17,17 @@ export interface RepositoryCopy {
   remove(): void;
 }
 
-export function copyRepository(): RepositoryCopy {
+export interface CopyOptions {
+  /**
+   * Also copy the generated Prisma clients (gitignored), so that only the
+   * schemas a test changes are generated again. @default false: a fresh clone
+   */
+  withGeneratedClients?: boolean;
+}
+
+const GENERATED_CLIENTS = /^(subgraphs\/[^/]+|gateway\/audit)\/prisma\/generated$/;
+
+export function copyRepository(options: CopyOptions = {}): RepositoryCopy {
   const root = mkdtempSync(join(tmpdir(), "gateway-clone-"));
   const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: REPOSITORY_ROOT, encoding: "utf8" })
     .split("\0")
@@ -29,6 +39,11 @@ export function copyRepository(): RepositoryCopy {
     } catch (error) {
       // A tracked file deleted in the working tree is not part of the copy.
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+  if (options.withGeneratedClients) {
+    for (const folder of ["subgraphs", "gateway"].flatMap((top) => readdirSync(join(REPOSITORY_ROOT, top)).map((name) => `${top}/${name}/prisma/generated`))) {
+      if (GENERATED_CLIENTS.test(folder) && existsSync(join(REPOSITORY_ROOT, folder))) cpSync(join(REPOSITORY_ROOT, folder), join(root, folder), { recursive: true });
     }
   }
   symlinkSync(join(REPOSITORY_ROOT, "node_modules"), join(root, "node_modules"), "dir");
