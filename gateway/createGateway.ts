@@ -50,6 +50,9 @@ import { createTracing } from "../platform/observability/createTracing.ts";
 import { createArmor } from "./guard/createArmor.ts";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./guard/createRateLimiter.ts";
 import { guardPlugin } from "./guard/guardPlugin.ts";
+import { openGovernance, type OpenGovernance } from "./governance/openGovernance.ts";
+import { GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH } from "./governance/subgraph/createGovernanceSubgraph.ts";
+import { governancePageRoutes } from "./governancePages/governancePageRoutes.ts";
 import { schemaDisclosurePlugin } from "./guard/schemaDisclosurePlugin.ts";
 import { AgencyDataSource } from "./subgraphs/AgencyDataSource.ts";
 import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
@@ -63,6 +66,7 @@ export interface RunningGateway {
   /** Subgraph URLs in use, by name. */
   subgraphUrls: Readonly<Record<string, string>>;
   audit: AuditLog;
+  governance: OpenGovernance;
   logger: Logger;
   /** Where Prometheus text is served (METRICS_HOST:METRICS_PORT), e.g. `http://127.0.0.1:9400/metrics`; "" with METRICS_ENABLED=false. */
   metricsUrl: string;
@@ -80,6 +84,7 @@ export interface Gateway {
   apollo: ApolloServer<GatewayContext>;
   subgraphUrls: Record<string, string>;
   audit: AuditLog;
+  governance: OpenGovernance;
   logger: Logger;
   metrics: GatewayMetrics;
   /** Points the audit subgraph's data source at this gateway's own address, unless configured elsewhere. */
@@ -124,6 +129,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     anomalies: config.anomalies,
     levelOf: fieldLevelsOf(supergraphSdl),
   });
+  const governance = await openGovernance({ supergraphSdl, audit, gatewayJwks, config });
   const headSigning = startChainHeadSigning({
     prisma: audit.database.prisma,
     key: gatewayKey,
@@ -217,7 +223,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const ready = createReadinessCheck({
     agencies: () =>
       [...dataSources.values()]
-        .filter((source) => source.name !== AUDIT_SUBGRAPH)
+        .filter((source) => source.name !== AUDIT_SUBGRAPH && source.name !== GOVERNANCE_SUBGRAPH)
         .map((source) => ({ name: source.name, url: source.url!, circuitOpen: source.breaker.state === "open" })),
     // Apollo Server has started over the supergraph by the time this route can be reached.
     supergraphLoaded: () => dataSources.size > 0,
@@ -233,6 +239,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       unauthenticatedRateLimit: config.unauthenticatedRateLimit,
       clientAddressOf,
       logger,
+      govern: governance.govern,
       onRefusal: (kind, reason) => (kind === "token" ? metrics.tokenRefused(reason) : metrics.rateLimited(reason)),
     }),
     maxBodyBytes: config.maxBodyBytes,
@@ -259,8 +266,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         response.end(JSON.stringify(report));
       },
       [AUDIT_SUBGRAPH_PATH]: auditSubgraph.handleRequest,
+      [GOVERNANCE_SUBGRAPH_PATH]: governance.subgraph.handleRequest,
       ...auditPageRoutes(),
       ...graphiqlRoutes(),
+      ...governancePageRoutes(),
       ...publicKeysRoute([gatewayJwks, publicJwksOfPrivateKey(config.receiptKeyPath)]),
     },
   });
@@ -270,16 +279,20 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     apollo,
     subgraphUrls,
     audit,
+    governance,
     logger,
     metrics,
     useOwnAddress: (graphqlUrl) => {
-      const source = dataSources.get(AUDIT_SUBGRAPH);
-      if (source && !config.subgraphUrls[AUDIT_SUBGRAPH]) source.url = new URL(AUDIT_SUBGRAPH_PATH, graphqlUrl).toString();
+      for (const [name, path] of [[AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH], [GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH]] as const) {
+        const source = dataSources.get(name);
+        if (source && !config.subgraphUrls[name]) source.url = new URL(path, graphqlUrl).toString();
+      }
     },
     stopServices: async () => {
       await rateLimiter.close();
       await verificationBudget.close();
       await auditSubgraph.stop();
+      await governance.stop();
       await audit.writer.drain();
       await headSigning.stop();
       await rollupRefresh.stop();
@@ -314,6 +327,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     url,
     subgraphUrls: gateway.subgraphUrls,
     audit: gateway.audit,
+    governance: gateway.governance,
     logger: gateway.logger,
     metricsUrl: metricsServer.url,
     stop: async () => {

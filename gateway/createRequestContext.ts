@@ -25,6 +25,8 @@ export interface RequestContextOptions {
   unauthenticatedRateLimit?: RateLimit;
   /** The client's address (X-Forwarded-For from trusted proxies). @default the socket's peer */
   clientAddressOf?(request: IncomingMessage): string | null;
+  /** Purpose binding: the principal with only the scopes the app's active grants for its purpose allow (gateway/governance/). */
+  govern?(principal: Principal): Promise<Principal>;
   logger?: Logger;
   /** Counts refusals at the edge (metrics). */
   onRefusal?(kind: "token" | "rate-limit", reason: string): void;
@@ -63,6 +65,7 @@ export function createRequestContext(options: RequestContextOptions): (request: 
       options.onRefusal?.("rate-limit", principal.app);
       throw new HttpError(429, ErrorCode.RATE_LIMITED, "Too many requests", { "retry-after": String(rate.retryAfterSeconds) }, principal);
     }
+    if (options.govern) principal = await options.govern(principal);
     return {
       principal,
       requestId: requestIdOf(request),

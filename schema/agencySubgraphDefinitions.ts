@@ -25,8 +25,9 @@ export function agencySubgraphDefinitions(): SubgraphDefinition[] {
 }
 
 const AUDIT_SDL = fileURLToPath(new URL("../gateway/audit/subgraph/schema.graphql", import.meta.url));
+const GOVERNANCE_SDL = fileURLToPath(new URL("../gateway/governance/subgraph/schema.graphql", import.meta.url));
 
-/** Everything composed into the supergraph: the agencies and the gateway's own audit subgraph (served by the gateway at /subgraphs/audit/graphql). */
+/** Everything composed into the supergraph: the agencies and the gateway's own audit and governance subgraphs (served by the gateway at /subgraphs/<name>/graphql). */
 export function supergraphSubgraphDefinitions(): SubgraphDefinition[] {
   return [
     ...agencySubgraphDefinitions(),
@@ -35,6 +36,13 @@ export function supergraphSubgraphDefinitions(): SubgraphDefinition[] {
       url: "http://127.0.0.1:4000/subgraphs/audit/graphql",
       typeDefs: readFileSync(AUDIT_SDL, "utf8"),
       files: [{ path: AUDIT_SDL, lines: Infinity }],
+      catalogued: false,
+    },
+    {
+      name: "governance",
+      url: "http://127.0.0.1:4000/subgraphs/governance/graphql",
+      typeDefs: readFileSync(GOVERNANCE_SDL, "utf8"),
+      files: [{ path: GOVERNANCE_SDL, lines: Infinity }],
       catalogued: false,
     },
   ];

@@ -7,6 +7,8 @@ import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { scopesOf } from "../schema/scopesOf.ts";
+import { grantThroughApi } from "../gateway/governance/grantThroughApi.ts";
+import { readCatalog } from "../gateway/governance/readCatalog.ts";
 import { agencies } from "../subgraphs/agencies.ts";
 import { writeBenchSupergraph, SUPERGRAPH_PATH } from "./bench/benchSupergraph.ts";
 import { checkResponses } from "./bench/checkResponses.ts";
@@ -167,6 +169,18 @@ async function run(options: BenchOptions, command: string): Promise<number> {
     const { target } = await startGatewayUnderTest("this", context, [], { env: row.off(allOn), label: `C without ${row.feature}`, feature: row.feature });
     featureTargets.push(target);
     progress(`  ${target.label} at ${target.url} (pid ${target.pid})`);
+  }
+  // Like any app, the bench's needs the agencies' grants for its purpose, on every gateway C (through the governance API).
+  const issuer = await loadSigningKey(keys.issuerPrivate);
+  const benchSign = (subject: string, scopes: string[]) =>
+    signDevToken({ key: issuer, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose: "BENCH_SETUP" });
+  for (const target of [thisGateway, ...featureTargets]) {
+    await grantThroughApi({
+      graphqlUrl: target.url,
+      operatorToken: await benchSign("user:bench-operator", ["grants:admin"]),
+      approverToken: await benchSign("user:bench-approver", agencies.map((agency) => `grants:approve:${agency.name}`)),
+      grants: [{ app: "app:bench", purpose: "BENCH", scopes: readCatalog(readFileSync(SUPERGRAPH_PATH, "utf8")).scopes.map((s) => s.scope) }],
+    });
   }
 
   const ids = citizenIds(options.citizens);

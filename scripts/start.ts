@@ -8,6 +8,9 @@ import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
 import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { scopesOf } from "../schema/scopesOf.ts";
+import { HPF_APP_ID, HPF_PURPOSE } from "../apps/hpf-withdrawal/config.ts";
+import { grantThroughApi } from "../gateway/governance/grantThroughApi.ts";
+import { readCatalog } from "../gateway/governance/readCatalog.ts";
 import { REPO_ROOT, startChild, stopAllChildren } from "./childProcesses.ts";
 import { createLogLineWriter } from "./logLines.ts";
 
@@ -64,28 +67,54 @@ async function main(): Promise<void> {
     console.log(`${agency.name.padEnd(14)} http://${host}:${agency.defaultPort}/graphql   ${agency.title}   metrics :${metricsPortOf(agency)}`);
   }
   console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all ${agencies.length} agencies   metrics :${gatewayEnv.METRICS_PORT}`);
+  const supergraphSdl = readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8");
+  const issuerKey = await loadSigningKey(keys.issuerPrivate);
+  const sign = (subject: string, scopes: string[], purpose: string, ttlSeconds = 300) =>
+    signDevToken({ key: issuerKey, issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER, audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose, ttlSeconds });
+  await grantDemoApps(gatewayUrl, readCatalog(supergraphSdl).scopes.map((s) => s.scope), sign);
   // A real service on the supergraph: the housing-fund withdrawal app, its own process, a client of the gateway.
   const hpfUrl = await startProcess("hpf-withdrawal", "apps/hpf-withdrawal/main.ts", { ...env, GATEWAY_URL: gatewayUrl, HPF_APP_PORT: env.HPF_APP_PORT ?? "4100" });
   console.log(`${"hpf-withdrawal".padEnd(14)} ${hpfUrl}   公积金偿还住房贷款提取 (apps/hpf-withdrawal)`);
-  const demoToken = await signDevToken({
-    key: await loadSigningKey(keys.issuerPrivate),
-    issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER,
-    audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE,
-    subject: "app:demo",
-    // Every data scope, plus schema:introspect so that GraphiQL shows the schema's docs.
-    scopes: [...scopesOf(readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8")), INTROSPECTION_SCOPE],
-    purpose: "DEMO",
-    ttlSeconds: 3600, // MAX_TOKEN_LIFETIME
-  });
+  // Every data scope, plus schema:introspect so that GraphiQL shows the schema's docs; 1 h is the gateway's MAX_TOKEN_LIFETIME.
+  const demoToken = await sign("app:demo", [...scopesOf(supergraphSdl), INTROSPECTION_SCOPE], "DEMO", 3600);
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
   const origin = new URL(gatewayUrl).origin;
   const pages = [`  IDE (GraphiQL)   ${origin}/graphiql`, `  audit page       ${origin}/audit`];
   // The catalog page is listed once the gateway serves it.
-  if ((await fetch(`${origin}/catalog`).catch(() => null))?.status === 200) pages.push(`  data catalog     ${origin}/catalog`);
+  if ((await fetch(`${origin}/catalog`).catch(() => null))?.status === 200) pages.push(`  data catalog     ${origin}/catalog`, `  data sharing     ${origin}/sharing`);
   pages.unshift(`  withdrawal app   ${hpfUrl}   (no token: development sign-in)`);
   console.log(`\nIn a browser (paste the token):\n${pages.join("\n")}`);
   console.log(`\nA demo token holding every scope and schema:introspect (1 h, the gateway's MAX_TOKEN_LIFETIME; make others with npm run token):\n  export TOKEN=${demoToken}`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
+}
+
+/**
+ * The demo app (purpose DEMO) and the withdrawal app (its purpose) hold grants
+ * for every scope, made through the governance API like any app's (once:
+ * later starts find them active).
+ */
+async function grantDemoApps(graphqlUrl: string, scopes: string[], sign: (subject: string, scopes: string[], purpose: string) => Promise<string>): Promise<void> {
+  const approverToken = await sign("user:demo-approver", agencies.map((agency) => `grants:approve:${agency.name}`), "GRANT_ADMINISTRATION");
+  const wanted = [
+    { app: "app:demo", purpose: "DEMO", department: "演示 demo" },
+    { app: HPF_APP_ID, purpose: HPF_PURPOSE, department: "住房公积金管理中心 housing-fund centre" },
+  ];
+  const grants = [];
+  for (const { app, purpose, department } of wanted) {
+    const response = await fetch(graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${approverToken}` },
+      body: JSON.stringify({ query: `query($app: String, $purpose: String) { grants(app: $app, purpose: $purpose, activeOnly: true) { scopes expiresAt } }`, variables: { app, purpose } }),
+    });
+    const body = (await response.json()) as { data?: { grants: Array<{ scopes: string[]; expiresAt: string }> } };
+    const soon = Date.now() + 86_400_000;
+    const held = new Set((body.data?.grants ?? []).filter((g) => Date.parse(g.expiresAt) > soon).flatMap((g) => g.scopes));
+    const missing = scopes.filter((scope) => !held.has(scope));
+    if (missing.length > 0) grants.push({ app, purpose, scopes: missing, department, durationDays: 365 });
+  }
+  if (grants.length === 0) return;
+  await grantThroughApi({ graphqlUrl, operatorToken: await sign("user:demo-operator", ["grants:admin"], "GRANT_ADMINISTRATION"), approverToken, grants });
+  for (const grant of grants) console.log(`granted ${grant.app} for purpose ${grant.purpose}: ${grant.scopes.join(" ")}`);
 }
 
 main().catch(async (error) => {

@@ -62,6 +62,8 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
           const errorCodes = unique([
             ...(single?.errors ?? []).map((e) => String(e.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR)),
             ...(denied.length > 0 ? [ErrorCode.FORBIDDEN] : []),
+            // Why, beyond missing scopes: e.g. FORBIDDEN:NO_GRANT (the owning agency has not granted it for this purpose).
+            ...denied.filter((d) => d.reason !== "SCOPE").map((d) => `${ErrorCode.FORBIDDEN}:${d.reason}`),
           ]);
           const dataReleased = single?.data !== undefined && single.data !== null;
           const { principal } = contextValue;

@@ -11,8 +11,9 @@ const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime) {
   auditSummary(since: $since, until: $until, topApps: 10) {
     since until series { hour app purpose requests reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads } } }`;
 const ANOMALIES = `query AuditAnomalies($since: DateTime, $until: DateTime) {
-  auditAnomalies(since: $since, until: $until) {
-    id rule summary app purpose citizenPseudonym fields since until observed threshold records(first: 200) { ${FIELDS} } } }`;
+  auditAnomalies(since: $since, until: $until) { id rule summary app purpose citizenPseudonym fields since until observed threshold } }`;
+const FLAG_RECORDS = `query AuditFlagRecords($since: DateTime, $until: DateTime, $id: ID) {
+  auditAnomalies(since: $since, until: $until, id: $id) { id records(first: 200) { ${FIELDS} } } }`;
 
 /** What each anomaly rule means, for the flag list (the README's audit section says the same). */
 const RULES = {
@@ -156,10 +157,12 @@ function clearPatterns() {
   delete document.querySelector(".charts").dataset.drawn;
 }
 
-/** The Since–Until range of the filters; the gateway's default (the last 24 hours) when empty. */
+/** The Since–Until range of the filters, fixed now (default: the last 24 hours), so flags can be asked about again. */
 function currentRange() {
   const filter = currentFilter();
-  return { since: filter.since ?? null, until: filter.until ?? null };
+  const until = filter.until ?? new Date().toISOString();
+  const since = filter.since ?? new Date(new Date(until).getTime() - 24 * 3_600_000).toISOString();
+  return { since, until };
 }
 
 function drawCharts() {
@@ -175,13 +178,24 @@ function drawCharts() {
   document.querySelector(".charts").dataset.drawn = "true";
 }
 
-function showFlagRecords(flag) {
-  clearResults();
-  render(flag.records);
-  const [name] = RULES[flag.rule] || [flag.rule];
-  $("page-info").textContent = `${flag.records.length} records behind the flag “${name}” for ${flag.app}`;
-  $("first-page").disabled = false;
-  $("records-section").scrollIntoView({ block: "start" });
+/** The range the flags on show were computed for: "Show records" asks about the same one. */
+let flagsRange = null;
+
+async function showFlagRecords(flag) {
+  $("message").textContent = "";
+  try {
+    const { auditAnomalies } = await graphql(FLAG_RECORDS, { ...flagsRange, id: flag.id });
+    const records = auditAnomalies.length ? auditAnomalies[0].records : [];
+    clearResults();
+    render(records);
+    const [name] = RULES[flag.rule] || [flag.rule];
+    $("page-info").textContent = `${records.length} records behind the flag “${name}” for ${flag.app}`;
+    $("first-page").disabled = false;
+    $("records-section").scrollIntoView({ block: "start" });
+  } catch (error) {
+    clearResults();
+    $("message").textContent = error.message;
+  }
 }
 
 function renderAnomalies(flags) {
@@ -205,7 +219,7 @@ function renderAnomalies(flags) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "show-records";
-    button.textContent = `Show ${flag.records.length} records`;
+    button.textContent = "Show records";
     button.addEventListener("click", () => showFlagRecords(flag));
     item.append(rule, summary, why, button);
     list.appendChild(item);
@@ -216,6 +230,7 @@ async function loadPatterns() {
   try {
     const range = currentRange();
     const [summary, anomalies] = await Promise.all([graphql(SUMMARY, range), graphql(ANOMALIES, range)]);
+    flagsRange = range;
     lastSummary = summary.auditSummary;
     drawCharts();
     renderAnomalies(anomalies.auditAnomalies);

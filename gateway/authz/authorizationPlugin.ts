@@ -20,6 +20,7 @@ import type { AuthorizationDecision, OperationAuthorizer } from "./createOperati
 import { inspectArguments } from "./inspectArguments.ts";
 import { limitVerifications, type VerificationBudget } from "./limitVerifications.ts";
 import { markDeniedFields } from "./markDeniedFields.ts";
+import { refuseUngrantedArguments } from "./refuseUngrantedArguments.ts";
 import { requestRefusal } from "./requestRefusal.ts";
 
 export interface AuthorizationPluginOptions {
@@ -57,7 +58,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
       const { principal } = contextValue;
       if (typeof request.query !== "string") return;
       const query = request.query;
-      const subject = { authenticated: true, scopes: principal.scopes, key: principal.scopeKey };
+      const subject = { authenticated: true, scopes: principal.scopes, key: principal.scopeKey, ungrantedScopes: principal.ungrantedScopes };
       let decision: AuthorizationDecision;
       try {
         const wrongMethod = request.http?.method === "GET" ? methodRefusal(options.authorize, query, request.operationName) : null;
@@ -66,15 +67,18 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
         contextValue.operationName = decision.operation.name?.value ?? null;
         const inspection = inspectArguments(options.schema, decision.document, decision.operation, request.variables, options.authorize.isVerificationField);
         contextValue.citizensAskedFor = inspection.citizens;
+        // Arguments a grant fixes (e.g. incomeAtLeast's amount for a loan purpose): others are refused.
+        const fixed = refuseUngrantedArguments(inspection.verifications, principal.fixedArguments, options.pseudonymize);
         const limited = await limitVerifications({
           decision,
-          verifications: inspection.verifications,
+          verifications: fixed.allowed,
           app: principal.app,
           budget: options.verificationBudget,
           pseudonymize: options.pseudonymize,
         });
-        contextValue.verifications = limited.uses;
-        if (limited.denials.size > 0) decision = options.authorize.withDenials(decision, subject, limited.denials);
+        contextValue.verifications = [...limited.uses, ...fixed.uses];
+        const denials = new Map([...limited.denials, ...fixed.denials]);
+        if (denials.size > 0) decision = options.authorize.withDenials(decision, subject, denials);
       } catch (error) {
         // Refused before planning: answer with that error alone, and run nothing.
         const refusal = error instanceof Error && "extensions" in error ? error : new ServiceError(ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");

@@ -86,6 +86,8 @@ export interface OperationAuthorizerOptions {
 /** A subject plus a stable key of what decides its access (its scopes). */
 export interface KeyedSubject extends AccessSubject {
   key: string;
+  /** Scopes the token holds that no active grant covers (gateway/governance/): a field they would open is denied with NO_GRANT. */
+  ungrantedScopes?: ReadonlySet<string>;
 }
 
 const PLACEHOLDER: FieldNode = {
@@ -121,9 +123,13 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
   function decide(
     document: DocumentNode,
     operation: OperationDefinitionNode,
-    subject: AccessSubject,
+    subject: AccessSubject & { ungrantedScopes?: ReadonlySet<string> },
     extraDenials?: ReadonlyMap<string, ForbiddenReason>,
   ): AuthorizationDecision {
+    // The token's scopes before governance took away those no grant covers: what decides SCOPE or NO_GRANT.
+    const withUngranted: AccessSubject | null = subject.ungrantedScopes?.size
+      ? { ...subject, scopes: new Set([...subject.scopes, ...subject.ungrantedScopes]) }
+      : null;
     const rootType = schema.getRootType(operation.operation);
     if (!rootType) throw requestRefusal("GRAPHQL_VALIDATION_FAILED", `The schema has no ${operation.operation} type`);
     const fragments = new Map(
@@ -195,7 +201,13 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
               denied.push(
                 extraReason
                   ? { coordinate, path: responsePath, reason: extraReason, requiredScopes: [] }
-                  : { coordinate, path: responsePath, reason: ForbiddenReason.SCOPE, requiredScopes: scopeSetsOf(requirement) },
+                  : {
+                      coordinate,
+                      path: responsePath,
+                      // The token has the scopes, but the owning agency has not granted them for this purpose.
+                      reason: withUngranted && isAllowed(requirement, withUngranted) ? ForbiddenReason.NO_GRANT : ForbiddenReason.SCOPE,
+                      requiredScopes: scopeSetsOf(requirement),
+                    },
               );
             }
             // What lies beneath was asked for too: the audit record names it.
@@ -260,7 +272,8 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
    * @throws GraphQLError with `extensions.code` and `extensions.http.status` (400)
    */
   function authorizeOperation(query: string, operationName: string | null | undefined, subject: KeyedSubject): AuthorizationDecision {
-    const key = `${subject.key}\n${operationName ?? "\u0000"}\n${query}`;
+    const ungranted = subject.ungrantedScopes?.size ? [...subject.ungrantedScopes].sort().join(" ") : "";
+    const key = `${subject.key}\n${ungranted}\n${operationName ?? "\u0000"}\n${query}`;
     const cached = cache.get(key);
     if (cached !== undefined) return cached;
     const document = parseOperation(query, maxTokens);
@@ -277,7 +290,7 @@ export function createOperationAuthorizer(options: OperationAuthorizerOptions) {
   }
 
   /** The decision with further fields denied for this request only (by response path), e.g. a verification limit. */
-  function withDenials(decision: AuthorizationDecision, subject: AccessSubject, denials: ReadonlyMap<string, ForbiddenReason>): AuthorizationDecision {
+  function withDenials(decision: AuthorizationDecision, subject: KeyedSubject, denials: ReadonlyMap<string, ForbiddenReason>): AuthorizationDecision {
     const refined = decide(decision.document, decision.operation, subject, denials);
     if (refined.denied.length === 0) refined.query = decision.query;
     return refined;

@@ -24,7 +24,8 @@ import { startSystem, usingPostgres, type System } from "../support/startSystem.
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const LI_WEI = "140105198605150031";
 const WANG_FANG = "140105198803120028";
-const TAMPERED_SEQ = 3;
+/** The traffic record (counted from the first) that the tamper scenario edits. */
+const TAMPERED = 3;
 /** The traffic reads names and housing fund balances only. */
 const UNUSED_AGENCIES = ["credit", "real-estate", "tax"];
 
@@ -53,7 +54,9 @@ async function unusedPort(): Promise<number> {
   return port;
 }
 
-async function makeTraffic(system: System): Promise<void> {
+/** @returns how many records were there before (the governance steps that granted the suite's app) */
+async function makeTraffic(system: System): Promise<number> {
+  const before = await system.gateway.audit.database.prisma.auditRecord.count();
   const token = await signDevToken({
     key: system.issuerKey,
     issuer: DEV_TOKEN_ISSUER,
@@ -68,49 +71,53 @@ async function makeTraffic(system: System): Promise<void> {
     expect(result.body.data.citizen.name).toBeTruthy();
   }
   await postGraphQL(system.gatewayUrl, `{ citizen(id: "${LI_WEI}") { name } }`, undefined, { authorization: "" });
+  return before;
 }
 
-const EDIT = `BEGIN; SET LOCAL session_replication_role = replica;
-  UPDATE audit_record SET purpose = 'CLI_TESU' WHERE seq = ${TAMPERED_SEQ}; COMMIT;`;
+const editSql = (seq: number) => `BEGIN; SET LOCAL session_replication_role = replica;
+  UPDATE audit_record SET purpose = 'CLI_TESU' WHERE seq = ${seq}; COMMIT;`;
 
 /** The shared scenario: verify passes, list --json lists, an edited row fails verify by its seq. */
-function cliScenario(setup: () => Promise<{ env: Record<string, string | undefined>; jwks: string; tamper(): Promise<void> }>) {
+function cliScenario(setup: () => Promise<{ env: Record<string, string | undefined>; jwks: string; base: number; tamper(seq: number): Promise<void> }>) {
   let env: Record<string, string | undefined>;
   let jwks: string;
-  let tamper: () => Promise<void>;
+  let tamper: (seq: number) => Promise<void>;
+  /** Records before the traffic: the traffic's seqs are base + 1 … base + 6. */
+  let base: number;
+  const seqs = (...offsets: number[]) => offsets.map((n) => String(base + n));
 
   beforeAll(async () => {
-    ({ env, jwks, tamper } = await setup());
+    ({ env, jwks, tamper, base } = await setup());
   });
 
   it("verify exits 0 and says the chain verifies", async () => {
     const run = await runCli(["verify", "--jwks", jwks], env);
     expect(run.stderr).not.toMatch(/BROKEN/);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/audit chain verifies: 6 records, \d+ signed heads/);
+    expect(run.stdout).toMatch(new RegExp(`audit chain verifies: ${base + 6} records, \\d+ signed heads`));
   });
 
   it("list --json prints the records newest first, filtered, with no value in them", async () => {
     const run = await runCli(["list", "--json"], env);
     expect(run.code).toBe(0);
     const records = run.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
-    expect(records.map((r) => r.seq)).toEqual(["6", "5", "4", "3", "2", "1"]);
+    expect(records.slice(0, 6).map((r) => r.seq)).toEqual(seqs(6, 5, 4, 3, 2, 1));
     expect(records[0].outcome).toBe("UNAUTHENTICATED");
-    expect(records.slice(1).every((r) => r.app === "app:audit-cli-test" && r.purpose === "CLI_TEST" && r.dataReleased === true)).toBe(true);
+    expect(records.slice(1, 6).every((r) => r.app === "app:audit-cli-test" && r.purpose === "CLI_TEST" && r.dataReleased === true)).toBe(true);
     for (const value of ["86400.00", "李伟", "王芳", LI_WEI, WANG_FANG]) expect(run.stdout).not.toContain(value);
 
     const filtered = await runCli(["list", "--json", "--app", "app:audit-cli-test", "--citizen", LI_WEI, "--field", "HousingFundAccount.balance"], env);
     expect(filtered.code).toBe(0);
     const lines = filtered.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
-    expect(lines.map((r) => r.seq)).toEqual(["5", "3", "1"]);
+    expect(lines.map((r) => r.seq)).toEqual(seqs(5, 3, 1));
   });
 
   // The row lies in the range an earlier `verify` already covered: incremental runs start after it, `--full` re-checks it.
   it("after one row was edited with triggers bypassed, verify --full exits non-zero naming that row", async () => {
-    await tamper();
+    await tamper(base + TAMPERED);
     const run = await runCli(["verify", "--full", "--jwks", jwks], env);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(new RegExp(`BROKEN at record ${TAMPERED_SEQ}\\b`));
+    expect(run.stderr).toMatch(new RegExp(`BROKEN at record ${base + TAMPERED}\\b`));
     expect(run.stdout).not.toMatch(/verifies/);
   });
 }
@@ -125,10 +132,11 @@ describe.skipIf(!usingPostgres)("audit CLI on PostgreSQL", () => {
 
   cliScenario(async () => {
     system = await startSystem({ suite: "cli", withoutAgencies: UNUSED_AGENCIES });
-    await makeTraffic(system);
+    const base = await makeTraffic(system);
     await system.stop();
     const url = withDatabaseName(process.env.DATABASE_URL!, DATABASE);
     return {
+      base,
       jwks: system.keys.gatewayJwks,
       env: {
         DATABASE_URL: process.env.DATABASE_URL,
@@ -137,11 +145,11 @@ describe.skipIf(!usingPostgres)("audit CLI on PostgreSQL", () => {
         AUDIT_HEADS: join(system.workDir, "audit-heads.jsonl"),
         PORT: String(await unusedPort()),
       },
-      async tamper() {
+      async tamper(seq) {
         const client = new pg.Client({ connectionString: url });
         await client.connect();
         try {
-          await client.query(EDIT);
+          await client.query(editSql(seq));
         } finally {
           await client.end();
         }
@@ -161,9 +169,10 @@ describe("audit CLI on an embedded PGlite directory", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "audit-cli-"));
     const gatewayDir = join(dataDir, "gateway");
     system = await startSystem({ suite: "cli-pglite", withoutAgencies: UNUSED_AGENCIES, gateway: { auditDatabase: { kind: "pglite", dataDir: gatewayDir } } });
-    await makeTraffic(system);
+    const base = await makeTraffic(system);
     await system.stop();
     return {
+      base,
       jwks: system.keys.gatewayJwks,
       env: {
         DATABASE_URL: undefined,
@@ -173,10 +182,10 @@ describe("audit CLI on an embedded PGlite directory", () => {
         AUDIT_HEADS: join(system.workDir, "audit-heads.jsonl"),
         PORT: String(await unusedPort()),
       },
-      async tamper() {
+      async tamper(seq) {
         const db = await PGlite.create(gatewayDir);
         try {
-          await db.exec(EDIT);
+          await db.exec(editSql(seq));
         } finally {
           await db.close();
         }

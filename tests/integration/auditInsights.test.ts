@@ -91,6 +91,11 @@ describe("audit patterns and anomaly flags", () => {
     expect(byRule.OFF_HOURS).toMatchObject({ observed: 6, since: "2026-03-09T18:00:00.000Z" });
     expect(byRule.PURPOSE_DRIFT).toMatchObject({ purpose: "HPF_WITHDRAWAL", fields: ["Citizen.creditReport", "CreditReport.score"] });
     expect(byRule.PURPOSE_DRIFT.records[0].requestedFields).toContain("Citizen.creditReport");
+
+    // One flag again by its id, as the page asks when it opens a flag's records.
+    const again = await ask(ANOMALIES.replace("$until: DateTime)", "$until: DateTime, $id: ID)").replace("until: $until)", "until: $until, id: $id)"), { ...range, id: byRule.OFF_HOURS.id });
+    expect(again.auditAnomalies).toHaveLength(1);
+    expect(again.auditAnomalies[0].records.map((r: { seq: string }) => r.seq)).toEqual(byRule.OFF_HOURS.records.map((r: { seq: string }) => r.seq));
   });
 
   it("flags real bisection through the gateway: one app, one citizen, many income thresholds", async () => {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../gateway/createGateway.ts";
-import { startSystem, type System } from "../support/startSystem.ts";
+import { grantTestApps, startSystem, type System } from "../support/startSystem.ts";
 import { LI_WEI, codeAt, leaksOf, send, startExtraGateway, startHangingAgency, token, type HttpResult } from "./support/hostile.ts";
 
 const EVERY_AGENCY = `query($id: ID!) { citizen(id: $id) {
@@ -36,6 +36,8 @@ beforeAll(async () => {
     circuitFailureThreshold: THRESHOLD,
     circuitResetMs: 60_000,
   });
+  // The second gateway has its own database: the app's grant is made there too, through its API.
+  await grantTestApps({ gatewayUrl: hangGateway.url, issuerKey: system.issuerKey }, [{ app: "app:hostile-input", purpose: "SECURITY_TEST" }]);
   all = await token(system);
 });
 

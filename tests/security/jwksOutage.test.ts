@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
-import { startSystem, type System } from "../support/startSystem.ts";
+import { grantTestApps, startSystem, type System } from "../support/startSystem.ts";
 
 describe("JWKS endpoint outage", () => {
   let jwksServer: Server;
@@ -30,8 +30,10 @@ describe("JWKS endpoint outage", () => {
     });
     await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
     jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`;
-    system = await startSystem({ suite: "jwks-outage", withoutAgencies: ["housing-fund", "real-estate", "tax", "credit"], gateway: { jwks: jwksUrl } });
+    system = await startSystem({ suite: "jwks-outage", withoutAgencies: ["housing-fund", "real-estate", "tax", "credit"], gateway: { jwks: jwksUrl }, grants: [] });
     jwksPath = system.keys.issuerJwks;
+    // Once the keys are served: the app's grant, through the governance API (the first key fetch).
+    await grantTestApps(system, [{ app: "app:jwks-outage", purpose: "TEST" }]);
   });
 
   afterAll(async () => {

@@ -11,7 +11,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSystem, type System } from "../support/startSystem.ts";
+import { grantTestApps, startSystem, type System } from "../support/startSystem.ts";
 import { LI_WEI, WANG_FANG, listening, send, startExtraGateway, token, type HttpResult } from "./support/hostile.ts";
 import { recordsOfToken } from "./support/records.ts";
 
@@ -28,8 +28,21 @@ afterAll(async () => {
   await system?.stop();
 });
 
-/** A token of a fresh app (its own budget) holding only tax:verify. */
-const taxVerifier = (app = `app:verifier-${randomUUID()}`) => token(system, { subject: app, scopes: ["tax:verify"] });
+const granted = new Set<string>();
+
+/**
+ * A token of a fresh app (its own budget) holding only tax:verify, once the app
+ * holds the tax bureau's grant of it for SECURITY_TEST on the gateway at `url`
+ * (unconditional: granted on applying, through the governance API).
+ */
+async function taxVerifier(app = `app:verifier-${randomUUID()}`, url = system.gatewayUrl, scopes = ["tax:verify"]): Promise<string> {
+  const key = `${url}\n${app}\n${scopes.join(" ")}`;
+  if (!granted.has(key)) {
+    await grantTestApps({ gatewayUrl: url, issuerKey: system.issuerKey }, [{ app, purpose: "SECURITY_TEST", scopes }]);
+    granted.add(key);
+  }
+  return token(system, { subject: app, scopes });
+}
 
 const income = (amount: string, alias = "") => `${alias ? `${alias}: ` : ""}incomeAtLeast(year: 2025, amount: "${amount}")`;
 
@@ -82,14 +95,14 @@ describe("within one request (issue 9, item 1)", () => {
   });
 
   it("a verification field under a relation (whose citizen only execution knows) is refused with VERIFICATION_LIMIT", async () => {
-    const app = await token(system, { subject: `app:verifier-${randomUUID()}`, scopes: ["tax:verify", "civil-affairs:marriage"] });
+    const app = await taxVerifier(undefined, undefined, ["tax:verify", "civil-affairs:marriage"]);
     const result = await send(system.gatewayUrl, `{ citizen(id: "${LI_WEI}") { spouse { ${income("100000.00")} } } }`, { token: app });
     expect(result.body.data.citizen.spouse).toEqual({ incomeAtLeast: null });
     expect(reasonAt(result, ["citizen", "spouse", "incomeAtLeast"])).toEqual({ code: "FORBIDDEN", reason: "VERIFICATION_LIMIT" });
   });
 
   it("housingFundContributedMonths(atLeast:) is limited the same way", async () => {
-    const app = await token(system, { subject: `app:verifier-${randomUUID()}`, scopes: ["housing-fund:verify"] });
+    const app = await taxVerifier(undefined, undefined, ["housing-fund:verify"]);
     const aliases = Array.from({ length: 10 }, (_, i) => `m${i}: housingFundContributedMonths(atLeast: ${i * 12})`).join(" ");
     const result = await send(system.gatewayUrl, `{ citizen(id: "${LI_WEI}") { ${aliases} } }`, { token: app });
     expect(Object.values(result.body.data.citizen).filter((v) => v !== null)).toHaveLength(1);
@@ -135,7 +148,7 @@ describe("across requests (issue 9, item 1)", () => {
   it("the budget survives a restart of the gateway (held in its database)", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "verify-budget-"));
     const app = `app:verifier-${randomUUID()}`;
-    const ask = async (url: string, amount: string) => send(url, `{ citizen(id: "${LI_WEI}") { ${income(amount)} } }`, { token: await taxVerifier(app) });
+    const ask = async (url: string, amount: string) => send(url, `{ citizen(id: "${LI_WEI}") { ${income(amount)} } }`, { token: await taxVerifier(app, url) });
     const first = await startExtraGateway(system, { auditDatabase: { kind: "pglite", dataDir } });
     try {
       for (const amount of ["100000.00", "150000.00", "200000.00"]) expect((await ask(first.url, amount)).body.errors).toBeUndefined();
@@ -152,7 +165,7 @@ describe("across requests (issue 9, item 1)", () => {
 
   it.skipIf(!redisUp)("two gateway processes with REDIS_URL share one budget", async () => {
     const app = `app:verifier-${randomUUID()}`;
-    const ask = async (url: string, amount: string) => send(url, `{ citizen(id: "${LI_WEI}") { ${income(amount)} } }`, { token: await taxVerifier(app) });
+    const ask = async (url: string, amount: string) => send(url, `{ citizen(id: "${LI_WEI}") { ${income(amount)} } }`, { token: await taxVerifier(app, url) });
     const a = await startExtraGateway(system, { redisUrl: REDIS_URL });
     const b = await startExtraGateway(system, { redisUrl: REDIS_URL });
     try {

@@ -17,6 +17,8 @@ import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { startGateway, type RunningGateway } from "../../gateway/createGateway.ts";
 import { withDatabaseName, type DatabaseLocation } from "../../platform/database/databaseUrl.ts";
 import { agencies } from "../../subgraphs/agencies.ts";
+import { grantThroughApi } from "../../gateway/governance/grantThroughApi.ts";
+import { defaultTestGrants, scopesOfTestGrant, type TestGrant } from "./testGrants.ts";
 import type { Logger } from "../../platform/logging/createLogger.ts";
 import { quietObservability } from "../../platform/observability/readObservabilityConfig.ts";
 import { startSubgraph, type RunningSubgraph } from "../../subgraphs/shared/startSubgraph.ts";
@@ -37,6 +39,8 @@ export interface System {
   /** A token with every scope of the supergraph, bound to no citizens. */
   allScopesToken: string;
   gateway: RunningGateway;
+  /** Where the gateway's own database (audit, governance) is. */
+  auditDatabase: DatabaseLocation;
   subgraphs: Map<string, RunningSubgraph<any>>;
   stop(): Promise<void>;
 }
@@ -50,6 +54,12 @@ export interface StartSystemOptions {
   gateway?: Partial<GatewayConfig>;
   /** Agencies to leave stopped, by name. */
   withoutAgencies?: string[];
+  /**
+   * (app, purpose) pairs to grant through the gateway's governance API before
+   * the suite runs. @default the pairs tests/support/testGrants.ts lists for
+   * this `suite`; pass `[]` for a suite that makes its own grants.
+   */
+  grants?: readonly TestGrant[];
   /** Where every service logs (each line names its service). @default silent */
   logger?: Logger;
   /** Every service exports its spans to this OTLP/HTTP endpoint. @default none */
@@ -99,13 +109,14 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     // A stopped agency gets a port nothing listens on.
     subgraphUrls[agency.name] = subgraphs.get(agency.name)?.url ?? "http://127.0.0.1:9/graphql";
   }
+  const auditDatabase = await testDatabase(options.suite, "gateway");
   const gateway = await startGateway({
     ...readGatewayConfig({}),
     jwks: keys.issuerJwks,
     signingKeyPath: keys.gatewayPrivate,
     receiptKeyPath: keys.receiptPrivate,
     auditPseudonymKeyPath: keys.auditPseudonymKey,
-    auditDatabase: await testDatabase(options.suite, "gateway"),
+    auditDatabase,
     auditHeadsPath: join(workDir, "audit-heads.jsonl"),
     port: 0,
     observability: { ...quietObservability("gateway"), otlpEndpoint: options.otlpEndpoint },
@@ -126,6 +137,14 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     purpose: "INTEGRATION_TEST",
   });
   setDefaultAuthorization(`Bearer ${allScopesToken}`);
+  const grants = options.grants ?? defaultTestGrants(options.suite);
+  try {
+    await grantTestApps({ gatewayUrl: gateway.url, issuerKey }, grants);
+  } catch (error) {
+    await gateway.stop().catch(() => {});
+    await Promise.all([...subgraphs.values()].map((s) => s.stop().catch(() => {})));
+    throw error;
+  }
   return {
     gatewayUrl: gateway.url,
     workDir,
@@ -134,10 +153,30 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     keys,
     allScopesToken,
     gateway,
+    auditDatabase,
     subgraphs,
     stop: async () => {
       await gateway.stop();
       await Promise.all([...subgraphs.values()].map((s) => s.stop()));
     },
   };
+}
+
+/**
+ * Grants apps every scope (or theirs) for their purposes through the gateway's
+ * governance API: an operator (`grants:admin`) registers and applies, the
+ * agencies' approver approves. startSystem does it for the suite's default
+ * pairs; a suite that must start first (e.g. its JWKS) calls it itself.
+ */
+export async function grantTestApps(system: Pick<System, "gatewayUrl" | "issuerKey">, grants: readonly TestGrant[]): Promise<void> {
+  if (grants.length === 0) return;
+  const config = readGatewayConfig({});
+  const sign = (subject: string, scopes: string[]) =>
+    signDevToken({ key: system.issuerKey, issuer: config.tokenIssuer, audience: config.tokenAudience, subject, scopes, purpose: "TEST_SETUP" });
+  await grantThroughApi({
+    graphqlUrl: system.gatewayUrl,
+    operatorToken: await sign("app:test-operator", ["grants:admin"]),
+    approverToken: await sign("app:test-approver", agencies.map((agency) => `grants:approve:${agency.name}`)),
+    grants: grants.map((grant) => ({ app: grant.app, purpose: grant.purpose, scopes: scopesOfTestGrant(grant) })),
+  });
 }

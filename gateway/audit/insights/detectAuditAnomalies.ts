@@ -63,16 +63,31 @@ function perAppHour(hours: HourRow[]): Map<string, Array<{ hour: Date; requests:
   return new Map([...byApp].map(([app, slots]) => [app, [...slots.values()]]));
 }
 
+/** Groups rows by a key, keeping their order. */
+function groupBy<Row>(rows: Row[], keyOf: (row: Row) => string): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return groups;
+}
+
 function distinctCitizens(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
   const flags: AuditAnomaly[] = [];
-  for (const row of rollups.reach) {
-    if (!inRange(row.hour, rollups) || !row.app) continue;
-    const history = rollups.reach.filter((other) => other.app === row.app && trailing(other, row.hour)).map((other) => other.citizens);
-    const usual = median(history);
-    const threshold = Math.max(t.distinctCitizensFactor * usual, t.distinctCitizensMinimum);
-    if (row.citizens > threshold) {
-      flags.push(flag("DISTINCT_CITIZENS", { ...hourScope(row.app, row.hour), released: true }, row.citizens, threshold,
-        `${row.app} read ${row.citizens} distinct citizens in one hour; its trailing 7-day hourly median is ${usual}`));
+  for (const [app, rows] of groupBy(rollups.reach, (row) => row.app)) {
+    if (!app) continue;
+    for (const row of rows) {
+      if (!inRange(row.hour, rollups)) continue;
+      const history = rows.filter((other) => trailing(other, row.hour)).map((other) => other.citizens);
+      const usual = median(history);
+      const threshold = Math.max(t.distinctCitizensFactor * usual, t.distinctCitizensMinimum);
+      if (row.citizens > threshold) {
+        flags.push(flag("DISTINCT_CITIZENS", { ...hourScope(app, row.hour), released: true }, row.citizens, threshold,
+          `${app} read ${row.citizens} distinct citizens in one hour; its trailing 7-day hourly median is ${usual}`));
+      }
     }
   }
   return flags;
@@ -143,23 +158,24 @@ function offHours(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
 
 function purposeDrift(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
   const flags: AuditAnomaly[] = [];
-  const key = (app: string, purpose: string) => `${app}\u0000${purpose}`;
-  const hoursOf = new Map<string, HourRow[]>();
-  for (const row of rollups.hours) hoursOf.set(key(row.app, row.purpose), [...(hoursOf.get(key(row.app, row.purpose)) ?? []), row]);
-  const fieldsOf = new Map<string, FieldRow[]>();
-  for (const row of rollups.fields) if (row.reads > 0) fieldsOf.set(key(row.app, row.purpose), [...(fieldsOf.get(key(row.app, row.purpose)) ?? []), row]);
-  for (const [group, rows] of hoursOf) {
+  const key = (row: { app: string; purpose: string }) => `${row.app}\u0000${row.purpose}`;
+  const fieldsOf = groupBy(rollups.fields.filter((row) => row.reads > 0), key);
+  for (const [group, rows] of groupBy(rollups.hours, key)) {
     const { app, purpose } = rows[0]!;
     if (!app) continue;
-    const fields = fieldsOf.get(group) ?? [];
+    // This app and purpose's field reads, by hour.
+    const fieldsByHour = groupBy(fieldsOf.get(group) ?? [], (field) => String(field.hour.getTime()));
     for (const row of rows) {
       if (!inRange(row.hour, rollups) || row.reads === 0) continue;
-      const history = rows.filter((other) => trailing(other, row.hour)).reduce((sum, other) => sum + other.reads, 0);
+      const before = rows.filter((other) => trailing(other, row.hour));
+      const history = before.reduce((sum, other) => sum + other.reads, 0);
       if (history < t.driftMinimumHistory) continue;
       const usualCount = new Map<string, number>();
-      for (const field of fields) if (trailing(field, row.hour)) usualCount.set(field.field, (usualCount.get(field.field) ?? 0) + field.reads);
-      const unusual = fields
-        .filter((field) => field.hour.getTime() === row.hour.getTime() && (100 * (usualCount.get(field.field) ?? 0)) / history < t.driftUsualPercent)
+      for (const other of before) {
+        for (const field of fieldsByHour.get(String(other.hour.getTime())) ?? []) usualCount.set(field.field, (usualCount.get(field.field) ?? 0) + field.reads);
+      }
+      const unusual = (fieldsByHour.get(String(row.hour.getTime())) ?? [])
+        .filter((field) => (100 * (usualCount.get(field.field) ?? 0)) / history < t.driftUsualPercent)
         .map((field) => field.field)
         .sort();
       if (unusual.length === 0) continue;

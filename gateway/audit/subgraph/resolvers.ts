@@ -106,9 +106,10 @@ export const auditResolvers = {
       assertUnbound(context);
       return summarizeAudit(context.prisma, { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) }, context.levelOf);
     },
-    auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null }, context: AuditSubgraphContext) {
+    async auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null; id?: string | null }, context: AuditSubgraphContext) {
       assertUnbound(context);
-      return detectAuditAnomalies(context.prisma, rangeOf(args), context.anomalies);
+      const flags = await detectAuditAnomalies(context.prisma, rangeOf(args), context.anomalies);
+      return args.id ? flags.filter((flag) => flag.id === args.id) : flags;
     },
     async auditChain(_: unknown, __: unknown, context: AuditSubgraphContext) {
       const result = await context.verifyChain();
