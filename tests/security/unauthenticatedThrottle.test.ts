@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../gateway/createGateway.ts";
-import { startSystem, type System } from "../support/startSystem.ts";
+import { grantTestApps, startSystem, type System } from "../support/startSystem.ts";
 import { LI_WEI, send, startExtraGateway, token } from "./support/hostile.ts";
 
 let system: System;
@@ -64,6 +64,8 @@ describe("unauthenticated floods are throttled per address (issue 9, item 3)", (
       const forged = (await token(system)).replace(/\.[^.]+$/, ".AAAA");
       const { statuses } = await flood(gateway.url, 12, {}, forged);
       expect(statuses).toContain(429);
+      // This gateway keeps its own grants: the app is granted here as on the suite's gateway.
+      await grantTestApps({ gatewayUrl: gateway.url, issuerKey: system.issuerKey }, [{ app: "app:hostile-input", purpose: "SECURITY_TEST" }]);
       const good = await send(gateway.url, QUERY, { token: await token(system) });
       expect(good.status).toBe(200);
       expect(good.body.data.citizen.name).toBe("李伟");
