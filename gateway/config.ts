@@ -53,7 +53,8 @@
  * - `CORS_ORIGINS` (none): comma-separated origins of browser apps allowed to call the gateway
  * - `OTEL_TRACES_SAMPLER` (parentbased_always_on), `OTEL_TRACES_SAMPLER_ARG` (1): which requests are traced
  *   when traces are exported (always_on, always_off, traceidratio and their parentbased_ forms)
- * - `RECEIPTS_ENABLED` (true), `METRICS_ENABLED` (true), `VERIFICATION_BUDGETS_ENABLED` (true): per-request features that
+ * - `RECEIPTS_ENABLED` (true), `METRICS_ENABLED` (true), `VERIFICATION_BUDGETS_ENABLED` (true),
+ *   `ACCESS_LOG_ENABLED` (true): per-request features that
  *   can be switched off (the bench measures each one's cost; see features.ts)
  *
  * Durations are seconds, or a number with `s`, `m`, `h` or `d`.

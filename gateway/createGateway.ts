@@ -244,6 +244,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }),
     maxBodyBytes: config.maxBodyBytes,
     logger,
+    accessLogLevel: config.features.accessLog ? "info" : "off",
     tracing,
     // Requests refused before GraphQL runs are accounted for too.
     beforeRefusal: recordRefusal,

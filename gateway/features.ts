@@ -9,6 +9,8 @@
  *   every response that releases data
  * - `METRICS_ENABLED` (true): Prometheus counters and histograms per request,
  *   served on METRICS_PORT; off: nothing is counted and no metrics port opens
+ * - `ACCESS_LOG_ENABLED` (true): one log line per request (at info); off:
+ *   other logs still follow LOG_LEVEL
  * - `VERIFICATION_BUDGETS_ENABLED` (true): the shared per-(app, citizen, field)
  *   budget of verification arguments (Redis or the audit database); off: only
  *   the per-request limit on verification fields applies
@@ -22,16 +24,18 @@ export interface GatewayFeatures {
   receipts: boolean;
   metrics: boolean;
   verificationBudgets: boolean;
+  accessLog: boolean;
 }
 
 /** Every feature on: the default, and what production runs. */
-export const ALL_FEATURES_ON: Readonly<GatewayFeatures> = Object.freeze({ receipts: true, metrics: true, verificationBudgets: true });
+export const ALL_FEATURES_ON: Readonly<GatewayFeatures> = Object.freeze({ receipts: true, metrics: true, verificationBudgets: true, accessLog: true });
 
 /** The environment variable that switches each feature. */
 export const FEATURE_VARIABLES: Readonly<Record<keyof GatewayFeatures, string>> = Object.freeze({
   receipts: "RECEIPTS_ENABLED",
   metrics: "METRICS_ENABLED",
   verificationBudgets: "VERIFICATION_BUDGETS_ENABLED",
+  accessLog: "ACCESS_LOG_ENABLED",
 });
 
 export function readGatewayFeatures(reader: EnvReader): Readonly<GatewayFeatures> {

@@ -44,7 +44,7 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   /** Logs unexpected errors (with their stack) and one line per request. */
   logger?: Logger;
   /** The level of the one line per request. @default "info" */
-  accessLogLevel?: "info" | "debug";
+  accessLogLevel?: "info" | "debug" | "off";
   /** Take the caller's `x-request-id` (a subgraph behind the gateway) instead of making one. @default false */
   trustRequestId?: boolean;
   /** Told of every response once it is sent (metrics). */
@@ -121,7 +121,7 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
       const onResponse = options.onResponse;
       response.once("finish", () => onResponse(response.statusCode, (performance.now() - startedAtMonotonic) / 1000));
     }
-    if (logger?.isLevelEnabled(accessLogLevel)) {
+    if (accessLogLevel !== "off" && logger?.isLevelEnabled(accessLogLevel)) {
       response.once("finish", () =>
         logger[accessLogLevel](
           { requestId, method: request.method, path: request.url?.split("?")[0], status: response.statusCode, ms: Math.round(performance.now() - startedAtMonotonic) },

@@ -31,7 +31,7 @@ export const FEATURE_ROWS: readonly FeatureRow[] = [
     description: `no OTEL_EXPORTER_OTLP_ENDPOINT (on: ${TRACE_SAMPLE_RATIO * 100}% of requests traced and exported)`,
     off: ({ OTEL_EXPORTER_OTLP_ENDPOINT: _endpoint, OTEL_TRACES_SAMPLER: _sampler, OTEL_TRACES_SAMPLER_ARG: _ratio, ...env }) => env,
   },
-  { feature: "logs", description: "LOG_LEVEL=warn: no access log line per request", off: (env) => ({ ...env, LOG_LEVEL: "warn" }) },
+  { feature: "access-log", description: "ACCESS_LOG_ENABLED=false: no log line per request", off: (env) => ({ ...env, ACCESS_LOG_ENABLED: "false" }) },
 ];
 
 export const FEATURE_NAMES = FEATURE_ROWS.map((row) => row.feature);

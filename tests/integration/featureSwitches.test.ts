@@ -12,7 +12,7 @@ const LI_WEI = "140105198605150031";
 let system: System;
 
 beforeAll(async () => {
-  system = await startSystem({ suite: "feature-switches", gateway: { features: { receipts: false, metrics: false, verificationBudgets: false } } });
+  system = await startSystem({ suite: "feature-switches", gateway: { features: { receipts: false, metrics: false, verificationBudgets: false, accessLog: false } } });
 });
 
 afterAll(async () => {

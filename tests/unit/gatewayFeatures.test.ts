@@ -9,14 +9,16 @@ import { readGatewayConfig } from "../../gateway/config.ts";
 describe("feature switches in the gateway's config", () => {
   it("turns every feature on, and traces every request that is exported, by default", () => {
     const config = readGatewayConfig({});
-    expect(config.features).toEqual({ receipts: true, metrics: true, verificationBudgets: true });
+    expect(config.features).toEqual({ receipts: true, metrics: true, verificationBudgets: true, accessLog: true });
     expect(config.observability.tracesSampler).toEqual({ name: "parentbased_always_on", ratio: 1 });
   });
 
   it("switches each feature off on its own", () => {
-    expect(readGatewayConfig({ RECEIPTS_ENABLED: "false" }).features).toEqual({ receipts: false, metrics: true, verificationBudgets: true });
-    expect(readGatewayConfig({ METRICS_ENABLED: "0" }).features).toEqual({ receipts: true, metrics: false, verificationBudgets: true });
-    expect(readGatewayConfig({ VERIFICATION_BUDGETS_ENABLED: "false" }).features).toEqual({ receipts: true, metrics: true, verificationBudgets: false });
+    const on = { receipts: true, metrics: true, verificationBudgets: true, accessLog: true };
+    expect(readGatewayConfig({ RECEIPTS_ENABLED: "false" }).features).toEqual({ ...on, receipts: false });
+    expect(readGatewayConfig({ METRICS_ENABLED: "0" }).features).toEqual({ ...on, metrics: false });
+    expect(readGatewayConfig({ VERIFICATION_BUDGETS_ENABLED: "false" }).features).toEqual({ ...on, verificationBudgets: false });
+    expect(readGatewayConfig({ ACCESS_LOG_ENABLED: "false" }).features).toEqual({ ...on, accessLog: false });
   });
 
   it("reads OpenTelemetry's sampler settings", () => {
