@@ -141,7 +141,7 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   const traceSink = await startTraceSink();
   process.once("exit", () => void traceSink.close());
   // The bench's app token lives as long as the run may.
-  const allOn = { ...allFeaturesOn(traceSink.url), MAX_TOKEN_LIFETIME: String(runSeconds) };
+  const allOn = { ...allFeaturesOn(traceSink.url), MAX_TOKEN_LIFETIME: String(Math.max(runSeconds, 24 * 3600)) };
 
   const unavailable: BenchReport["unavailable"] = [];
   const targets: Target[] = [];

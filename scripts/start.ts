@@ -9,6 +9,7 @@ import { ensureDevKeys, loadSigningKey } from "../platform/security/keys.ts";
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { scopesOf } from "../schema/scopesOf.ts";
 import { HPF_APP_ID, HPF_PURPOSE } from "../apps/hpf-withdrawal/config.ts";
+import { DECISION_SCOPES } from "../apps/hpf-withdrawal/createTokenSource.ts";
 import { grantThroughApi } from "../gateway/governance/grantThroughApi.ts";
 import { readCatalog } from "../gateway/governance/readCatalog.ts";
 import { REPO_ROOT, startChild, stopAllChildren } from "./childProcesses.ts";
@@ -89,18 +90,19 @@ async function main(): Promise<void> {
 }
 
 /**
- * The demo app (purpose DEMO) and the withdrawal app (its purpose) hold grants
- * for every scope, made through the governance API like any app's (once:
+ * The demo app (purpose DEMO) holds grants for every scope, the withdrawal app
+ * (its purpose) for the scopes its rule needs, made through the governance API like any app's (once:
  * later starts find them active).
  */
 async function grantDemoApps(graphqlUrl: string, scopes: string[], sign: (subject: string, scopes: string[], purpose: string) => Promise<string>): Promise<void> {
   const approverToken = await sign("user:demo-approver", agencies.map((agency) => `grants:approve:${agency.name}`), "GRANT_ADMINISTRATION");
   const wanted = [
     { app: "app:demo", purpose: "DEMO", department: "演示 demo" },
-    { app: HPF_APP_ID, purpose: HPF_PURPOSE, department: "住房公积金管理中心 housing-fund centre" },
+    // The withdrawal app: only the scopes its rule needs (minimum data).
+    { app: HPF_APP_ID, purpose: HPF_PURPOSE, department: "住房公积金管理中心 housing-fund centre", only: DECISION_SCOPES as readonly string[] },
   ];
   const grants = [];
-  for (const { app, purpose, department } of wanted) {
+  for (const { app, purpose, department, only } of wanted) {
     const response = await fetch(graphqlUrl, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${approverToken}` },
@@ -109,7 +111,7 @@ async function grantDemoApps(graphqlUrl: string, scopes: string[], sign: (subjec
     const body = (await response.json()) as { data?: { grants: Array<{ scopes: string[]; expiresAt: string }> } };
     const soon = Date.now() + 86_400_000;
     const held = new Set((body.data?.grants ?? []).filter((g) => Date.parse(g.expiresAt) > soon).flatMap((g) => g.scopes));
-    const missing = scopes.filter((scope) => !held.has(scope));
+    const missing = (only ?? scopes).filter((scope) => !held.has(scope));
     if (missing.length > 0) grants.push({ app, purpose, scopes: missing, department, durationDays: 365 });
   }
   if (grants.length === 0) return;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HPF_APP_ID, HPF_PURPOSE } from "../../apps/hpf-withdrawal/config.ts";
 import { ACCESS_LOG_NEED, RULE_NEEDS } from "../../apps/hpf-withdrawal/ruleNeeds.ts";
 import { compareWithAuditRecord } from "../../gateway/receipts/compareWithAuditRecord.ts";
-import { startHpfWithdrawalApp, Visitor, type RunningApp } from "../support/startHpfWithdrawalApp.ts";
+import { HPF_MINIMUM_GRANT, startHpfWithdrawalApp, Visitor, type RunningApp } from "../support/startHpfWithdrawalApp.ts";
 import { startSystem, type System } from "../support/startSystem.ts";
 
 const LI_WEI = "140105198605150031";
@@ -31,7 +31,7 @@ async function apply(citizenId: string, amount = ""): Promise<{ visitor: Visitor
 }
 
 beforeAll(async () => {
-  system = await startSystem({ suite: "hpf_app" });
+  system = await startSystem({ suite: "hpf_app", grants: [HPF_MINIMUM_GRANT] });
   app = await startHpfWithdrawalApp(system);
 });
 

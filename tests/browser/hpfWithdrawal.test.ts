@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHpfWithdrawalApp, type RunningApp } from "../support/startHpfWithdrawalApp.ts";
+import { HPF_MINIMUM_GRANT, startHpfWithdrawalApp, type RunningApp } from "../support/startHpfWithdrawalApp.ts";
 import { startSystem, type System } from "../support/startSystem.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -23,7 +23,7 @@ describe.skipIf(!available)("the withdrawal app in headless Chromium", () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    system = await startSystem({ suite: "hpf_browser" });
+    system = await startSystem({ suite: "hpf_browser", grants: [HPF_MINIMUM_GRANT] });
     app = await startHpfWithdrawalApp(system);
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -25,7 +25,7 @@ describe("npm run grants", () => {
     });
 
   beforeAll(async () => {
-    system = await startSystem({ suite: "grants-cli", grants: [], withoutAgencies: ["civil-affairs", "credit", "housing-fund", "real-estate"] });
+    system = await startSystem({ suite: "grants-cli", grants: [], withoutAgencies: ["credit", "housing-fund", "real-estate"] });
   });
 
   afterAll(async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readGatewayConfig } from "../../gateway/config.ts";
 import { DEFAULT_OPERATION_LIMITS } from "../../gateway/guard/operationLimits.ts";
 import { prepareSupergraphForGateway, UnsupportedSecurityFeatureError } from "../../gateway/supergraph/prepareSupergraphForGateway.ts";
-import { startSystem, type System } from "../support/startSystem.ts";
+import { grantTestApps, startSystem, type System } from "../support/startSystem.ts";
 import { LI_WEI, codes, send, startExtraGateway, token } from "./support/hostile.ts";
 import { recordsOfToken } from "./support/records.ts";
 
@@ -32,6 +32,8 @@ describe("the authorizer decides every operation the guard admits (issue 9, item
       limits: { ...DEFAULT_OPERATION_LIMITS, maxTokens: 100_000, maxFields: 100_000, maxAliases: 100_000, maxCost: 100_000_000 },
     });
     try {
+      // This gateway has its own database: the app's grant is made there, through its API.
+      await grantTestApps({ gatewayUrl: gateway.url, issuerKey: system.issuerKey }, [{ app: "app:fails-closed", purpose: "SECURITY_TEST", scopes: ["civil-affairs:identity"] }]);
       const identityOnly = await token(system, { subject: "app:fails-closed", scopes: ["civil-affairs:identity"] });
       // 6,684 aliases of three tokens each: over 20,050 tokens (distinct response names, so validation stays linear).
       const names = Array.from({ length: 6_684 }, (_, i) => `n${i}: name`).join(" ");

@@ -5,6 +5,9 @@
  * within the subgraph timeout, and after repeated failures the circuit
  * breaker stops waiting for the hanging agency at all.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../gateway/createGateway.ts";
 import { grantTestApps, startSystem, type System } from "../support/startSystem.ts";
@@ -30,14 +33,22 @@ let all: string;
 beforeAll(async () => {
   system = await startSystem({ suite: "security-failing", withoutAgencies: ["credit"] });
   hanging = await startHangingAgency();
+  // The second gateway has its own database: the app's grant is made there first, through its API,
+  // by the same gateway with ordinary timeouts (a short deadline is what this suite is about).
+  const gatewayDir = mkdtempSync(join(tmpdir(), "failing-agencies-"));
+  const granting = await startExtraGateway(system, { auditDatabase: { kind: "pglite", dataDir: gatewayDir } });
+  try {
+    await grantTestApps({ gatewayUrl: granting.url, issuerKey: system.issuerKey }, [{ app: "app:hostile-input", purpose: "SECURITY_TEST" }]);
+  } finally {
+    await granting.stop();
+  }
   hangGateway = await startExtraGateway(system, {
+    auditDatabase: { kind: "pglite", dataDir: gatewayDir },
     subgraphUrls: { tax: hanging.url, credit: "http://127.0.0.1:9/graphql" },
     subgraphTimeoutMs: TIMEOUT_MS,
     circuitFailureThreshold: THRESHOLD,
     circuitResetMs: 60_000,
   });
-  // The second gateway has its own database: the app's grant is made there too, through its API.
-  await grantTestApps({ gatewayUrl: hangGateway.url, issuerKey: system.issuerKey }, [{ app: "app:hostile-input", purpose: "SECURITY_TEST" }]);
   all = await token(system);
 });
 

@@ -7,7 +7,13 @@ import type { Server } from "node:http";
 import { listen } from "../../platform/http/createGraphQLHttpServer.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { createHpfWithdrawalApp } from "../../apps/hpf-withdrawal/createHpfWithdrawalApp.ts";
+import { HPF_APP_ID, HPF_PURPOSE } from "../../apps/hpf-withdrawal/config.ts";
+import { DECISION_SCOPES } from "../../apps/hpf-withdrawal/createTokenSource.ts";
 import type { System } from "./startSystem.ts";
+import type { TestGrant } from "./testGrants.ts";
+
+/** The withdrawal app's grant: only the scopes its rule needs, as `npm start` grants it. */
+export const HPF_MINIMUM_GRANT: TestGrant = { app: HPF_APP_ID, purpose: HPF_PURPOSE, scopes: DECISION_SCOPES };
 
 export interface RunningApp {
   url: string;
