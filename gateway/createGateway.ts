@@ -160,6 +160,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const armor = createArmor<GatewayContext>(config.limits);
 
   const subgraphTokenFor = createSubgraphTokenSigner({ key: gatewayKey });
+  // @apollo/gateway otherwise starts a metrics exporter to Apollo's servers and
+  // probes cloud metadata endpoints (AWS, GCP, Azure, Alibaba) at construction:
+  // a government gateway reports to no one and reaches nothing beyond its agencies.
+  process.env.APOLLO_TELEMETRY_DISABLED = "true";
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
     logger: logger.child({ component: "apollo-gateway" }),

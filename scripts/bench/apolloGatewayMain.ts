@@ -4,6 +4,9 @@ import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { benchGatewaySetup } from "./benchSubgraphTokens.ts";
 
+// As in this gateway: no usage reporting to Apollo, no cloud metadata probes (nothing beyond loopback).
+process.env.APOLLO_TELEMETRY_DISABLED = "true";
+
 try {
   const { supergraphSdl, tokens } = await benchGatewaySetup(process.env);
 

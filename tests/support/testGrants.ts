@@ -68,6 +68,7 @@ const BY_SUITE: Record<string, Array<[app: string, purpose: string]>> = {
     ["app:refill", SECURITY],
   ],
   "security-failing": [["app:hostile-input", SECURITY]],
+  "security-loopback": [["app:hostile-input", SECURITY]],
   "security-fails-closed": [
     ["app:hostile-input", SECURITY],
     ["app:fails-closed", SECURITY],
