@@ -97,7 +97,7 @@ const BY_SUITE: Record<string, Array<[app: string, purpose: string]>> = {
   "schema-introspection": [["app:agency-developer", "SCHEMA_DEVELOPMENT"]],
   "browser-graphiql": [["app:agency-developer", "SCHEMA_DEVELOPMENT"]],
   insights: [["app:live-prober", "LOAN_PRECHECK"]],
-  "ops-metrics": [],
+  "ops-metrics": [["app:hostile-input", SECURITY]],
   "ops-traces": [],
   hpf_app: [["app:hpf-withdrawal", "HPF_WITHDRAWAL_LOAN_REPAYMENT"]],
   hpf_browser: [["app:hpf-withdrawal", "HPF_WITHDRAWAL_LOAN_REPAYMENT"]],
