@@ -16,6 +16,12 @@ export interface GatewayContext {
   citizensRead: Set<string>;
   /** Set by the authorization plugin; absent when the operation was refused before it could be decided. */
   authorization?: AuthorizationDecision | null;
+  /**
+   * `recorded` is set once the audit plugin has taken the request (it then
+   * writes the one record). An object, because Apollo Server runs plugins on a
+   * shallow copy of the context: the HTTP layer reads the same object.
+   */
+  auditState?: { recorded: boolean };
   /** The name of the operation the authorization plugin chose (kept when it refuses and runs `{ __typename }` instead). */
   operationName?: string | null;
   /** Resident ids the operation names (root arguments after variable coercion), set by the authorization plugin. */

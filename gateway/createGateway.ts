@@ -7,14 +7,14 @@
  * `startGateway` listens; gateway/main.ts is the process entry.
  */
 import { readFileSync } from "node:fs";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import { Supergraph } from "@apollo/federation-internals";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { parse } from "graphql";
 import { createCorsPolicy } from "../platform/http/createCorsPolicy.ts";
-import { createGraphQLHttpServer, listen } from "../platform/http/createGraphQLHttpServer.ts";
+import { createGraphQLHttpServer, HttpError, listen } from "../platform/http/createGraphQLHttpServer.ts";
 import { createLogger, type Logger } from "../platform/logging/createLogger.ts";
 import { errorLoggingPlugin } from "../platform/logging/errorLoggingPlugin.ts";
 import { normalizeError } from "../platform/normalizeError.ts";
@@ -38,6 +38,7 @@ import { authorizationPlugin } from "./authz/authorizationPlugin.ts";
 import { createOperationAuthorizer } from "./authz/createOperationAuthorizer.ts";
 import { createDatabaseVerificationBudget, createRedisVerificationBudget, unlimitedVerificationBudget } from "./authz/createVerificationBudget.ts";
 import type { GatewayConfig } from "./config.ts";
+import { createClientAddressResolver } from "./createClientAddressResolver.ts";
 import { createRequestContext } from "./createRequestContext.ts";
 import type { GatewayContext } from "./GatewayContext.ts";
 import { loadAppRegistry } from "./guard/appRegistry.ts";
@@ -116,8 +117,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       })
     : disabledGatewayMetrics();
   const audit: AuditLog = { ...openedAudit, writer: observeAuditWriter(openedAudit.writer, { logger, observer: metrics, tracing }) };
+  const clientAddressOf = createClientAddressResolver(config.trustedProxies);
+  const recordRefusal = async (request: IncomingMessage, error: HttpError, startedAtMonotonic: number) =>
+    void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic, clientAddressOf(request))));
   const auditSubgraph = await createAuditSubgraph({
     audit,
+    // A direct call without the gateway's token is a request like any other: it leaves a record.
+    beforeRefusal: recordRefusal,
     gatewayJwks,
     headsPath: config.auditHeadsPath,
     anomalies: config.anomalies,
@@ -230,6 +236,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const http = createGraphQLHttpServer({
     apollo,
     context: createRequestContext({ verifyToken, rateLimiter, registry, defaultRateLimit: config.rateLimit,
+      unauthenticatedRateLimit: config.unauthenticatedRateLimit,
+      clientAddressOf,
       logger,
       govern: governance.govern,
       onRefusal: (kind, reason) => (kind === "token" ? metrics.tokenRefused(reason) : metrics.rateLimited(reason)),
@@ -239,7 +247,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     accessLogLevel: config.features.accessLog ? "info" : "off",
     tracing,
     // Requests refused before GraphQL runs are accounted for too.
-    beforeRefusal: async (request, error, startedAtMonotonic) => void (await audit.writer.write(refusalAuditEntry(request, error, startedAtMonotonic))),
+    beforeRefusal: recordRefusal,
+    // What Apollo refuses before any plugin runs (CSRF, a batch, a malformed body) is recorded here.
+    beforeResponse: async (request, context, answer, startedAtMonotonic) => {
+      if (context.auditState?.recorded) return;
+      await recordRefusal(request, new HttpError(answer.status, errorCodeOf(answer.body), "", {}, context.principal), startedAtMonotonic);
+    },
     headers: { "cache-control": "no-store" },
     cors: createCorsPolicy({ origins: config.corsOrigins }),
     routes: {
@@ -288,6 +301,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await tracing.shutdown();
     },
   };
+}
+
+/** The first error code of a GraphQL response body (BAD_REQUEST when there is none to read). */
+function errorCodeOf(body: string | undefined): string {
+  try {
+    const code = (JSON.parse(body ?? "") as { errors?: Array<{ extensions?: { code?: unknown } }> }).errors?.[0]?.extensions?.code;
+    return typeof code === "string" ? code : "BAD_REQUEST";
+  } catch {
+    return "BAD_REQUEST";
+  }
 }
 
 /** Builds the gateway and listens on `config.host:config.port`. */

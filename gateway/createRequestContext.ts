@@ -1,7 +1,8 @@
 /**
  * The gateway's edge, before any GraphQL work: verify the bearer token
- * (401 otherwise), take one token from the app's rate-limit bucket (429
- * otherwise), and build the per-request context the plugins share.
+ * (401 otherwise, or 429 once the client address has used its bucket of
+ * unauthenticated requests), take one token from the app's rate-limit bucket
+ * (429 otherwise), and build the per-request context the plugins share.
  */
 import type { IncomingMessage } from "node:http";
 import { ErrorCode } from "../platform/errors.ts";
@@ -20,6 +21,10 @@ export interface RequestContextOptions {
   registry: AppRegistry;
   /** Every app's bucket unless the registry gives it its own. */
   defaultRateLimit: RateLimit;
+  /** The bucket per client address of requests without a valid token. */
+  unauthenticatedRateLimit?: RateLimit;
+  /** The client's address (X-Forwarded-For from trusted proxies). @default the socket's peer */
+  clientAddressOf?(request: IncomingMessage): string | null;
   /** Purpose binding: the principal with only the scopes the app's active grants for its purpose allow (gateway/governance/). */
   govern?(principal: Principal): Promise<Principal>;
   logger?: Logger;
@@ -33,12 +38,21 @@ export function createRequestContext(options: RequestContextOptions): (request: 
     if ((request.headersDistinct?.authorization?.length ?? 0) > 1) {
       throw new HttpError(400, "BAD_REQUEST", "Send one Authorization header");
     }
+    const clientAddress = options.clientAddressOf ? options.clientAddressOf(request) : (request.socket?.remoteAddress ?? null);
     let principal: Principal;
     try {
       principal = await options.verifyToken(request.headers.authorization);
     } catch (error) {
       const reason = error instanceof AuthenticationError ? error.reason : "invalid token";
       options.onRefusal?.("token", reason);
+      // A flood without tokens is throttled per address; each refusal is still recorded (by the caller).
+      if (options.unauthenticatedRateLimit) {
+        const rate = await options.rateLimiter.take(`unauthenticated:${clientAddress ?? "unknown"}`, options.unauthenticatedRateLimit).catch(() => null);
+        if (rate && !rate.allowed) {
+          options.onRefusal?.("rate-limit", "unauthenticated");
+          throw new HttpError(429, ErrorCode.RATE_LIMITED, "Too many requests", { "retry-after": String(rate.retryAfterSeconds) });
+        }
+      }
       throw new HttpError(401, ErrorCode.UNAUTHENTICATED, `Unauthenticated: ${reason}`, { "www-authenticate": "Bearer" });
     }
     const limit = options.registry.get(principal.app)?.rateLimit ?? options.defaultRateLimit;
@@ -57,9 +71,10 @@ export function createRequestContext(options: RequestContextOptions): (request: 
       requestId: requestIdOf(request),
       startedAt: Date.now(),
       startedAtMonotonic: performance.now(),
-      clientAddress: request.socket?.remoteAddress ?? null,
+      clientAddress,
       subgraphsCalled: new Set<string>(),
       citizensRead: new Set<string>(),
+      auditState: { recorded: false },
     };
   };
 }

@@ -48,7 +48,9 @@ function outcomeOf(data: unknown, errorCodes: string[]): AuditOutcome {
 
 export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<GatewayContext> {
   return {
-    async requestDidStart({ request }) {
+    async requestDidStart({ request, contextValue }) {
+      // From here Apollo always reaches willSendResponse: this plugin writes the record (the HTTP layer writes the others).
+      if (contextValue.auditState) contextValue.auditState.recorded = true;
       // Taken before authorization rewrites the operation: the record names what the app sent.
       const operationHash = typeof request.query === "string" ? createHash("sha256").update(request.query).digest("hex") : null;
       const operationName = request.operationName ?? null;

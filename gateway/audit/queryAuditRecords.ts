@@ -14,6 +14,8 @@ export interface AuditRecordFilter {
   app?: string;
   /** A pseudonym (see createCitizenPseudonymizer), not a resident id. */
   citizenPseudonym?: string;
+  /** Only records naming at least one of these pseudonyms (a token bound to citizens reads only theirs). */
+  citizenPseudonymsAnyOf?: string[];
   /** A field coordinate such as `HousingFundAccount.balance`, among those requested. */
   field?: string;
   purpose?: string;
@@ -46,6 +48,7 @@ export async function queryAuditRecords(
       ...(filter.hash ? { hash: filter.hash } : {}),
       ...(filter.app ? { app: filter.app } : {}),
       ...(filter.citizenPseudonym ? { citizens: { has: filter.citizenPseudonym } } : {}),
+      ...(filter.citizenPseudonymsAnyOf ? { citizens: { hasSome: filter.citizenPseudonymsAnyOf } } : {}),
       ...(filter.field ? { requestedFields: { has: filter.field } } : {}),
       ...(filter.purpose ? { purpose: filter.purpose } : {}),
       ...(filter.outcome ? { outcome: filter.outcome } : {}),

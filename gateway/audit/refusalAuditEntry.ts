@@ -10,7 +10,13 @@ import { requestIdOf } from "../../platform/http/requestId.ts";
  * malformed body): UNAUTHENTICATED or REJECTED, with whatever was known of
  * the caller when it was refused.
  */
-export function refusalAuditEntry(request: IncomingMessage, error: HttpError, startedAtMonotonic: number): AuditEntry {
+export function refusalAuditEntry(
+  request: IncomingMessage,
+  error: HttpError,
+  startedAtMonotonic: number,
+  /** The client's address as the gateway resolves it (trusted proxies). @default the socket's peer */
+  clientAddress: string | null | undefined = request.socket?.remoteAddress,
+): AuditEntry {
   const caller = error.detail as Principal | undefined;
   return {
     time: new Date(),
@@ -29,6 +35,6 @@ export function refusalAuditEntry(request: IncomingMessage, error: HttpError, st
     errorCodes: [error.code],
     subgraphs: [],
     latencyMs: Math.round(performance.now() - startedAtMonotonic),
-    clientAddress: sanitizeAuditText(request.socket?.remoteAddress, 64),
+    clientAddress: sanitizeAuditText(clientAddress, 64),
   };
 }

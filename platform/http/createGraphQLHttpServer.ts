@@ -35,6 +35,12 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
    * malformed body), e.g. to record it; if it throws, the answer is 503.
    */
   beforeRefusal?: (request: IncomingMessage, error: HttpError, startedAtMonotonic: number) => Promise<void>;
+  /**
+   * Called with Apollo's answer before it is sent (e.g. to record what Apollo
+   * refused before any plugin ran: CSRF, batches, a malformed body); if it
+   * throws, the answer is 503.
+   */
+  beforeResponse?: (request: IncomingMessage, context: Context, answer: { status: number; body: string | undefined }, startedAtMonotonic: number) => Promise<void>;
   /** Logs unexpected errors (with their stack) and one line per request. */
   logger?: Logger;
   /** The level of the one line per request. @default "info" */
@@ -65,7 +71,34 @@ export class HttpError extends Error {
 export function createGraphQLHttpServer<Context extends BaseContext>(options: GraphQLHttpServerOptions<Context>): Server {
   const server = createServer(createGraphQLRequestHandler(options));
   server.keepAliveTimeout = 65_000;
+  // A request Node's parser refuses (headers over the size limit: 431, malformed: 400) never reaches
+  // the handler; it is still answered in JSON and told to beforeRefusal.
+  const refused = new WeakSet<object>();
+  server.on("clientError", (error: Error & { code?: string }, socket) => {
+    if (refused.has(socket)) return; // the parser may complain again while the refusal is recorded
+    refused.add(socket);
+    if (!error.code?.startsWith("HPE_") || !socket.writable) return void socket.destroy();
+    const refusal =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? new HttpError(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request header fields too large")
+        : new HttpError(400, "BAD_REQUEST", "Malformed HTTP request");
+    const startedAtMonotonic = performance.now();
+    const request = { socket, headers: {}, method: undefined, url: undefined } as unknown as IncomingMessage;
+    void (options.beforeRefusal?.(request, refusal, startedAtMonotonic) ?? Promise.resolve()).then(
+      () => writeRawError(socket, refusal),
+      () => writeRawError(socket, new HttpError(503, ErrorCode.SERVICE_UNAVAILABLE, "Service unavailable")),
+    );
+  });
   return server;
+}
+
+function writeRawError(socket: import("node:stream").Duplex, error: HttpError): void {
+  if (!socket.writable) return;
+  const body = JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+  const reason = error.status === 431 ? "Request Header Fields Too Large" : error.status === 503 ? "Service Unavailable" : "Bad Request";
+  socket.end(
+    `HTTP/1.1 ${error.status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /** The request listener alone, to serve GraphQL under a route of another server. */
@@ -108,6 +141,10 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
       const route = options.routes?.[url.pathname];
       if (route) return await route(request, response);
       if (url.pathname !== graphqlPath) return sendError(response, new HttpError(404, "NOT_FOUND", "Not found"));
+      if (request.method !== "GET" && request.method !== "POST") {
+        request.resume();
+        throw new HttpError(405, "BAD_REQUEST", "GraphQL is served over GET and POST", { allow: "GET, POST" });
+      }
       const body = await readBody(request, maxBodyBytes);
       const headers = new HeaderMap();
       for (const [name, value] of Object.entries(request.headers)) {
@@ -118,6 +155,15 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
         httpGraphQLRequest: { method: request.method ?? "GET", headers, search: url.search, body: parseBody(headers, body) },
         context: async () => context,
       });
+      if (options.beforeResponse) {
+        const answer = { status: result.status ?? 200, body: result.body.kind === "complete" ? result.body.string : undefined };
+        try {
+          await options.beforeResponse(request, context, answer, startedAtMonotonic);
+        } catch (recordError) {
+          logger?.error({ err: recordError, requestId }, "could not record a refused request; answering 503");
+          return sendError(response, new HttpError(503, ErrorCode.SERVICE_UNAVAILABLE, "Service unavailable", { "retry-after": "5" }));
+        }
+      }
       response.statusCode = result.status ?? 200;
       for (const [name, value] of result.headers) {
         // Keep what was already said to vary by (CORS: Origin).

@@ -12,7 +12,7 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/ind
 import type { DocumentNode } from "graphql";
 import type { JSONWebKeySet } from "jose";
 import { ErrorCode } from "../errors.ts";
-import { createGraphQLRequestHandler, HttpError, type RouteHandler } from "../http/createGraphQLHttpServer.ts";
+import { createGraphQLRequestHandler, HttpError, type GraphQLHttpServerOptions, type RouteHandler } from "../http/createGraphQLHttpServer.ts";
 import { requestIdOf } from "../http/requestId.ts";
 import type { Logger } from "../logging/createLogger.ts";
 import { errorLoggingPlugin } from "../logging/errorLoggingPlugin.ts";
@@ -41,6 +41,8 @@ export interface SecuredSubgraphOptions<Context> {
   onResponse?(status: number, seconds: number): void;
   /** Continues the gateway's trace: a span per request and per resolver. */
   tracing?: Tracing;
+  /** Told of each request refused before GraphQL ran (e.g. 401 without the gateway's token), to record it. */
+  beforeRefusal?: GraphQLHttpServerOptions<object>["beforeRefusal"];
 }
 
 export interface SecuredSubgraph {
@@ -81,6 +83,7 @@ export async function createSecuredSubgraph<Context extends object>(options: Sec
     accessLogLevel: "debug",
     onResponse: options.onResponse,
     tracing: options.tracing,
+    beforeRefusal: options.beforeRefusal,
     // Only the gateway may call (checked below), and it sends its request id: log lines correlate.
     trustRequestId: true,
     context: async (request) => {

@@ -97,6 +97,8 @@ describe("the gateway's metrics", () => {
       subgraphUrls: { tax: hanging.url },
     });
     try {
+      // Its own governance database: the test app needs its grant there too.
+      await grantTestApps({ gatewayUrl: gateway.url, issuerKey: system.issuerKey }, [DEFAULT_TOKEN_GRANT]);
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) {
         statuses.push((await postGraphQL(gateway.url, `{ citizen(id: "${LI_WEI}") { incomeRecord(year: 2025) { totalIncome } } }`)).status);

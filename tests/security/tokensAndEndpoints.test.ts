@@ -75,6 +75,26 @@ describe("two Authorization headers (issue 9, item 7)", () => {
   });
 });
 
+describe("metrics are not public (issue 9, item 7)", () => {
+  it("no subgraph's public port serves /metrics, with or without an app token", async () => {
+    const app = await token(system);
+    for (const [name, subgraph] of system.subgraphs) {
+      for (const headers of [{}, { authorization: `Bearer ${app}` }] as Array<Record<string, string>>) {
+        const response = await fetch(subgraph.url.replace(/\/graphql$/, "/metrics"), { headers });
+        const text = await response.text();
+        expect(response.status, `${name} /metrics`).not.toBe(200);
+        expect(text, name).not.toMatch(/sql_statements_total|_total\b|# TYPE/);
+      }
+    }
+  });
+
+  it("nor does the gateway's public port", async () => {
+    const response = await fetch(new URL("/metrics", system.gatewayUrl));
+    expect(response.status).not.toBe(200);
+    expect(await response.text()).not.toMatch(/# TYPE/);
+  });
+});
+
 describe("npm run token (issue 9, item 7)", () => {
   // The system's own key folder: the CLI signs with the issuer key this gateway trusts.
   const cli = (...args: string[]) =>

@@ -23,6 +23,9 @@ import type { Logger } from "../../platform/logging/createLogger.ts";
 import { quietObservability } from "../../platform/observability/readObservabilityConfig.ts";
 import { startSubgraph, type RunningSubgraph } from "../../subgraphs/shared/startSubgraph.ts";
 
+/** Far above what any suite sends without a token from its one address. */
+export const GENEROUS_UNAUTHENTICATED_RATE = { perSecond: 100_000, burst: 100_000 };
+
 export interface System {
   gatewayUrl: string;
   /** Temporary folder of this system's keys and signed audit heads. */
@@ -118,6 +121,9 @@ export async function startSystem(options: StartSystemOptions): Promise<System> 
     port: 0,
     observability: { ...quietObservability("gateway"), otlpEndpoint: options.otlpEndpoint },
     subgraphUrls,
+    // Every request of a suite comes from 127.0.0.1: the per-address throttle of unauthenticated
+    // requests has its own suite (tests/security/unauthenticatedThrottle.test.ts).
+    unauthenticatedRateLimit: GENEROUS_UNAUTHENTICATED_RATE,
     ...options.gateway,
   }, { logger: options.logger?.child({ service: "gateway" }) });
   const issuerKey = await loadSigningKey(keys.issuerPrivate);

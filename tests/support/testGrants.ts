@@ -86,6 +86,19 @@ const BY_SUITE: Record<string, Array<[app: string, purpose: string]>> = {
     ["app:hostile-input", SECURITY],
     ["app:two-headers", SECURITY],
   ],
+  "security-recorded": [
+    ["app:hostile-input", SECURITY],
+    ["app:recorded", SECURITY],
+    ["app:lookup-by-variable", SECURITY],
+    ["app:citizen-self", SECURITY],
+    ["app:bound-auditor", SECURITY],
+    ["app:auditor", SECURITY],
+  ],
+  "security-throttle": [["app:hostile-input", SECURITY]],
+  "security-audit-after": [
+    ["app:hostile-input", SECURITY],
+    ["app:attacker", SECURITY],
+  ],
   // Each test's app is fresh (its own verification budget) and is granted where it is made.
   "security-verification": [["app:hostile-input", SECURITY]],
   browser: [

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "graphql";
 import type { JSONWebKeySet } from "jose";
-import { createSecuredSubgraph, type SecuredSubgraph } from "../../../platform/subgraph/createSecuredSubgraph.ts";
+import { createSecuredSubgraph, type SecuredSubgraph, type SecuredSubgraphOptions } from "../../../platform/subgraph/createSecuredSubgraph.ts";
 import type { AuditLog } from "../openAuditLog.ts";
 import { verifyAuditChain } from "../verifyAuditChain.ts";
 import { DEFAULT_ANOMALY_THRESHOLDS, type AnomalyThresholds } from "../insights/AnomalyThresholds.ts";
@@ -28,6 +28,8 @@ export function createAuditSubgraph(options: {
   anomalies?: AnomalyThresholds;
   /** The catalog's level of a field coordinate, for auditSummary's per-level counts (fieldLevelsOf the supergraph). */
   levelOf: FieldLevelOf;
+  /** Records a request refused before GraphQL ran (a 401 without the gateway's token). */
+  beforeRefusal?: SecuredSubgraphOptions<object>["beforeRefusal"];
 }): Promise<SecuredSubgraph> {
   const { audit, gatewayJwks, headsPath } = options;
   const anomalies = options.anomalies ?? DEFAULT_ANOMALY_THRESHOLDS;
@@ -39,6 +41,7 @@ export function createAuditSubgraph(options: {
     resolvers: auditResolvers,
     gatewayJwks,
     graphqlPath: AUDIT_SUBGRAPH_PATH,
+    beforeRefusal: options.beforeRefusal,
     context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain, anomalies, levelOf: options.levelOf }),
   });
 }

@@ -61,6 +61,19 @@ interface FilterArgument {
   until?: Date;
 }
 
+function notBound(): ServiceError {
+  return new ServiceError(ErrorCode.FORBIDDEN, "Not authorized to read this field", { reason: ForbiddenReason.CITIZEN_NOT_BOUND });
+}
+
+/**
+ * Citizen binding holds for the audit log as for every other path: a token
+ * bound to citizens reads only records naming one of them, and no summary of
+ * everyone's records.
+ */
+function assertUnbound(context: AuditSubgraphContext): void {
+  if (context.caller.citizens) throw notBound();
+}
+
 export const auditResolvers = {
   DateTime: DateTimeScalar,
   Query: {
@@ -69,6 +82,9 @@ export const auditResolvers = {
       if (filter.citizen !== undefined && filter.citizen !== null) assertResidentId(filter.citizen);
       if (filter.seq != null && !/^\d{1,19}$/.test(filter.seq)) throw new BadUserInputError("seq must be a decimal record number");
       if (filter.hash != null && !/^[0-9a-f]{64}$/.test(filter.hash)) throw new BadUserInputError("hash must be 64 lowercase hex digits");
+      const bound = context.caller.citizens;
+      if (bound && filter.citizen != null && !bound.has(filter.citizen)) throw notBound();
+      const onlyBound = bound && filter.citizen == null ? [...bound].map(context.pseudonymize) : undefined;
       return queryAuditRecords(
         context.prisma,
         {
@@ -76,6 +92,7 @@ export const auditResolvers = {
           hash: filter.hash ?? undefined,
           app: filter.app ?? undefined,
           citizenPseudonym: filter.citizen ? context.pseudonymize(filter.citizen) : undefined,
+          citizenPseudonymsAnyOf: onlyBound,
           field: filter.field ?? undefined,
           purpose: filter.purpose ?? undefined,
           outcome: filter.outcome ?? undefined,
@@ -86,9 +103,11 @@ export const auditResolvers = {
       );
     },
     auditSummary(_: unknown, args: { since?: Date | null; until?: Date | null; topApps: number }, context: AuditSubgraphContext) {
+      assertUnbound(context);
       return summarizeAudit(context.prisma, { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) }, context.levelOf);
     },
     async auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null; id?: string | null }, context: AuditSubgraphContext) {
+      assertUnbound(context);
       const flags = await detectAuditAnomalies(context.prisma, rangeOf(args), context.anomalies);
       return args.id ? flags.filter((flag) => flag.id === args.id) : flags;
     },

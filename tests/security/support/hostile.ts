@@ -14,7 +14,7 @@ import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER, readGatewayConfig, type Gatew
 import { quietObservability } from "../../../platform/observability/readObservabilityConfig.ts";
 import { startGateway, type RunningGateway } from "../../../gateway/createGateway.ts";
 import { signDevToken, type DevTokenOptions } from "../../../platform/security/signDevToken.ts";
-import type { System } from "../../support/startSystem.ts";
+import { GENEROUS_UNAUTHENTICATED_RATE, type System } from "../../support/startSystem.ts";
 import { STANDARD_SCOPES } from "../../support/standardScopes.ts";
 
 export const LI_WEI = "140105198605150031";
@@ -117,6 +117,7 @@ export function gatewayConfigFor(system: System, overrides: Partial<GatewayConfi
     auditHeadsPath: join(workDir, "audit-heads.jsonl"),
     port: 0,
     observability: quietObservability("gateway"),
+    unauthenticatedRateLimit: GENEROUS_UNAUTHENTICATED_RATE,
     ...overrides,
     subgraphUrls: { ...subgraphUrls, ...overrides.subgraphUrls },
   };
