@@ -86,6 +86,7 @@ const BY_SUITE: Record<string, Array<[app: string, purpose: string]>> = {
   "security-tokens": [
     ["app:hostile-input", SECURITY],
     ["app:two-headers", SECURITY],
+    ["app:cli", "TEST"],
   ],
   "security-recorded": [
     ["app:hostile-input", SECURITY],
