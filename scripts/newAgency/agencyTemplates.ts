@@ -170,7 +170,11 @@ import { startSystem, type System } from "../support/startSystem.ts";
 let system: System;
 
 beforeAll(async () => {
-  system = await startSystem({ suite: "${agency.name}" });
+  // The test app applies for its scopes through the governance API, as every app does.
+  system = await startSystem({
+    suite: "${agency.name}",
+    grants: [{ app: "app:${agency.name}-test", purpose: "INTEGRATION_TEST", scopes: ["civil-affairs:identity", "${n.scope}"] }],
+  });
 });
 
 afterAll(async () => {
