@@ -5,24 +5,11 @@
  * is audited.
  */
 import { readFileSync } from "node:fs";
-import type { ServerResponse } from "node:http";
 import type { RouteHandler } from "../../platform/http/createGraphQLHttpServer.ts";
+import { setPageSecurityHeaders, staticFile } from "../../platform/http/staticPage.ts";
 
 const read = (name: string) => readFileSync(new URL(name, import.meta.url));
 
-const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
-
-function staticFile(body: Buffer, type: string): RouteHandler {
-  return (_request, response: ServerResponse) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
-    response.setHeader("content-type", type);
-    response.end(body);
-  };
-}
 
 /** Routes of the catalog and sharing pages, by path. */
 export function governancePageRoutes(): Record<string, RouteHandler> {
