@@ -154,7 +154,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     ? unlimitedVerificationBudget()
     : config.redisUrl
     ? createRedisVerificationBudget(config.redisUrl, budgetLimits)
-    : createDatabaseVerificationBudget(audit.database.prisma, budgetLimits);
+    : createDatabaseVerificationBudget(audit.database.session, budgetLimits);
   const registry = loadAppRegistry(config.appRegistryPath);
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, logger) : createMemoryRateLimiter();
   const armor = createArmor<GatewayContext>(config.limits);
