@@ -112,7 +112,9 @@ describe("/ready", () => {
   it("a down agency is degraded, not unready; an audit database that cannot take writes is unready (503)", async () => {
     await system.subgraphs.get("credit")!.stop();
     system.subgraphs.delete("credit");
-    const gateway = await startGateway(gatewayConfigFor(system));
+    // Named explicitly: left out, credit would get the supergraph's default URL, where another
+    // checkout's `npm start` may well be serving (the cause of this case's earlier failures).
+    const gateway = await startGateway(gatewayConfigFor(system, { subgraphUrls: { credit: "http://127.0.0.1:9/graphql" } }));
     try {
       const readyUrl = gateway.url.replace(/\/graphql$/, "/ready");
       const degraded = await getJson(readyUrl);
