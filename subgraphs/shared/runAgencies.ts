@@ -14,6 +14,7 @@ import type { Agency } from "./agency.ts";
 import { metricsPortOf, readSubgraphConfig } from "./config.ts";
 import { startSubgraph, type RunningSubgraph } from "./startSubgraph.ts";
 import { createLogger } from "../../platform/logging/createLogger.ts";
+import { logReady } from "../../platform/logging/logReady.ts";
 
 export async function runAgencies(agencies: readonly Agency[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const running: RunningSubgraph<any>[] = [];
@@ -36,7 +37,7 @@ export async function runAgencies(agencies: readonly Agency[], env: NodeJS.Proce
     await Promise.all(running.map((subgraph) => subgraph.stop().catch(() => {})));
     process.exit(1);
   }
-  processLogger.info(`agencies ready at ${running[0]?.url}`);
+  logReady(processLogger, {}, `agencies ready at ${running[0]?.url}`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

@@ -121,6 +121,9 @@ const BY_SUITE: Record<string, Array<[app: string, purpose: string]>> = {
   nplus1: [],
   "browser-apps": [],
   "ops-logs": [],
+  // Their apps are granted on the gateway processes' own databases (tests/operations/shutdown.test.ts, replicas.test.ts).
+  "ops-shutdown": [],
+  "ops-replicas": [],
 };
 
 /** The pairs startSystem grants for a suite by default. */
