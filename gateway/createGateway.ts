@@ -77,6 +77,13 @@ export interface RunningGateway {
 export interface GatewayOptions {
   /** @default a pino logger on stdout at `config.observability.logLevel` */
   logger?: Logger;
+  /**
+   * The bench's grants-off row only (scripts/bench/ungovernedGatewayMain.ts):
+   * requests keep their token's scopes, not intersected with the app's grants,
+   * so the bench can show what grants cost per request. No configuration
+   * variable reaches it; gateway/main.ts never sets it.
+   */
+  ungovernedForBench?: boolean;
 }
 
 export interface Gateway {
@@ -243,7 +250,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       unauthenticatedRateLimit: config.unauthenticatedRateLimit,
       clientAddressOf,
       logger,
-      govern: governance.govern,
+      govern: options.ungovernedForBench ? async (principal) => principal : governance.govern,
       onRefusal: (kind, reason) => (kind === "token" ? metrics.tokenRefused(reason) : metrics.rateLimited(reason)),
     }),
     maxBodyBytes: config.maxBodyBytes,
