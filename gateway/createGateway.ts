@@ -343,11 +343,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     logger: gateway.logger,
     metricsUrl: metricsServer.url,
     stop: async () => {
-      // No new connections; idle keep-alive ones close now, busy ones once their response is out.
+      // No new connections; idle keep-alive ones close now, busy ones as soon as their response is
+      // out (a client's keep-alive connection would otherwise hold the drain for the whole grace).
       const closed = new Promise<void>((resolve) => gateway.http.close(() => resolve()));
       gateway.http.closeIdleConnections();
+      const idle = setInterval(() => gateway.http.closeIdleConnections(), 50);
       const grace = setTimeout(() => gateway.http.closeAllConnections(), config.shutdownGraceMs);
       await closed;
+      clearInterval(idle);
       clearTimeout(grace);
       await gateway.apollo.stop();
       await gateway.stopServices();
