@@ -5,8 +5,9 @@
  * database and its own metrics port, exactly as when it runs alone; in
  * production each agency runs its own `main.ts` beside its own database.
  *
- * Ports: each agency's default (4001-4005, metrics 9401-9405), or any free
- * ones with `PORT=0` / `METRICS_PORT=0`. Prints `<name> subgraph listening at
+ * Ports: each agency's `<NAME>_PORT` (e.g. `REAL_ESTATE_PORT`), else its
+ * default (4001-4005, metrics 9401-9405), or any free ones with `PORT=0` /
+ * `METRICS_PORT=0`. Prints `<name> subgraph listening at
  * <url> (metrics at <url>)` per agency, then `agencies ready at <first url>`.
  */
 import type { Agency } from "./agency.ts";
@@ -23,7 +24,7 @@ export async function runAgencies(agencies: readonly Agency[], env: NodeJS.Proce
       agencies.map(async (agency) => {
         const own = {
           ...env,
-          PORT: env.PORT === "0" ? "0" : String(agency.defaultPort),
+          PORT: env[`${agency.name.toUpperCase().replace(/-/g, "_")}_PORT`] ?? (env.PORT === "0" ? "0" : String(agency.defaultPort)),
           METRICS_PORT: env.METRICS_PORT === "0" ? "0" : String(metricsPortOf(agency)),
         };
         const subgraph = await startSubgraph(agency, readSubgraphConfig(agency, own));
