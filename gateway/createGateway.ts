@@ -60,6 +60,9 @@ import { prepareSupergraphForGateway } from "./supergraph/prepareSupergraphForGa
 import { subgraphUrlsOf } from "./supergraph/subgraphUrlsOf.ts";
 import { withStandardScalars } from "./supergraph/withStandardScalars.ts";
 
+/** The subgraphs this process serves itself (see useOwnAddress), with their own fetch deadline. */
+const OWN_SUBGRAPHS: ReadonlySet<string> = new Set([AUDIT_SUBGRAPH, GOVERNANCE_SUBGRAPH]);
+
 export interface RunningGateway {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
   url: string;
@@ -77,6 +80,13 @@ export interface RunningGateway {
 export interface GatewayOptions {
   /** @default a pino logger on stdout at `config.observability.logLevel` */
   logger?: Logger;
+  /**
+   * The bench's grants-off row only (scripts/bench/ungovernedGatewayMain.ts):
+   * requests keep their token's scopes, not intersected with the app's grants,
+   * so the bench can show what grants cost per request. No configuration
+   * variable reaches it; gateway/main.ts never sets it.
+   */
+  ungovernedForBench?: boolean;
 }
 
 export interface Gateway {
@@ -154,7 +164,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     ? unlimitedVerificationBudget()
     : config.redisUrl
     ? createRedisVerificationBudget(config.redisUrl, budgetLimits)
-    : createDatabaseVerificationBudget(audit.database.prisma, budgetLimits);
+    : createDatabaseVerificationBudget(audit.database.session, budgetLimits);
   const registry = loadAppRegistry(config.appRegistryPath);
   const rateLimiter = config.redisUrl ? createRedisRateLimiter(config.redisUrl, logger) : createMemoryRateLimiter();
   const armor = createArmor<GatewayContext>(config.limits);
@@ -171,7 +181,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       const source = new AgencyDataSource({
         name,
         url: subgraphUrls[name]!,
-        timeoutMs: config.subgraphTimeoutMs,
+        // The gateway's own subgraphs answer from its database, not over an agency's link: their own deadline.
+        timeoutMs: OWN_SUBGRAPHS.has(name) ? config.ownSubgraphTimeoutMs : config.subgraphTimeoutMs,
         breaker: { failureThreshold: config.circuitFailureThreshold, resetMs: config.circuitResetMs },
         subgraphTokenFor,
         logger,
@@ -243,7 +254,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       unauthenticatedRateLimit: config.unauthenticatedRateLimit,
       clientAddressOf,
       logger,
-      govern: governance.govern,
+      govern: options.ungovernedForBench ? async (principal) => principal : governance.govern,
       onRefusal: (kind, reason) => (kind === "token" ? metrics.tokenRefused(reason) : metrics.rateLimited(reason)),
     }),
     maxBodyBytes: config.maxBodyBytes,
@@ -336,11 +347,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     logger: gateway.logger,
     metricsUrl: metricsServer.url,
     stop: async () => {
-      // No new connections; idle keep-alive ones close now, busy ones once their response is out.
+      // No new connections; idle keep-alive ones close now, busy ones as soon as their response is
+      // out (a client's keep-alive connection would otherwise hold the drain for the whole grace).
       const closed = new Promise<void>((resolve) => gateway.http.close(() => resolve()));
       gateway.http.closeIdleConnections();
+      const idle = setInterval(() => gateway.http.closeIdleConnections(), 50);
       const grace = setTimeout(() => gateway.http.closeAllConnections(), config.shutdownGraceMs);
       await closed;
+      clearInterval(idle);
       clearTimeout(grace);
       await gateway.apollo.stop();
       await gateway.stopServices();

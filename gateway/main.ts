@@ -1,11 +1,12 @@
 // Starts the gateway process (HOST, PORT, SUPERGRAPH_PATH, <NAME>_SUBGRAPH_URL, LOG_LEVEL, METRICS_PORT, ...: see ./config.ts).
 import { createLogger } from "../platform/logging/createLogger.ts";
+import { logReady } from "../platform/logging/logReady.ts";
 import { readGatewayConfig } from "./config.ts";
 import { startGateway } from "./createGateway.ts";
 
 try {
   const gateway = await startGateway(readGatewayConfig());
-  gateway.logger.info({ url: gateway.url, metricsUrl: gateway.metricsUrl }, `gateway ready at ${gateway.url} (metrics at ${gateway.metricsUrl})`);
+  logReady(gateway.logger, { url: gateway.url, metricsUrl: gateway.metricsUrl }, `gateway ready at ${gateway.url} (metrics at ${gateway.metricsUrl})`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

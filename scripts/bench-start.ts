@@ -1,22 +1,41 @@
-// Measures `npm start` (tsx) and `npm run start:prod` (compiled): time to the first answer, cold (fresh DATA_DIR) and warm, and the total RSS of all its processes at rest and after N one-stop requests (npm run bench:start -- [--requests 10000] [--modes dev,prod]).
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { REPO_ROOT } from "./childProcesses.ts";
+// Measures the embedded default as a new developer meets it: on a fresh clone of this checkout (node_modules hard-linked,
+// the same files `npm install` gives), the time from `npm start` to the first answer cold (no generated files, no data,
+// an empty tsx cache) and warm (the second start), and the total RSS of every process of `npm start` at rest and after
+// N one-stop requests. npm run bench:start -- [--requests 10000] [--modes dev,prod] [--repo DIR] [--keep]
+// --modes prod also measures `npm run start:prod` (after `npm run build` in the clone). Saves scripts/bench/results/start-<time>.{json,md}.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { runLoad } from "./bench/measure.ts";
 import { oneStopWorkload } from "./bench/workloads.ts";
+import { describeMachine } from "./bench/machine.ts";
 
+const HERE = fileURLToPath(new URL("..", import.meta.url));
 const DEMO_CITIZENS = ["140105198605150031", "140105198803120028", "330106197501050017", "14010519650909005X"];
-const GATEWAY = "http://127.0.0.1:4000/graphql";
+/** The issue's goals (issue 11, "fast start, small footprint"). */
+const GOALS = { warmS: 8, coldS: 25, rssMb: 1.2 * 1024 };
+
+interface ProcessRss {
+  pid: number;
+  what: string;
+  rssMb: number;
+}
 
 interface Run {
-  mode: string;
+  mode: "dev" | "prod";
   start: "cold" | "warm";
   firstAnswerS: number;
+  /** Seconds from the start to each milestone npm start printed. */
+  timeline: Record<string, number>;
   restRssMb: number;
+  rest: ProcessRss[];
   afterLoadRssMb?: number;
-  processes: number;
+  afterLoad?: ProcessRss[];
+  load?: { requests: number; rps: number; p50Ms: number; p99Ms: number; failed: number };
+  loadAverage: number;
 }
 
 function argument(name: string, fallback: string): string {
@@ -41,96 +60,203 @@ function processTree(root: number): number[] {
   return tree;
 }
 
-function totalRssMb(root: number): { mb: number; processes: number } {
-  let kb = 0;
-  const tree = processTree(root);
-  for (const pid of tree) {
+/** RSS of every process of the tree, named by its command line. */
+function treeRss(root: number): { totalMb: number; processes: ProcessRss[] } {
+  const processes: ProcessRss[] = [];
+  for (const pid of processTree(root)) {
     try {
-      kb += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+      const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+      const what = argv.find((arg) => /\.(ts|js)$/.test(arg) && !arg.includes("node_modules/.bin")) ?? argv.slice(0, 3).join(" ");
+      processes.push({ pid, what: what.replace(/^.*?\/(dist\/)?(?=(scripts|gateway|subgraphs|apps)\/)/, ""), rssMb: kb / 1024 });
     } catch {
       // gone meanwhile
     }
   }
-  return { mb: kb / 1024, processes: tree.length };
+  return { totalMb: processes.reduce((sum, p) => sum + p.rssMb, 0), processes };
 }
 
-function command(mode: string): string[] {
-  return mode === "prod" ? [join(REPO_ROOT, "dist/scripts/start.js")] : ["--import", "tsx", "scripts/start.ts"];
-}
-
-async function startAndTime(mode: string, dataDir: string): Promise<{ child: ChildProcess; seconds: number; token: string }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, command(mode), {
-    cwd: REPO_ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, NODE_ENV: mode === "prod" ? "production" : "development", LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
+}
+
+/** A fresh clone of this checkout: its tracked and untracked (not ignored) files, node_modules hard-linked. */
+function freshClone(from: string): string {
+  const root = mkdtempSync(join(tmpdir(), "bench-start-clone-"));
+  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: from, encoding: "utf8" }).split("\0").filter(Boolean);
+  for (const file of files) {
+    if (!existsSync(join(from, file))) continue;
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    cpSync(join(from, file), join(root, file));
+  }
+  execFileSync("cp", ["-al", join(from, "node_modules"), join(root, "node_modules")]);
+  return root;
+}
+
+/** Starts `npm start` (or start:prod) in `repo` and waits for a correct answer through the gateway it printed. */
+async function startAndTime(mode: "dev" | "prod", repo: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; seconds: number; token: string; url: string; timeline: Record<string, number> }> {
+  const started = performance.now();
+  const child = spawn("npm", ["run", mode === "prod" ? "start:prod" : "start"], { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  const timeline: Record<string, number> = {};
+  const milestones: Array<[string, RegExp]> = [
+    ["agencies and gateway ready", /^gateway\s+http/m],
+    ["withdrawal app ready", /^hpf-withdrawal\s+http/m],
+    ["token printed", /export TOKEN=/],
+  ];
+  const seen = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-40_000);
+    for (const [name, pattern] of milestones) if (timeline[name] === undefined && pattern.test(output)) timeline[name] = (performance.now() - started) / 1000;
+  };
+  child.stdout!.on("data", seen);
+  child.stderr!.on("data", seen);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${mode} start exited:\n${output}`);
     const token = /export TOKEN=(\S+)/.exec(output)?.[1];
-    if (token) {
-      const answer = await fetch(GATEWAY, {
+    const url = /^gateway\s+(http\S+)/m.exec(output)?.[1];
+    if (token && url) {
+      const answer = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
         body: JSON.stringify({ query: `{ citizen(id: "${DEMO_CITIZENS[0]}") { name } }` }),
       }).catch(() => null);
       if (answer?.ok && ((await answer.json()) as { data?: { citizen?: { name?: string } } }).data?.citizen?.name) {
-        return { child, seconds: (performance.now() - started) / 1000, token };
+        const seconds = (performance.now() - started) / 1000;
+        timeline["first answer"] = seconds;
+        const own = /started in [^\n]*/.exec(output)?.[0];
+        if (own) process.stderr.write(`[bench:start]   npm start said: ${own}\n`);
+        return { child, seconds, token, url, timeline };
       }
     }
-    if (performance.now() - started > 300_000) throw new Error(`${mode} start: no answer within 300 s:\n${output}`);
+    if (performance.now() - started > 600_000) throw new Error(`${mode} start: no answer within 600 s:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
+/** Stops the whole process group (npm, its shell and every service) and waits until none is left. */
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGINT");
-  await exited;
+  const group = -child.pid!;
+  const alive = () => {
+    try {
+      process.kill(group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(group, "SIGINT");
+  for (let waited = 0; alive() && waited < 30_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (alive()) process.kill(group, "SIGKILL");
+}
+
+const mb = (value: number) => value.toFixed(0);
+const verdict = (value: number, goal: number) => (value < goal ? "met" : "NOT met");
+
+function report(runs: Run[], requests: number, machine: ReturnType<typeof describeMachine>, commit: string): string {
+  const lines = [
+    `# Start time and footprint of the embedded default ${new Date().toISOString()}`,
+    "",
+    `\`npm run bench:start -- --requests ${requests}\` on commit ${commit}: a fresh clone (node_modules hard-linked), cold = first \`npm start\` (no generated files, no data, empty tsx cache), warm = the second. node ${machine.node}, ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load average is the 1-minute figure when each start began (above 4 the machine is shared and the figures noisy).`,
+    "",
+    "| start | mode | first answer s (goal) | RSS at rest MiB (goal) | RSS after load MiB | processes | load average |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const run of runs) {
+    const goal = run.start === "warm" ? GOALS.warmS : GOALS.coldS;
+    lines.push(
+      `| ${run.start} | ${run.mode} | ${run.firstAnswerS.toFixed(1)} (< ${goal}: ${verdict(run.firstAnswerS, goal)}) | ${mb(run.restRssMb)} (< ${GOALS.rssMb}: ${verdict(run.restRssMb, GOALS.rssMb)}) | ${run.afterLoadRssMb === undefined ? "" : `${mb(run.afterLoadRssMb)} (${verdict(run.afterLoadRssMb, GOALS.rssMb)})`} | ${run.rest.length} | ${run.loadAverage.toFixed(2)} |`,
+    );
+  }
+  lines.push("", "Timeline (seconds from `npm start`):", "");
+  for (const run of runs) lines.push(`- ${run.mode} ${run.start}: ${Object.entries(run.timeline).map(([name, s]) => `${name} ${s.toFixed(1)}`).join(", ")}`);
+  lines.push("", "RSS per process (MiB), at rest / after load:", "");
+  for (const run of runs) {
+    lines.push(`- ${run.mode} ${run.start}: ${run.rest.map((p) => `${p.what} ${mb(p.rssMb)}${run.afterLoad ? ` / ${mb(run.afterLoad.find((q) => q.pid === p.pid)?.rssMb ?? 0)}` : ""}`).join(", ")}`);
+    if (run.load) lines.push(`  - load: ${run.load.requests} one-stop requests, ${run.load.rps.toFixed(0)} req/s, p50 ${run.load.p50Ms} ms, p99 ${run.load.p99Ms} ms, failed ${run.load.failed}`);
+  }
+  return lines.join("\n");
 }
 
 async function main(): Promise<void> {
-  const modes = argument("modes", "dev,prod").split(",");
+  const modes = argument("modes", "dev").split(",") as Array<"dev" | "prod">;
   const requests = Number(argument("requests", "10000"));
-  if (modes.includes("prod") && !existsSync(join(REPO_ROOT, "dist/scripts/start.js"))) throw new Error("run npm run build first");
+  const from = argument("repo", HERE);
+  const machine = describeMachine();
+  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: from, encoding: "utf8" }).trim();
+  process.stderr.write(`[bench:start] cloning ${from} (${commit}) ...\n`);
+  const repo = freshClone(from);
   const runs: Run[] = [];
-  for (const mode of modes) {
-    const dataDir = mkdtempSync(join(tmpdir(), `gateway-start-${mode}-`));
-    try {
-      for (const start of ["cold", "warm"] as const) {
-        process.stderr.write(`[bench:start] ${mode} ${start} ...\n`);
-        const { child, seconds, token } = await startAndTime(mode, dataDir);
-        await new Promise((resolve) => setTimeout(resolve, 5000)); // at rest: start-up work settled
-        const rest = totalRssMb(child.pid!);
-        const run: Run = { mode, start, firstAnswerS: seconds, restRssMb: rest.mb, processes: rest.processes };
-        if (start === "warm" && requests > 0) {
-          const load = await runLoad({
-            target: { key: "this", label: mode, pid: child.pid!, url: GATEWAY, headers: { authorization: `Bearer ${token}` } },
-            workload: oneStopWorkload(DEMO_CITIZENS),
-            connections: 16,
-            amount: requests,
-            firstRequest: 0,
-          });
-          if (load.errors || load.non2xx || load.graphqlErrors) process.stderr.write(`[bench:start] load errors: ${JSON.stringify(load.sampleError)}\n`);
-          run.afterLoadRssMb = totalRssMb(child.pid!).mb;
+  try {
+    for (const mode of modes) {
+      if (mode === "prod") execFileSync("npm", ["run", "--silent", "build"], { cwd: repo, stdio: "inherit" });
+      const dataDir = mkdtempSync(join(tmpdir(), `bench-start-data-${mode}-`));
+      // An empty temporary folder: tsx's compile cache lives there, so the cold start compiles everything.
+      const tmp = mkdtempSync(join(tmpdir(), `bench-start-tmp-${mode}-`));
+      try {
+        for (const start of ["cold", "warm"] as const) {
+          const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            TMPDIR: tmp,
+            DATA_DIR: dataDir,
+            PORT: String(await freePort()),
+            METRICS_PORT: "0",
+            HPF_APP_PORT: "0",
+            npm_config_update_notifier: "false",
+          };
+          for (const name of Object.keys(env)) if (name === "DATABASE_URL" || name.endsWith("_DATABASE_URL") || name.endsWith("_SUBGRAPH_URL")) delete env[name];
+          const loadAverage = loadavg()[0]!;
+          process.stderr.write(`[bench:start] ${mode} ${start} (load average ${loadAverage.toFixed(2)}) ...\n`);
+          const { child, seconds, token, url, timeline } = await startAndTime(mode, repo, env);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 10_000)); // at rest: start-up work settled
+            const rest = treeRss(child.pid!);
+            const run: Run = { mode, start, firstAnswerS: seconds, timeline, restRssMb: rest.totalMb, rest: rest.processes, loadAverage };
+            if (start === "warm" && requests > 0) {
+              const load = await runLoad({
+                target: { key: "this", label: mode, pid: child.pid!, url, headers: { authorization: `Bearer ${token}` } },
+                workload: oneStopWorkload(DEMO_CITIZENS),
+                connections: 16,
+                amount: requests,
+                firstRequest: 0,
+              });
+              const failed = load.errors + load.non2xx + load.graphqlErrors;
+              if (failed) process.stderr.write(`[bench:start] ${failed} failed responses, e.g. ${JSON.stringify(load.sampleError)}\n`);
+              await new Promise((resolve) => setTimeout(resolve, 5000));
+              const after = treeRss(child.pid!);
+              run.afterLoadRssMb = after.totalMb;
+              run.afterLoad = after.processes;
+              run.load = { requests: load.requests, rps: load.rps, p50Ms: load.p50Ms, p99Ms: load.p99Ms, failed };
+            }
+            runs.push(run);
+            process.stderr.write(`[bench:start] ${mode} ${start}: first answer ${seconds.toFixed(1)} s, RSS ${mb(run.restRssMb)} MiB at rest${run.afterLoadRssMb ? `, ${mb(run.afterLoadRssMb)} MiB after ${requests} requests` : ""}\n`);
+          } finally {
+            await stop(child);
+          }
         }
-        runs.push(run);
-        process.stderr.write(`[bench:start] ${JSON.stringify(run)}\n`);
-        await stop(child);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+        rmSync(tmp, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
     }
+  } finally {
+    if (!process.argv.includes("--keep")) rmSync(repo, { recursive: true, force: true });
   }
-  console.log("| start | mode | first answer s | processes | RSS at rest MiB | RSS after load MiB |");
-  console.log("| --- | --- | ---: | ---: | ---: | ---: |");
-  for (const run of runs) {
-    console.log(`| ${run.start} | ${run.mode} | ${run.firstAnswerS.toFixed(1)} | ${run.processes} | ${run.restRssMb.toFixed(0)} | ${run.afterLoadRssMb?.toFixed(0) ?? ""} |`);
-  }
+  const text = report(runs, requests, machine, commit);
+  console.log(text);
+  const stamp = new Date().toISOString().replace(/\..*$/, "Z").replace(/:/g, "-");
+  const results = join(HERE, "scripts/bench/results");
+  mkdirSync(results, { recursive: true });
+  writeFileSync(join(results, `start-${stamp}.md`), `${text}\n`);
+  writeFileSync(join(results, `start-${stamp}.json`), `${JSON.stringify({ machine, commit, requests, goals: GOALS, runs }, null, 2)}\n`);
+  process.stderr.write(`[bench:start] saved scripts/bench/results/start-${stamp}.{md,json}\n`);
 }
 
 main().catch((error) => {

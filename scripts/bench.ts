@@ -166,7 +166,7 @@ async function run(options: BenchOptions, command: string): Promise<number> {
   const featureTargets: Target[] = [];
   for (const row of FEATURE_ROWS.filter((r) => options.features.includes(r.feature))) {
     progress(`starting this gateway without ${row.feature}`);
-    const { target } = await startGatewayUnderTest("this", context, [], { env: row.off(allOn), label: `C without ${row.feature}`, feature: row.feature });
+    const { target } = await startGatewayUnderTest("this", context, [], { env: row.off(allOn), label: `C without ${row.feature}`, feature: row.feature, entry: row.entry });
     featureTargets.push(target);
     progress(`  ${target.label} at ${target.url} (pid ${target.pid})`);
   }

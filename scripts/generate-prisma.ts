@@ -1,10 +1,11 @@
 // Generates each service's Prisma client and each agency's resolver types (each skipped when unchanged); with
 // --migrations [--name <snake_case>], also writes each changed schema's next migration (see nextMigration.ts).
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { agencyDirectory, readAgencyManifest } from "../subgraphs/agencyManifest.ts";
 import { generateResolverTypes } from "./generateResolverTypes.ts";
 import { isEmptyMigration, planMigration, writeMigration } from "./nextMigration.ts";
@@ -12,21 +13,31 @@ import { prismaSchemaPaths } from "./prismaSchemaPaths.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
+function prismaEnvironment(schema: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PRISMA_SCHEMA: schema,
+    // The CLI needs a well-formed URL to stay on the JS engine; nothing connects to it.
+    PRISMA_SCHEMA_URL: "postgresql://127.0.0.1:5432/prisma-cli",
+    PRISMA_HIDE_UPDATE_MESSAGE: "1",
+    CHECKPOINT_DISABLE: "1",
+  };
+}
+
 function prisma(args: string[], schema: string): string {
-  const result = spawnSync(join(root, "node_modules/.bin/prisma"), args, {
-    cwd: root,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      PRISMA_SCHEMA: schema,
-      // The CLI needs a well-formed URL to stay on the JS engine; nothing connects to it.
-      PRISMA_SCHEMA_URL: "postgresql://127.0.0.1:5432/prisma-cli",
-      PRISMA_HIDE_UPDATE_MESSAGE: "1",
-      CHECKPOINT_DISABLE: "1",
-    },
-  });
+  const result = spawnSync(join(root, "node_modules/.bin/prisma"), args, { cwd: root, encoding: "utf8", env: prismaEnvironment(schema) });
   if (result.status !== 0) throw new Error(`prisma ${args[0]} failed for ${schema}:\n${result.stderr}${result.stdout}`);
   return result.stdout;
+}
+
+/** `prisma generate` for one schema, as a child process (several run at once: each is seconds of CLI start-up). */
+async function prismaGenerate(schema: string): Promise<void> {
+  try {
+    await promisify(execFile)(join(root, "node_modules/.bin/prisma"), ["generate", "--schema", schema], { cwd: root, env: prismaEnvironment(schema) });
+  } catch (error) {
+    const { stderr = "", stdout = "" } = error as { stderr?: string; stdout?: string };
+    throw new Error(`prisma generate failed for ${schema}:\n${stderr}${stdout}`);
+  }
 }
 
 /** Writes the schema's first migration, or its next one when the schema changed since the latest. */
@@ -48,21 +59,28 @@ function writeNextMigration(schema: string, migrationsDir: string, name: string)
   console.log(`${schema}: new migration ${writeMigration(migrationsDir, plan.number, name, sql, join(root, schema))}`);
 }
 
-function main(): void {
-  const writeMigrations = process.argv.includes("--migrations");
-  const nameAt = process.argv.indexOf("--name");
-  const migrationName = nameAt > 0 ? process.argv[nameAt + 1] ?? "" : "change";
+/** How many `prisma generate` run at once. */
+const PARALLEL_GENERATES = 3;
+
+async function generatePrismaClients(options: { writeMigrations: boolean; migrationName: string }): Promise<void> {
   const version = JSON.parse(readFileSync(join(root, "node_modules/prisma/package.json"), "utf8")).version;
+  const stale: Array<{ schema: string; stampFile: string; stamp: string }> = [];
   for (const schema of prismaSchemaPaths()) {
     const folder = dirname(join(root, schema));
-    if (writeMigrations) writeNextMigration(schema, join(folder, "migrations"), migrationName);
+    if (options.writeMigrations) writeNextMigration(schema, join(folder, "migrations"), options.migrationName);
     const stamp = createHash("sha256").update(version).update(readFileSync(join(root, schema))).digest("hex");
     const stampFile = join(folder, "generated/.schema-stamp");
-    if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp) continue;
-    prisma(["generate", "--schema", schema], schema);
-    writeFileSync(stampFile, stamp);
-    console.log(`prisma client generated for ${schema}`);
+    if (!(existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp)) stale.push({ schema, stampFile, stamp });
   }
+  const next = async (): Promise<void> => {
+    const item = stale.shift();
+    if (!item) return;
+    await prismaGenerate(item.schema);
+    writeFileSync(item.stampFile, item.stamp);
+    console.log(`prisma client generated for ${item.schema}`);
+    await next();
+  };
+  await Promise.all(Array.from({ length: PARALLEL_GENERATES }, next));
 }
 
 async function generateAllResolverTypes(): Promise<void> {
@@ -71,10 +89,18 @@ async function generateAllResolverTypes(): Promise<void> {
   }
 }
 
-try {
-  main();
+/** Generates whatever is out of date (each output is skipped when its stamp says its inputs are unchanged). */
+export async function generate(options: { writeMigrations?: boolean; migrationName?: string } = {}): Promise<void> {
+  await generatePrismaClients({ writeMigrations: options.writeMigrations ?? false, migrationName: options.migrationName ?? "change" });
   await generateAllResolverTypes();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const nameAt = process.argv.indexOf("--name");
+  try {
+    await generate({ writeMigrations: process.argv.includes("--migrations"), migrationName: nameAt > 0 ? process.argv[nameAt + 1] ?? "" : "change" });
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
 }

@@ -10,9 +10,6 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { codegen } from "@graphql-codegen/core";
-import * as typescriptPlugin from "@graphql-codegen/typescript";
-import * as resolversPlugin from "@graphql-codegen/typescript-resolvers";
 import { Kind, buildASTSchema, parse, type DocumentNode } from "graphql";
 import { readSubgraphTypeDefs } from "../platform/subgraph/readSubgraphTypeDefs.ts";
 
@@ -40,6 +37,12 @@ export async function generateResolverTypes(agencyDirectory: string): Promise<bo
   const stampFile = join(folder, ".sdl-stamp");
   if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp) return false;
   const document = parse(sdl);
+  // Loaded only when there is something to generate: they take a second to load, and npm start checks every time.
+  const [{ codegen }, typescriptPlugin, resolversPlugin] = await Promise.all([
+    import("@graphql-codegen/core"),
+    import("@graphql-codegen/typescript"),
+    import("@graphql-codegen/typescript-resolvers"),
+  ]);
   const output = await codegen({
     schema: document,
     // Federation and catalog directives are declared by their @link: the SDL is valid for its subgraph, not for graphql-js alone.

@@ -1,7 +1,8 @@
 // Starts the whole system on the embedded default: the agency subgraphs (one process, each its own port and database) and the gateway, on loopback.
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { agencies } from "../subgraphs/agencies.ts";
+import { readAgencyManifest } from "../subgraphs/agencyManifest.ts";
 import { metricsPortOf } from "../subgraphs/shared/config.ts";
 import { INTROSPECTION_SCOPE } from "../gateway/authz/createOperationAuthorizer.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../gateway/config.ts";
@@ -18,6 +19,8 @@ import { createLogLineWriter } from "./logLines.ts";
 // Every process logs JSON lines; in a terminal they are shown readable, otherwise passed on as they are.
 const writeLogLines = createLogLineWriter(process.stdout);
 
+// Names, titles and ports only (the manifest): this process never loads an agency's code or Prisma client.
+const agencies = readAgencyManifest();
 let stopping = false;
 
 /** Starts `entry` as its own process; resolves with the URL it prints once ready. */
@@ -42,7 +45,22 @@ async function stopAll(code: number): Promise<never> {
   process.exit(code);
 }
 
+/** A port free on loopback now (for PORT=0: every service on a free port). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
 async function main(): Promise<void> {
+  const began = performance.now();
+  const since = () => `${((performance.now() - began) / 1000).toFixed(1)} s`;
+  const timeline: string[] = [];
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? ".data" };
@@ -57,15 +75,22 @@ async function main(): Promise<void> {
   delete agencyEnv.PORT;
   delete agencyEnv.METRICS_PORT;
   const gatewayEnv: NodeJS.ProcessEnv = { ...env, PORT: env.PORT ?? "4000", METRICS_PORT: env.METRICS_PORT ?? "9400" };
+  // PORT=0 (tests, benches): the agencies too take free ports, each passed to them and to the gateway.
+  const agencyPorts = new Map<string, number>();
   for (const agency of agencies) {
-    gatewayEnv[`${agency.name.toUpperCase().replace(/-/g, "_")}_SUBGRAPH_URL`] = `http://${host}:${agency.defaultPort}/graphql`;
+    const port = env.PORT === "0" ? await freePort(host) : agency.defaultPort;
+    agencyPorts.set(agency.name, port);
+    const variable = agency.name.toUpperCase().replace(/-/g, "_");
+    agencyEnv[`${variable}_PORT`] = String(port);
+    gatewayEnv[`${variable}_SUBGRAPH_URL`] = `http://${host}:${port}/graphql`;
   }
   const [, gatewayUrl] = await Promise.all([
-    startProcess("agencies", "subgraphs/main.ts", agencyEnv),
-    startProcess("gateway", "gateway/main.ts", gatewayEnv),
+    startProcess("agencies", "subgraphs/main.ts", agencyEnv).then(() => timeline.push(`agencies ${since()}`)),
+    startProcess("gateway", "gateway/main.ts", gatewayEnv).then((url) => (timeline.push(`gateway ${since()}`), url)),
   ]);
   for (const agency of agencies) {
-    console.log(`${agency.name.padEnd(14)} http://${host}:${agency.defaultPort}/graphql   ${agency.title}   metrics :${metricsPortOf(agency)}`);
+    const metrics = env.METRICS_PORT === "0" ? "" : `   metrics :${metricsPortOf(agency)}`;
+    console.log(`${agency.name.padEnd(14)} http://${host}:${agencyPorts.get(agency.name)}/graphql   ${agency.title}${metrics}`);
   }
   console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all ${agencies.length} agencies   metrics :${gatewayEnv.METRICS_PORT}`);
   const supergraphSdl = readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8");
@@ -73,9 +98,11 @@ async function main(): Promise<void> {
   const sign = (subject: string, scopes: string[], purpose: string, ttlSeconds = 300) =>
     signDevToken({ key: issuerKey, issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER, audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose, ttlSeconds });
   await grantDemoApps(gatewayUrl, readCatalog(supergraphSdl).scopes.map((s) => s.scope), sign);
+  timeline.push(`grants ${since()}`);
   // A real service on the supergraph: the housing-fund withdrawal app, its own process, a client of the gateway.
   const hpfUrl = await startProcess("hpf-withdrawal", "apps/hpf-withdrawal/main.ts", { ...env, GATEWAY_URL: gatewayUrl, HPF_APP_PORT: env.HPF_APP_PORT ?? "4100" });
   console.log(`${"hpf-withdrawal".padEnd(14)} ${hpfUrl}   公积金偿还住房贷款提取 (apps/hpf-withdrawal)`);
+  timeline.push(`withdrawal app ${since()}`);
   // Every data scope, plus schema:introspect so that GraphiQL shows the schema's docs; 1 h is the gateway's MAX_TOKEN_LIFETIME.
   const demoToken = await sign("app:demo", [...scopesOf(supergraphSdl), INTROSPECTION_SCOPE], "DEMO", 3600);
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;
@@ -86,6 +113,7 @@ async function main(): Promise<void> {
   pages.unshift(`  withdrawal app   ${hpfUrl}   (no token: development sign-in)`);
   console.log(`\nIn a browser (paste the token):\n${pages.join("\n")}`);
   console.log(`\nA demo token holding every scope and schema:introspect (1 h, the gateway's MAX_TOKEN_LIFETIME; make others with npm run token):\n  export TOKEN=${demoToken}`);
+  console.log(`\nstarted in ${since()} (ready: ${timeline.join(", ")})`);
   console.log(`\nTry it:\n  curl -s ${gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"${query}"}'\n\nCtrl-C stops every process.`);
 }
 

@@ -4,13 +4,18 @@
  * in the gateway's own database, so a restart does not reset it. Each
  * (app, citizen pseudonym, field) keeps the distinct argument hashes it used
  * with the time of first use; a hash older than the window no longer counts.
- * A check is atomic: one Lua script, or one transaction under an advisory
- * lock of that key.
+ *
+ * A request's uses are taken together, in one round trip: one pipelined batch
+ * of a Lua script per key on Redis, one call of the database function
+ * `verification_budget_take` (migration 0007) on PostgreSQL or PGlite. Each
+ * key's check is atomic: the script runs alone on Redis; the function holds
+ * an advisory lock per key, taken in sorted order so that no two requests
+ * deadlock.
  */
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
-import type { PrismaClient } from "../audit/prisma/generated/client.ts";
-import type { VerificationBudget } from "./limitVerifications.ts";
+import type { SqlSession } from "../../platform/database/applyMigrations.ts";
+import type { VerificationBudget, VerificationBudgetUse } from "./limitVerifications.ts";
 
 export interface VerificationBudgetLimits {
   /** Distinct argument values per (app, citizen, field) and window. @default 3 */
@@ -31,21 +36,32 @@ redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], window)
 return 1`;
 
+const CONNECT_WAIT_MS = 2_000;
+
+type TakeVerification = (key: string, member: string, now: number, windowMs: number, limit: number) => Promise<number>;
+
 export function createRedisVerificationBudget(url: string, limits: VerificationBudgetLimits, keyPrefix = "gateway:verify:"): VerificationBudget {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  // Auto-pipelining: the takes of one request (and of concurrent ones) share a round trip.
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true });
   redis.on("error", () => {}); // reported by the failing command: the budget then refuses
   redis.defineCommand("takeVerification", { numberOfKeys: 1, lua: TAKE_SCRIPT });
+  const takeVerification = (redis as unknown as { takeVerification: TakeVerification }).takeVerification.bind(redis);
+  // Commands are not queued while disconnected (a budget that cannot be checked is spent at once),
+  // but the first requests after start wait briefly for the first connection.
+  const connected = new Promise<void>((resolve) => {
+    redis.once("ready", resolve);
+    setTimeout(resolve, CONNECT_WAIT_MS).unref();
+  });
   return {
-    async take(app, citizen, coordinate, argumentsKey) {
-      const key = `${keyPrefix}${sha256(`${app}\n${citizen}\n${coordinate}`)}`;
-      const allowed = await (redis as unknown as { takeVerification(...args: unknown[]): Promise<number> }).takeVerification(
-        key,
-        sha256(argumentsKey),
-        Date.now(),
-        limits.windowMs,
-        limits.distinctArguments,
+    async take(app, uses) {
+      if (redis.status !== "ready") await connected;
+      const now = Date.now();
+      const answers = await Promise.all(
+        uses.map((use) =>
+          takeVerification(`${keyPrefix}${sha256(`${app}\n${use.citizen}\n${use.coordinate}`)}`, sha256(use.argumentsKey), now, limits.windowMs, limits.distinctArguments),
+        ),
       );
-      return allowed === 1;
+      return answers.map((answer) => answer === 1);
     },
     async close() {
       redis.disconnect();
@@ -53,22 +69,30 @@ export function createRedisVerificationBudget(url: string, limits: VerificationB
   };
 }
 
-export function createDatabaseVerificationBudget(prisma: PrismaClient, limits: VerificationBudgetLimits): VerificationBudget {
+const TAKE_STATEMENT = `SELECT "verification_budget_take"($1, $2::text[], $3::text[], $4::text[], $5::timestamptz, $6::bigint, $7::integer) AS allowed`;
+
+export function createDatabaseVerificationBudget(session: SqlSession, limits: VerificationBudgetLimits): VerificationBudget {
   return {
-    async take(app, citizen, coordinate, argumentsKey) {
-      const argumentsHash = sha256(argumentsKey);
-      const now = new Date();
-      const since = new Date(now.getTime() - limits.windowMs);
-      return prisma.$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`${app}\n${citizen}\n${coordinate}`}))`;
-        await tx.$executeRaw`DELETE FROM verification_budget WHERE app = ${app} AND citizen = ${citizen} AND coordinate = ${coordinate} AND first_used <= ${since}`;
-        const used = await tx.$queryRaw<Array<{ arguments_hash: string }>>`
-          SELECT arguments_hash FROM verification_budget WHERE app = ${app} AND citizen = ${citizen} AND coordinate = ${coordinate}`;
-        if (used.some((row) => row.arguments_hash === argumentsHash)) return true;
-        if (used.length >= limits.distinctArguments) return false;
-        await tx.$executeRaw`INSERT INTO verification_budget (app, citizen, coordinate, arguments_hash, first_used) VALUES (${app}, ${citizen}, ${coordinate}, ${argumentsHash}, ${now})`;
-        return true;
+    async take(app, uses) {
+      if (uses.length === 0) return [];
+      // Sorted by key, so concurrent requests take their locks in one order.
+      const order = uses
+        .map((use, index) => ({ use, index, key: `${use.citizen}\n${use.coordinate}` }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const [row] = await session.query<{ allowed: boolean[] }>(TAKE_STATEMENT, [
+        app,
+        order.map(({ use }) => use.citizen),
+        order.map(({ use }) => use.coordinate),
+        order.map(({ use }) => sha256(use.argumentsKey)),
+        new Date().toISOString(),
+        limits.windowMs,
+        limits.distinctArguments,
+      ]);
+      const answers = new Array<boolean>(uses.length);
+      order.forEach(({ index }, position) => {
+        answers[index] = row?.allowed[position] === true;
       });
+      return answers;
     },
     async close() {},
   };
@@ -76,5 +100,5 @@ export function createDatabaseVerificationBudget(prisma: PrismaClient, limits: V
 
 /** VERIFICATION_BUDGETS_ENABLED=false: no shared budget; the per-request limit on verification fields still applies. */
 export function unlimitedVerificationBudget(): VerificationBudget {
-  return { take: async () => true, close: async () => {} };
+  return { take: async (_app, uses) => uses.map(() => true), close: async () => {} };
 }

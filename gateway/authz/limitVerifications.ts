@@ -23,13 +23,21 @@ import { sanitizeAuditText } from "../audit/sanitizeAuditText.ts";
 import type { AuthorizationDecision } from "./createOperationAuthorizer.ts";
 import type { VerificationRequest } from "./inspectArguments.ts";
 
+/** One evaluation of a verification field: for whom, which field, with which arguments. */
+export interface VerificationBudgetUse {
+  citizen: string;
+  coordinate: string;
+  /** The canonical text of the arguments (see canonicalArguments). */
+  argumentsKey: string;
+}
+
 export interface VerificationBudget {
   /**
-   * Records one use of `argumentsKey` for (app, citizen, coordinate).
-   * @returns false when that would exceed the distinct arguments allowed in the window
+   * Records the uses of one request by `app`, all in one round trip.
+   * @returns per use, in order: false when it would exceed the distinct arguments allowed in the window
    * @throws when the store cannot answer (the caller refuses: never fail open)
    */
-  take(app: string, citizen: string, coordinate: string, argumentsKey: string): Promise<boolean>;
+  take(app: string, uses: VerificationBudgetUse[]): Promise<boolean[]>;
   close(): Promise<void>;
 }
 
@@ -104,22 +112,24 @@ export async function limitVerifications(input: LimitVerificationsInput): Promis
       evaluations.set(fieldKey, evaluation);
     }
   }
-  for (const evaluation of evaluations.values()) {
-    const paths = evaluation.paths.filter((path) => !denials.has(path));
-    if (paths.length === 0) continue;
-    let allowed: boolean;
-    try {
-      allowed = await input.budget.take(input.app, evaluation.citizen, evaluation.coordinate, evaluation.argumentsKey);
-    } catch {
-      allowed = false; // a budget that cannot be checked is spent
-    }
-    if (!allowed) for (const path of paths) denials.set(path, ForbiddenReason.VERIFICATION_BUDGET);
+  const evaluated = [...evaluations.values()]
+    .map((evaluation) => ({ ...evaluation, paths: evaluation.paths.filter((path) => !denials.has(path)) }))
+    .filter((evaluation) => evaluation.paths.length > 0);
+  let answers: boolean[];
+  try {
+    answers = evaluated.length === 0 ? [] : await input.budget.take(input.app, evaluated);
+  } catch {
+    answers = []; // a budget that cannot be checked is spent
+  }
+  evaluated.forEach((evaluation, index) => {
+    const allowed = answers[index] === true;
+    if (!allowed) for (const path of evaluation.paths) denials.set(path, ForbiddenReason.VERIFICATION_BUDGET);
     uses.push({
       coordinate: evaluation.coordinate,
       citizen: evaluation.citizen,
       arguments: recordedArguments(evaluation.arguments),
       refused: allowed ? null : ForbiddenReason.VERIFICATION_BUDGET,
     });
-  }
+  });
   return { denials, uses };
 }

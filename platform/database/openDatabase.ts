@@ -6,9 +6,8 @@
  */
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { Tracing } from "../observability/createTracing.ts";
-import { mkdirSync } from "node:fs";
 import pg from "pg";
-import { PGlite } from "@electric-sql/pglite";
+import { openPglite } from "./openPglite.ts";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
@@ -84,8 +83,7 @@ export async function openDatabase<Client extends PrismaLike>(
   let closeDriver: () => Promise<void>;
   let poolStats: Database<Client>["poolStats"] = () => null;
   if (location.kind === "pglite") {
-    if (!location.dataDir.startsWith("memory://")) mkdirSync(location.dataDir, { recursive: true });
-    const pglite = await PGlite.create(location.dataDir);
+    const pglite = await openPglite(location.dataDir);
     session = {
       exec: async (sql) => void (await pglite.exec(sql)),
       query: async <Row>(sql: string, params?: unknown[]) => (await pglite.query<Row>(sql, params)).rows,

@@ -17,6 +17,8 @@ export interface FeatureRow {
   description: string;
   /** The environment that switches it off (over the all-on one). */
   off(allOn: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  /** The entry that starts this gateway for the row, when not gateway/main.ts. */
+  entry?: string;
 }
 
 /** The share of requests traced with every feature on. */
@@ -30,6 +32,12 @@ export const FEATURE_ROWS: readonly FeatureRow[] = [
     feature: "tracing",
     description: `no OTEL_EXPORTER_OTLP_ENDPOINT (on: ${TRACE_SAMPLE_RATIO * 100}% of requests traced and exported)`,
     off: ({ OTEL_EXPORTER_OTLP_ENDPOINT: _endpoint, OTEL_TRACES_SAMPLER: _sampler, OTEL_TRACES_SAMPLER_ARG: _ratio, ...env }) => env,
+  },
+  {
+    feature: "grants",
+    description: "requests keep the token's scopes, not intersected with the app's grants (scripts/bench/ungovernedGatewayMain.ts; no setting does this)",
+    off: (env) => env,
+    entry: "scripts/bench/ungovernedGatewayMain.ts",
   },
   { feature: "access-log", description: "ACCESS_LOG_ENABLED=false: no log line per request", off: (env) => ({ ...env, ACCESS_LOG_ENABLED: "false" }) },
 ];

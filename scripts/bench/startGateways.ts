@@ -35,7 +35,7 @@ export async function startGatewayUnderTest(
   context: GatewayStartContext,
   nodeFlags: string[] = [],
   /** This gateway only: settings over the bench's (its features), and the row's label. */
-  variant: { env?: NodeJS.ProcessEnv; label?: string; feature?: string } = {},
+  variant: { env?: NodeJS.ProcessEnv; label?: string; feature?: string; entry?: string } = {},
 ): Promise<{ child: ServiceChild; target: Target }> {
   const env: NodeJS.ProcessEnv = {
     ...context.baseEnv,
@@ -62,7 +62,7 @@ export async function startGatewayUnderTest(
     env.SUPERGRAPH_PATH = context.benchSupergraphPath;
   }
   const label = variant.label ?? GATEWAY_LABELS[key];
-  const child = await startChild({ name: label, entry: ENTRIES[key], env, nodeFlags });
+  const child = await startChild({ name: label, entry: variant.entry ?? ENTRIES[key], env, nodeFlags });
   return {
     child,
     target: {

@@ -5,14 +5,16 @@
  * database and its own metrics port, exactly as when it runs alone; in
  * production each agency runs its own `main.ts` beside its own database.
  *
- * Ports: each agency's default (4001-4005, metrics 9401-9405), or any free
- * ones with `PORT=0` / `METRICS_PORT=0`. Prints `<name> subgraph listening at
+ * Ports: each agency's `<NAME>_PORT` (e.g. `REAL_ESTATE_PORT`), else its
+ * default (4001-4005, metrics 9401-9405), or any free ones with `PORT=0` /
+ * `METRICS_PORT=0`. Prints `<name> subgraph listening at
  * <url> (metrics at <url>)` per agency, then `agencies ready at <first url>`.
  */
 import type { Agency } from "./agency.ts";
 import { metricsPortOf, readSubgraphConfig } from "./config.ts";
 import { startSubgraph, type RunningSubgraph } from "./startSubgraph.ts";
 import { createLogger } from "../../platform/logging/createLogger.ts";
+import { logReady } from "../../platform/logging/logReady.ts";
 
 export async function runAgencies(agencies: readonly Agency[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const running: RunningSubgraph<any>[] = [];
@@ -22,7 +24,7 @@ export async function runAgencies(agencies: readonly Agency[], env: NodeJS.Proce
       agencies.map(async (agency) => {
         const own = {
           ...env,
-          PORT: env.PORT === "0" ? "0" : String(agency.defaultPort),
+          PORT: env[`${agency.name.toUpperCase().replace(/-/g, "_")}_PORT`] ?? (env.PORT === "0" ? "0" : String(agency.defaultPort)),
           METRICS_PORT: env.METRICS_PORT === "0" ? "0" : String(metricsPortOf(agency)),
         };
         const subgraph = await startSubgraph(agency, readSubgraphConfig(agency, own));
@@ -35,7 +37,7 @@ export async function runAgencies(agencies: readonly Agency[], env: NodeJS.Proce
     await Promise.all(running.map((subgraph) => subgraph.stop().catch(() => {})));
     process.exit(1);
   }
-  processLogger.info(`agencies ready at ${running[0]?.url}`);
+  logReady(processLogger, {}, `agencies ready at ${running[0]?.url}`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

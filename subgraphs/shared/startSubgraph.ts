@@ -13,6 +13,7 @@ import { startMetricsServer } from "../../platform/observability/startMetricsSer
 import { createTracing, type Tracing } from "../../platform/observability/createTracing.ts";
 import { createSubgraphMetrics, type SubgraphMetrics } from "./createSubgraphMetrics.ts";
 import { createLogger, silentLogger, type Logger } from "../../platform/logging/createLogger.ts";
+import { logReady } from "../../platform/logging/logReady.ts";
 import { loadJwks } from "../../platform/security/keys.ts";
 import { createSecuredSubgraph } from "../../platform/subgraph/createSecuredSubgraph.ts";
 import type { Agency } from "./agency.ts";
@@ -112,7 +113,7 @@ export async function startSubgraph<Client extends PrismaLike, Loaders>(
 export async function runSubgraph<Client extends PrismaLike, Loaders>(agency: Agency<Client, Loaders>): Promise<void> {
   try {
     const running = await startSubgraph(agency, readSubgraphConfig(agency));
-    running.logger.info({ url: running.url, metricsUrl: running.metricsUrl }, `${agency.name} subgraph ready at ${running.url} (metrics at ${running.metricsUrl})`);
+    logReady(running.logger, { url: running.url, metricsUrl: running.metricsUrl }, `${agency.name} subgraph ready at ${running.url} (metrics at ${running.metricsUrl})`);
     let stopping = false;
     const stop = async () => {
       if (stopping) return;

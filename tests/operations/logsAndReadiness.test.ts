@@ -92,7 +92,7 @@ describe("logs", () => {
     const [logged] = await linesWhere((line) => line.service === "tax" && line.requestId === requestId && line.level === "error");
     expect(logged?.err?.stack).toMatch(/\n\s+at /);
     // Its database is closed already, so only its server is left to stop.
-    await tax.stop().catch((error: Error) => expect(error.message).toMatch(/closed/));
+    await tax.stop().catch((error: Error) => expect(error.message).toMatch(/closed|end on pool/));
   });
 });
 
@@ -109,11 +109,12 @@ describe("/ready", () => {
     expect((await getJson(system.gatewayUrl.replace(/\/graphql$/, "/health"))).status).toBe(200);
   });
 
-  // Skipped since governance landed (it fails on an extra gateway; cause not yet found).
-  it.skip("a down agency is degraded, not unready; an audit database that cannot take writes is unready (503)", async () => {
+  it("a down agency is degraded, not unready; an audit database that cannot take writes is unready (503)", async () => {
     await system.subgraphs.get("credit")!.stop();
     system.subgraphs.delete("credit");
-    const gateway = await startGateway(gatewayConfigFor(system));
+    // Named explicitly: left out, credit would get the supergraph's default URL, where another
+    // checkout's `npm start` may well be serving (the cause of this case's earlier failures).
+    const gateway = await startGateway(gatewayConfigFor(system, { subgraphUrls: { credit: "http://127.0.0.1:9/graphql" } }));
     try {
       const readyUrl = gateway.url.replace(/\/graphql$/, "/ready");
       const degraded = await getJson(readyUrl);

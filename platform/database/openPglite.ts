@@ -1,0 +1,100 @@
+/**
+ * Opens an embedded PGlite database sized for a service's own small data,
+ * cheaply enough that one process can hold several (npm start's five
+ * agencies share one):
+ *
+ * - **Memory.** PostgreSQL's default `shared_buffers` (128 MB) is memory
+ *   each instance touches inside its WebAssembly heap: about 150 MB of RSS
+ *   per database. 16 MB (2,048 pages) holds a demo or test database whole;
+ *   a province's data belongs on a PostgreSQL server (DATABASE_URL).
+ * - **One compiled module.** `pglite.wasm` is compiled once per process and
+ *   its file bundle read once, and both are handed to every instance
+ *   (PGlite's `pgliteWasmModule` and `fsBundle`); left to itself, PGlite
+ *   compiles it again for each instance opened concurrently.
+ * - **No initdb per database.** A new data directory is a copy of one empty
+ *   cluster that `initdb` made once, in a short-lived child process (initdb
+ *   inside PGlite takes seconds and leaves hundreds of MB behind in the
+ *   process that ran it), kept under node_modules/.cache/pglite-cluster/
+ *   for this PGlite version, so a fresh clone pays for one initdb, not six.
+ */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, sep } from "node:path";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { PGlite } from "@electric-sql/pglite";
+
+/** `-c` settings every instance starts with, after PGlite's own. */
+const SETTINGS = ["shared_buffers=16MB"];
+
+const PGLITE_DIST = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+
+let shared: Promise<{ module: WebAssembly.Module; bundle: Blob }> | undefined;
+
+/** The compiled pglite.wasm and its file bundle, made once per process. */
+function sharedRuntime(): Promise<{ module: WebAssembly.Module; bundle: Blob }> {
+  shared ??= (async () => ({
+    module: await WebAssembly.compile(readFileSync(join(PGLITE_DIST, "pglite.wasm"))),
+    bundle: new Blob([readFileSync(join(PGLITE_DIST, "pglite.data"))]),
+  }))();
+  return shared;
+}
+
+/** Opens (creating when missing) the PGlite database in `dataDir`, or an in-memory one for `memory://...`. */
+export async function openPglite(dataDir: string): Promise<PGlite> {
+  const { module, bundle } = await sharedRuntime();
+  // A new database (no folder, or an empty one) starts as a copy of the empty cluster.
+  if (!dataDir.startsWith("memory://") && (!existsSync(dataDir) || readdirSync(dataDir).length === 0)) {
+    const cluster = await emptyCluster();
+    mkdirSync(dirname(dataDir), { recursive: true });
+    cpSync(cluster, dataDir, { recursive: true });
+  }
+  return PGlite.create(dataDir, {
+    pgliteWasmModule: module,
+    fsBundle: bundle,
+    startParams: [...PGlite.defaultStartParams, ...SETTINGS.flatMap((setting) => ["-c", setting])],
+  });
+}
+
+let made: Promise<string> | undefined;
+
+/** The directory of an empty cluster made by this PGlite's initdb: from the cache, or made now. */
+function emptyCluster(): Promise<string> {
+  made ??= makeEmptyCluster().catch((error: unknown) => {
+    made = undefined;
+    throw error;
+  });
+  return made;
+}
+
+async function makeEmptyCluster(): Promise<string> {
+  const version = JSON.parse(readFileSync(join(PGLITE_DIST, "../package.json"), "utf8")).version as string;
+  const key = createHash("sha256").update(version).update(readFileSync(join(PGLITE_DIST, "initdb.wasm"))).digest("hex").slice(0, 16);
+  const cache = join(cacheRoot(), "pglite-cluster");
+  const cluster = join(cache, `${version}-${key}`);
+  if (existsSync(join(cluster, "PG_VERSION"))) return cluster;
+  mkdirSync(cache, { recursive: true });
+  // Made beside its final place and renamed into it: processes starting together may each make one; the first rename wins.
+  const building = mkdtempSync(join(cache, "building-"));
+  try {
+    const script = `const { PGlite } = await import(${JSON.stringify(pathToFileURL(join(PGLITE_DIST, "index.js")).href)}); const pg = await PGlite.create(${JSON.stringify(join(building, "pgdata"))}); await pg.close();`;
+    await promisify(execFile)(process.execPath, ["--input-type=module", "--eval", script], { timeout: 300_000 });
+    try {
+      renameSync(join(building, "pgdata"), cluster);
+    } catch (error) {
+      if (!existsSync(join(cluster, "PG_VERSION"))) throw error;
+    }
+  } finally {
+    rmSync(building, { recursive: true, force: true });
+  }
+  return cluster;
+}
+
+/** node_modules/.cache of the installation PGlite is in (where other tools keep theirs), else the temporary folder. */
+function cacheRoot(): string {
+  const at = PGLITE_DIST.lastIndexOf(`${sep}node_modules${sep}`);
+  return at >= 0 ? join(PGLITE_DIST.slice(0, at), "node_modules", ".cache") : join(tmpdir(), "gateway-cache");
+}
