@@ -6,7 +6,9 @@
  * - `SUPERGRAPH_PATH` (schema/supergraph.graphql)
  * - `<NAME>_SUBGRAPH_URL`, e.g. `TAX_SUBGRAPH_URL`: where an agency's subgraph
  *   is; default: the URL composed into the supergraph
- * - `SUBGRAPH_TIMEOUT_MS` (5000): the longest a subgraph fetch may take
+ * - `SUBGRAPH_TIMEOUT_MS` (5000): the longest an agency's subgraph fetch may take
+ * - `OWN_SUBGRAPH_TIMEOUT_MS` (30000): the same for the gateway's own subgraphs (audit,
+ *   governance), which it serves itself: their queries scan the audit log and write grants
  * - `MAX_BODY_BYTES` (1 MiB)
  * - `JWKS` (`DATA_DIR/keys/dev-issuer.jwks.json`): the identity provider's
  *   JWKS, a file path or an https URL
@@ -77,7 +79,10 @@ export interface GatewayConfig {
   supergraphPath: string;
   /** Subgraph URL overrides by subgraph name, e.g. `{ tax: "http://10.0.0.4/graphql" }`. */
   subgraphUrls: Readonly<Record<string, string>>;
+  /** Deadline of an agency's subgraph fetch. */
   subgraphTimeoutMs: number;
+  /** Deadline of a fetch from the gateway's own subgraphs (audit, governance). */
+  ownSubgraphTimeoutMs: number;
   maxBodyBytes: number;
   jwks: string;
   tokenIssuer: string;
@@ -142,6 +147,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     supergraphPath: resolve(reader.string("SUPERGRAPH_PATH", DEFAULT_SUPERGRAPH)),
     subgraphUrls: Object.freeze(subgraphUrls),
     subgraphTimeoutMs: reader.integer("SUBGRAPH_TIMEOUT_MS", 5000, 50, 120_000),
+    ownSubgraphTimeoutMs: reader.integer("OWN_SUBGRAPH_TIMEOUT_MS", 30_000, 50, 600_000),
     maxBodyBytes: reader.integer("MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
     jwks: "",
     tokenIssuer: reader.string("TOKEN_ISSUER", DEV_TOKEN_ISSUER),

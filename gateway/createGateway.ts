@@ -60,6 +60,9 @@ import { prepareSupergraphForGateway } from "./supergraph/prepareSupergraphForGa
 import { subgraphUrlsOf } from "./supergraph/subgraphUrlsOf.ts";
 import { withStandardScalars } from "./supergraph/withStandardScalars.ts";
 
+/** The subgraphs this process serves itself (see useOwnAddress), with their own fetch deadline. */
+const OWN_SUBGRAPHS: ReadonlySet<string> = new Set([AUDIT_SUBGRAPH, GOVERNANCE_SUBGRAPH]);
+
 export interface RunningGateway {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
   url: string;
@@ -178,7 +181,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       const source = new AgencyDataSource({
         name,
         url: subgraphUrls[name]!,
-        timeoutMs: config.subgraphTimeoutMs,
+        // The gateway's own subgraphs answer from its database, not over an agency's link: their own deadline.
+        timeoutMs: OWN_SUBGRAPHS.has(name) ? config.ownSubgraphTimeoutMs : config.subgraphTimeoutMs,
         breaker: { failureThreshold: config.circuitFailureThreshold, resetMs: config.circuitResetMs },
         subgraphTokenFor,
         logger,

@@ -48,7 +48,12 @@ export async function openAuditLog(
   setInterval(() => maintain().catch(() => {}), 86_400_000).unref();
   return {
     database,
-    writer: createAuditWriter({ session: database.session, onMissingPartition: ensurePartitions, onCommit: options.onCommit }),
+    writer: createAuditWriter({
+      session: database.session,
+      onMissingPartition: ensurePartitions,
+      onCommit: options.onCommit,
+      flushAfterCommit: config.auditDatabase.kind === "postgres",
+    }),
     pseudonymize: createCitizenPseudonymizer(readFileSync(config.auditPseudonymKeyPath, "utf8").trim()),
   };
 }

@@ -13,13 +13,18 @@
  *   with its signature and checked again. Its cost is proportional to the
  *   records written since.
  *
- * Either way the records are read in `seq` ranges (a few fetched ahead), so
- * memory stays constant whatever the size of the log, and each range's hash
- * input is laid out by the database (canonicalAuditSql.ts).
+ * Either way the records are streamed in `seq` order, so memory stays
+ * constant whatever the size of the log, and each record's hash input is
+ * laid out by the database (canonicalAuditSql.ts) and hashed here. On a
+ * PostgreSQL server the range is split into contiguous parts, each a
+ * `COPY ... TO STDOUT` of its own checked concurrently (the database lays
+ * out one part while this process hashes another), and the parts' joins are
+ * checked after; on PGlite records are read in ranges, a few ahead.
  */
 import { hash as digest } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
 import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import { GENESIS_HASH } from "./auditChain.ts";
@@ -57,6 +62,10 @@ export interface VerifyAuditChainOptions {
   rangeSize?: number;
   /** Ranges read ahead while one is checked. @default 2 */
   readAhead?: number;
+  /** Concurrent COPY streams over parts of the chain (PostgreSQL server). @default 2 */
+  streams?: number;
+  /** Fewest records worth a stream of their own. @default 100_000 */
+  minPart?: number;
 }
 
 const SIGNATURE_ALGORITHMS = ["ES256", "EdDSA", "RS256"];
@@ -110,55 +119,186 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
 
   const [top] = await session.query<{ last: string | null }>("SELECT max(seq)::text AS last FROM audit_record");
   const lastSeq = top?.last == null ? 0 : Number(top.last);
-  const readRange = (from: number) => {
-    const rows = session.query<CanonicalRow>(
-      `SELECT ${CANONICAL_COLUMNS} FROM audit_record WHERE audit_record.seq >= $1 AND audit_record.seq < $2 ORDER BY audit_record.seq`,
-      [from, from + rangeSize],
-    );
-    rows.catch(() => {}); // reported where it is awaited; a range read ahead of a bad record is never awaited
-    return rows;
-  };
 
-  let expected = start.seq;
+  // Contiguous parts of the seq range, checked concurrently (each a COPY stream of its own); their joins checked after.
+  const total = Math.max(0, lastSeq + 1 - start.seq);
+  const partCount = session.copyOut ? Math.max(1, Math.min(options.streams ?? 2, Math.ceil(total / (options.minPart ?? MIN_PART)))) : 1;
+  const parts: Part[] = [];
+  for (let i = 0; i < partCount; i++) {
+    const from = start.seq + Math.floor((total * i) / partCount);
+    const to = start.seq + Math.floor((total * (i + 1)) / partCount);
+    parts.push({ from, to, expected: from, firstPrevHash: null, lastHash: null, checked: 0, problem: null, goodHeads: [], abandoned: false });
+  }
+  const batchesOf = (part: Part): AsyncIterable<CanonicalRow[]> =>
+    session.copyOut
+      ? copyRows(session.copyOut(`COPY (SELECT ${CANONICAL_COLUMNS} FROM audit_record WHERE audit_record.seq >= ${part.from} AND audit_record.seq < ${part.to} ORDER BY audit_record.seq) TO STDOUT`))
+      : rangeRows(session, part.from, part.to, rangeSize, readAhead);
+  await Promise.all(
+    parts.map(async (part, index) => {
+      await checkPart(part, batchesOf(part), headAt, () => parts.slice(0, index).some((earlier) => earlier.problem !== null));
+      // A problem here makes every later part moot.
+      if (part.problem) for (const later of parts.slice(index + 1)) later.abandoned = true;
+    }),
+  );
+
+  // Put the parts together in order: the first problem wins, and each part must continue the one before.
   let prevHash = start.prevHash;
   let records = 0;
   let lastGoodHead = start.seq - 1;
   let lastVerifiedHead: SignedHead | null = null;
+  for (const part of parts) {
+    if (part.firstPrevHash !== null && part.firstPrevHash !== prevHash) {
+      return result(part.from, `record ${part.from} does not follow record ${part.from - 1} (prev_hash differs: moved, inserted or a predecessor deleted)`, records);
+    }
+    for (const head of part.goodHeads) {
+      if (part.problem && Number(head.seq) >= part.problem.seq) break;
+      lastGoodHead = Number(head.seq);
+      lastVerifiedHead = head;
+    }
+    if (part.problem) {
+      const { seq, kind } = part.problem;
+      const checked = records + (seq - part.from);
+      if (kind === "duplicate") return result(seq, `record ${seq} appears more than once (inserted?)`, checked);
+      if (kind === "missing") return result(seq, `record ${seq} is missing (deleted?)`, checked);
+      if (kind === "link") return result(seq, `record ${seq} does not follow record ${seq - 1} (prev_hash differs: moved, inserted or a predecessor deleted)`, checked);
+      if (kind === "changed") return result(seq, `record ${seq} was changed after it was written`, checked);
+      const head = headAt.get(seq)!;
+      return result(lastGoodHead + 1, `records ${lastGoodHead + 1}..${seq} differ from the head signed at ${head.signedAt} (chain recomputed after an edit)`, checked);
+    }
+    if (part.lastHash !== null) prevHash = part.lastHash;
+    records += part.checked;
+  }
+  const expected = start.seq + records;
+  const beyond = heads.valid.find((h) => Number(h.seq) >= expected);
+  if (beyond) return result(expected, `records from ${expected} on are missing: a head was signed at seq ${beyond.seq} (truncated?)`, records);
+  if (lastVerifiedHead) await writeCheckpoint(session, lastVerifiedHead);
+  return result(null, null, records);
+}
+
+/** Fewest records worth a stream of their own. */
+const MIN_PART = 100_000;
+
+/** One contiguous stretch of the chain, [from, to), as checked. */
+interface Part {
+  from: number;
+  to: number;
+  /** The next seq this part expects. */
+  expected: number;
+  /** The prev_hash of its first record (checked against the part before). */
+  firstPrevHash: string | null;
+  lastHash: string | null;
+  checked: number;
+  /** Its first bad record. */
+  problem: { seq: number; kind: "duplicate" | "missing" | "link" | "changed" | "head" } | null;
+  /** Signed heads matched, in order. */
+  goodHeads: SignedHead[];
+  /** An earlier part found a problem: this one stops. */
+  abandoned: boolean;
+}
+
+/** Checks one part's records: seq without gaps, each linked to its predecessor, each hash recomputed, signed heads matched. */
+async function checkPart(part: Part, batches: AsyncIterable<CanonicalRow[]>, headAt: Map<number, SignedHead>, earlierFailed: () => boolean): Promise<void> {
+  let prevHash: string | null = null;
+  let expected = part.from;
+  const fail = (seq: number, kind: NonNullable<Part["problem"]>["kind"]) => {
+    part.problem = { seq, kind };
+  };
+  outer: for await (const rows of batches) {
+    if (part.abandoned || earlierFailed()) break;
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (seq < expected) {
+        fail(seq, "duplicate");
+        break outer;
+      }
+      if (seq !== expected) {
+        fail(expected, "missing");
+        break outer;
+      }
+      if (prevHash === null) part.firstPrevHash = row.prev_hash;
+      else if (row.prev_hash !== prevHash) {
+        fail(seq, "link");
+        break outer;
+      }
+      if (digest("sha256", completeCanonical(row), "hex") !== row.hash) {
+        fail(seq, "changed");
+        break outer;
+      }
+      const head = headAt.get(seq);
+      if (head) {
+        if (head.hash !== row.hash) {
+          fail(seq, "head");
+          break outer;
+        }
+        part.goodHeads.push(head);
+      }
+      prevHash = row.hash;
+      expected++;
+      part.checked++;
+    }
+  }
+  part.lastHash = prevHash;
+  part.expected = expected;
+  // Records missing at the end of a part that is followed by more (the last part ends at the last record).
+  if (!part.problem && !part.abandoned && !earlierFailed() && expected < part.to) fail(expected, "missing");
+}
+
+/** Rows of a `COPY ... TO STDOUT` (text format) of CANONICAL_COLUMNS, a chunk's worth at a time. */
+async function* copyRows(chunks: AsyncIterable<Buffer>): AsyncIterable<CanonicalRow[]> {
+  const decoder = new StringDecoder("utf8");
+  let rest = "";
+  for await (const chunk of chunks) {
+    const text = rest + decoder.write(chunk);
+    const rows: CanonicalRow[] = [];
+    let begin = 0;
+    for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", begin)) {
+      const fields = text.slice(begin, end).split("\t");
+      begin = end + 1;
+      rows.push({
+        seq: fields[0]!,
+        prev_hash: fields[1]!,
+        hash: fields[2]!,
+        input: copyText(fields[3]!)!,
+        v2: fields[4] === "t",
+        verifications: copyText(fields[5]!),
+        governance: copyText(fields[6]!),
+      });
+    }
+    rest = text.slice(begin);
+    yield rows;
+  }
+}
+
+const COPY_ESCAPES: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\" };
+
+/** A field of COPY's text format: `\N` is null, backslash escapes undone. */
+function copyText(field: string): string | null {
+  if (field === "\\N") return null;
+  if (!field.includes("\\")) return field;
+  return field.replace(/\\(.)/g, (_, c: string) => COPY_ESCAPES[c] ?? c);
+}
+
+/** Rows by seq range queries (PGlite, which has no COPY stream here), a few ranges read ahead. */
+async function* rangeRows(session: SqlSession, from: number, to: number, rangeSize: number, readAhead: number): AsyncIterable<CanonicalRow[]> {
   const pending: Array<Promise<CanonicalRow[]>> = [];
-  let nextRange = start.seq;
+  let next = from;
   const fill = () => {
-    while (pending.length < readAhead && nextRange <= lastSeq) {
-      pending.push(readRange(nextRange));
-      nextRange += rangeSize;
+    while (pending.length < readAhead && next < to) {
+      const rows = session.query<CanonicalRow>(
+        `SELECT ${CANONICAL_COLUMNS} FROM audit_record WHERE audit_record.seq >= $1 AND audit_record.seq < $2 ORDER BY audit_record.seq`,
+        [next, Math.min(next + rangeSize, to)],
+      );
+      rows.catch(() => {}); // reported where it is awaited; a range read ahead of a bad record is never awaited
+      pending.push(rows);
+      next += rangeSize;
     }
   };
   fill();
   while (pending.length > 0) {
     const rows = await pending.shift()!;
     fill();
-    for (const row of rows) {
-      const seq = Number(row.seq);
-      if (seq < expected) return result(seq, `record ${seq} appears more than once (inserted?)`, records);
-      if (seq !== expected) return result(expected, `record ${expected} is missing (deleted?)`, records);
-      if (row.prev_hash !== prevHash) return result(seq, `record ${seq} does not follow record ${seq - 1} (prev_hash differs: moved, inserted or a predecessor deleted)`, records);
-      if (digest("sha256", completeCanonical(row), "hex") !== row.hash) return result(seq, `record ${seq} was changed after it was written`, records);
-      const head = headAt.get(seq);
-      if (head) {
-        if (head.hash !== row.hash) {
-          return result(lastGoodHead + 1, `records ${lastGoodHead + 1}..${seq} differ from the head signed at ${head.signedAt} (chain recomputed after an edit)`, records);
-        }
-        lastGoodHead = seq;
-        lastVerifiedHead = head;
-      }
-      prevHash = row.hash;
-      expected++;
-      records++;
-    }
+    yield rows;
   }
-  const beyond = heads.valid.find((h) => Number(h.seq) >= expected);
-  if (beyond) return result(expected, `records from ${expected} on are missing: a head was signed at seq ${beyond.seq} (truncated?)`, records);
-  if (lastVerifiedHead) await writeCheckpoint(session, lastVerifiedHead);
-  return result(null, null, records);
 }
 
 /** Where the kept chain starts once months were dropped: after the last dropped month, whose manifest is checked. */

@@ -14,6 +14,11 @@ export interface SqlSession {
   exec(sql: string): Promise<void>;
   /** Runs one statement and returns its rows. */
   query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * Streams `COPY (...) TO STDOUT` (text format) on a connection of its own,
+   * chunk by chunk: PostgreSQL server only (absent on PGlite).
+   */
+  copyOut?(sql: string): AsyncIterable<Buffer>;
 }
 
 const MIGRATION_LOCK = 4_211_2025;

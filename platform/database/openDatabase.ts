@@ -12,6 +12,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { applyMigrations, type SqlSession } from "./applyMigrations.ts";
+import { to as copyTo } from "pg-copy-streams";
 import type { DatabaseLocation } from "./databaseUrl.ts";
 
 /** What every generated Prisma client offers that this module uses. */
@@ -52,6 +53,26 @@ export interface Database<Client extends PrismaLike> {
   close(): Promise<void>;
 }
 
+/** A COPY TO STDOUT on a pooled connection, released when the stream ends or is abandoned. */
+async function* copyOutOf(pool: pg.Pool, sql: string): AsyncIterable<Buffer> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const stream = client.query(copyTo(sql));
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } catch (error) {
+    broken = error as Error;
+    throw error;
+  } finally {
+    if (!stream.readableEnded && !broken) {
+      // Abandoned mid-way: the connection is still copying, so it is closed rather than reused.
+      broken = new Error("COPY abandoned");
+      stream.destroy();
+    }
+    client.release(broken);
+  }
+}
+
 /** Opens, creates if needed and migrates a service database. */
 export async function openDatabase<Client extends PrismaLike>(
   options: OpenDatabaseOptions<Client>,
@@ -80,6 +101,7 @@ export async function openDatabase<Client extends PrismaLike>(
     session = {
       exec: async (sql) => void (await pool.query(sql)),
       query: async <Row>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as Row[],
+      copyOut: (sql) => copyOutOf(pool, sql),
     };
     adapter = new PrismaPg(pool) as unknown as SqlDriverAdapterFactory;
     closeDriver = () => pool.end();

@@ -15,6 +15,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import type { AuditEntry, AuditOutcome } from "../../gateway/audit/AuditEntry.ts";
 import { GENESIS_HASH, chainHash } from "../../gateway/audit/auditChain.ts";
+import { residentIdCheckCharacter } from "../../platform/standard/residentId.ts";
 
 export interface SyntheticRecord extends AuditEntry {
   seq: bigint;
@@ -31,6 +32,13 @@ export interface SyntheticOptions {
   /** The chain to continue. @default record 1 after the genesis hash */
   after?: { seq: bigint; hash: string };
   seed?: number;
+  /**
+   * How a citizen index becomes the stored pseudonym. @default
+   * `syntheticCitizen` (a plain hash); the audit bench passes the gateway's
+   * pseudonymizer over `syntheticResidentId`, so that its HTTP reads can ask
+   * for a citizen by resident id.
+   */
+  citizen?: (index: number) => string;
 }
 
 export const SYNTHETIC_APPS = Array.from({ length: 20 }, (_, i) => `app:bench-${String(i).padStart(2, "0")}`);
@@ -60,6 +68,22 @@ export function syntheticCitizen(index: number): string {
   return createHash("sha256").update(`synthetic-citizen-${index}`).digest("hex");
 }
 
+/**
+ * Synthetic citizen `index` as a valid resident id (area 330106, a birth date
+ * from 1950 on, the sequence from the index): unique for indexes below
+ * 20 million.
+ */
+export function syntheticResidentId(index: number): string {
+  const birth = new Date(Date.UTC(1950, 0, 1) + (index % 20_000) * 86_400_000);
+  const date = `${birth.getUTCFullYear()}${String(birth.getUTCMonth() + 1).padStart(2, "0")}${String(birth.getUTCDate()).padStart(2, "0")}`;
+  const first17 = `330106${date}${String(Math.floor(index / 20_000) % 1000).padStart(3, "0")}`;
+  return first17 + residentIdCheckCharacter(first17);
+}
+
+/** The index of the busy citizen (in 0.1% of all records) and of a typical one. */
+export const BUSY_CITIZEN = 0;
+export const TYPICAL_CITIZEN = 123_456;
+
 /** A small fast deterministic generator (mulberry32). */
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -88,6 +112,7 @@ export function* syntheticAuditRecords(options: SyntheticOptions): Generator<Syn
   let prevHash = options.after?.hash ?? GENESIS_HASH;
   let committed = 0;
   const shapeWeights = SHAPES.map((shape) => shape.weight);
+  const citizenOf = options.citizen ?? syntheticCitizen;
   for (let i = 0; i < options.count; i++) {
     seq += 1n;
     const time = Math.floor(options.from.getTime() + (span * i) / options.count);
@@ -95,7 +120,7 @@ export function* syntheticAuditRecords(options: SyntheticOptions): Generator<Syn
     const appIndex = SYNTHETIC_APPS.indexOf(pick(SYNTHETIC_APPS, APP_WEIGHTS, APP_TOTAL, rand()));
     const citizenCount = shape.batch ? 50 : 1;
     const citizens: string[] = [];
-    for (let c = 0; c < citizenCount; c++) citizens.push(syntheticCitizen(rand() < 0.001 ? 0 : 1 + Math.floor(rand() * (POPULATION - 1))));
+    for (let c = 0; c < citizenCount; c++) citizens.push(citizenOf(rand() < 0.001 ? BUSY_CITIZEN : 1 + Math.floor(rand() * (POPULATION - 1))));
     citizens.sort();
     const o = rand();
     const outcome: AuditOutcome = o < 0.9 ? "ALLOWED" : o < 0.95 ? "PARTIAL" : o < 0.98 ? "DENIED" : o < 0.995 ? "FAILED" : "UNAUTHENTICATED";

@@ -130,6 +130,34 @@ describe("audit log at scale", () => {
     expect((await verify("full")).ok).toBe(true);
   });
 
+  it("verifies in concurrent parts: a whole chain passes, and an edit or a broken join in a later part is named", async () => {
+    const parts = (mode: "full" | "incremental" = "full") =>
+      verifyAuditChain({ session: log.database.session, gatewayJwks: jwks, headsPath, mode, streams: 3, minPart: 1 });
+    const whole = await parts();
+    expect(whole).toMatchObject({ ok: true, problem: null });
+    expect(whole.records).toBe((await verify("full")).records);
+
+    const [top] = await log.database.session.query<{ last: string }>("SELECT max(seq)::text AS last FROM audit_record");
+    const late = Number(top!.last) - 3; // in the last part
+    const [row] = await log.database.session.query<{ purpose: string; prev_hash: string }>(`SELECT purpose, prev_hash FROM audit_record WHERE seq = ${late}`);
+    await asSuperuser(`UPDATE audit_record SET purpose = 'EDITED' WHERE seq = ${late}`);
+    try {
+      expect(await parts()).toMatchObject({ ok: false, firstBadSeq: String(late), problem: expect.stringMatching(/changed/) });
+    } finally {
+      await asSuperuser(`UPDATE audit_record SET purpose = '${row!.purpose}' WHERE seq = ${late}`);
+    }
+    // The first record of the second part no longer follows the last of the first.
+    const join = Number(whole.fromSeq) + Math.floor(whole.checked / 3);
+    const [joined] = await log.database.session.query<{ prev_hash: string }>(`SELECT prev_hash FROM audit_record WHERE seq = ${join}`);
+    await asSuperuser(`UPDATE audit_record SET prev_hash = '${"f".repeat(64)}' WHERE seq = ${join}`);
+    try {
+      expect(await parts()).toMatchObject({ ok: false, firstBadSeq: String(join), problem: expect.stringMatching(/does not follow/) });
+    } finally {
+      await asSuperuser(`UPDATE audit_record SET prev_hash = '${joined!.prev_hash}' WHERE seq = ${join}`);
+    }
+    expect((await parts()).ok).toBe(true);
+  });
+
   it("archives months as signed gzipped JSON lines that verify offline, linked month to month", async () => {
     const first = await archiveAuditMonth({ session: log.database.session, month: monthName(month(-3)), dir: archiveDir(), key, gatewayJwks: jwks });
     const second = await archiveAuditMonth({ session: log.database.session, month: monthName(month(-2)), dir: archiveDir(), key, gatewayJwks: jwks });

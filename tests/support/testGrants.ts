@@ -124,6 +124,7 @@ const BY_SUITE: Record<string, Array<[app: string, purpose: string]>> = {
   // Their apps are granted on the gateway processes' own databases (tests/operations/shutdown.test.ts, replicas.test.ts).
   "ops-shutdown": [],
   "ops-replicas": [],
+  "ops-own-deadline": [],
 };
 
 /** The pairs startSystem grants for a suite by default. */
