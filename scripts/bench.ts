@@ -15,6 +15,7 @@ import { checkResponses } from "./bench/checkResponses.ts";
 import { killAllChildrenNow, REPO_ROOT, startChild, stopAllChildren, type ServiceChild } from "./childProcesses.ts";
 import { summarizeCpuProfile, type ProfileSummary } from "./bench/cpuProfile.ts";
 import { runAuditBench } from "./bench/auditBench.ts";
+import { runReplicaBench } from "./bench/replicaBench.ts";
 import { describeMachine } from "./bench/machine.ts";
 import { measure, runLoad, settle, type Measurement, type Target } from "./bench/measure.ts";
 import { measureMemoryGrowth, type MemoryGrowth } from "./bench/memoryGrowth.ts";
@@ -369,6 +370,14 @@ async function profileThisGateway(
 async function main(): Promise<void> {
   // The audit log at scale is its own bench (scripts/bench/auditBench.ts).
   if (process.argv.includes("--audit")) return runAuditBench(process.argv.slice(2));
+  // One replica and two behind nginx, side by side (scripts/bench/replicaBench.ts).
+  if (process.argv.includes("--replicas")) {
+    process.on("exit", killAllChildrenNow);
+    return runReplicaBench(process.argv.slice(2)).catch((error: unknown) => {
+      console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    });
+  }
   let options: BenchOptions | "help";
   try {
     options = parseOptions(process.argv.slice(2));

@@ -12,10 +12,9 @@
  * pass), Redis (REDIS_URL, default 127.0.0.1:6379) and nginx (`.ci/run`
  * installs nginx-light); it is skipped, saying why, without DATABASE_URL or nginx.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -24,12 +23,12 @@ import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.t
 import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { REPO_ROOT, startChild, type ServiceChild } from "../../scripts/childProcesses.ts";
+import { NGINX_BINARY, startNginx, type RunningNginx } from "../../scripts/startNginx.ts";
 import { listening } from "../security/support/hostile.ts";
 import { STANDARD_SCOPES } from "../support/standardScopes.ts";
 import { startDelayingProxy, type DelayingProxy } from "../support/startDelayingProxy.ts";
 import { grantTestApps, startSystem, type System } from "../support/startSystem.ts";
 
-const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => existsSync(path));
 const SERVER = process.env.DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const DATABASE = `${process.env.TEST_DB_PREFIX ?? "test"}_ops_replicas_shared`;
@@ -44,7 +43,7 @@ const LIMIT = { perSecond: 1, burst: 6 };
 
 const skipReason = !SERVER
   ? "needs PostgreSQL: set DATABASE_URL (the PostgreSQL pass of .ci/run does)"
-  : !NGINX
+  : !NGINX_BINARY
     ? "needs Debian's nginx: apt-get install -y nginx-light (.ci/run does it)"
     : undefined;
 if (skipReason) console.warn(`tests/operations/replicas.test.ts skipped: ${skipReason}`);
@@ -54,43 +53,11 @@ let slowHousingFund: DelayingProxy;
 let workDir: string;
 let replicas: ServiceChild[] = [];
 const exits = new Map<string, { code: number | null; signal: NodeJS.Signals | null }>();
-let nginx: ChildProcess | undefined;
+let nginx: RunningNginx | undefined;
 let nginxUrl: string;
 let replicaEnv: NodeJS.ProcessEnv;
 let loadToken: string;
 let limitedToken: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** nginx (as an unprivileged foreground process) from deploy/nginx's template, in front of `upstreamPorts`. */
-async function startNginx(upstreamPorts: number[]): Promise<string> {
-  const port = await freePort();
-  const template = readFileSync(join(REPO_ROOT, "deploy/nginx/gateway.conf.template"), "utf8");
-  const values: Record<string, string> = {
-    NGINX_LISTEN: `127.0.0.1:${port}`,
-    GATEWAY_UPSTREAM_SERVERS: upstreamPorts.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join(" "),
-  };
-  const dir = join(workDir, "nginx");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "gateway.conf"), template.replace(/\$\{(\w+)\}/g, (_, name: string) => values[name]!));
-  const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((kind) => `${kind}_temp_path ${dir}/${kind};`).join("\n  ");
-  writeFileSync(
-    join(dir, "nginx.conf"),
-    `daemon off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  ${temp}\n  include ${dir}/gateway.conf;\n}\n`,
-  );
-  nginx = spawn(NGINX!, ["-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdio: "ignore" });
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if ((await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok) return `http://127.0.0.1:${port}/graphql`;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nginx did not serve:\n${readFileSync(join(dir, "error.log"), "utf8")}`);
-}
 
 function startReplica(name: string): Promise<ServiceChild> {
   return startChild({ name, entry: "gateway/main.ts", env: replicaEnv, startTimeoutMs: 300_000, onExit: (code, signal) => exits.set(name, { code, signal }) });
@@ -165,7 +132,8 @@ beforeAll(async () => {
   // One replica first: it creates and migrates the database; the second then finds it.
   replicas = [await startReplica("replica-1")];
   replicas.push(await startReplica("replica-2"));
-  nginxUrl = await startNginx(replicas.map((replica) => Number(new URL(replica.url).port)));
+  nginx = await startNginx({ upstreamPorts: replicas.map((replica) => Number(new URL(replica.url).port)), workDir: join(workDir, "nginx") });
+  nginxUrl = `${nginx.origin}/graphql`;
   // Granted once, through nginx: whichever replica takes it, both read grants from the one database.
   await grantTestApps({ gatewayUrl: nginxUrl, issuerKey: system.issuerKey }, [
     { app: LOAD_APP, purpose: PURPOSE },
@@ -178,11 +146,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  if (nginx && nginx.exitCode === null) {
-    const exited = new Promise((resolve) => nginx!.once("exit", resolve));
-    nginx.kill("SIGTERM");
-    await exited;
-  }
+  await nginx?.stop();
   await Promise.all(replicas.map((replica) => replica.stop().catch(() => {})));
   await slowHousingFund?.stop();
   await system?.stop();
