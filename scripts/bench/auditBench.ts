@@ -17,8 +17,8 @@
  * Each figure is printed with its goal. Results go to scripts/bench/results/.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import pg from "pg";
 import { archiveAuditMonth, verifyAuditArchive } from "../../gateway/audit/auditArchive.ts";
 import type { AuditEntry } from "../../gateway/audit/AuditEntry.ts";
@@ -31,6 +31,7 @@ import { verifyAuditChain } from "../../gateway/audit/verifyAuditChain.ts";
 import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
 import { ensureDevKeys, loadSigningKey, publicJwksOfPrivateKey } from "../../platform/security/keys.ts";
 import { describeMachine } from "./machine.ts";
+import { accessLog, auditPageFirstLoad, auditRecordsPage, rssMiBOf, startAuditGateway, type AuditGateway } from "./auditHttpReads.ts";
 import { RESULTS_DIR } from "./report.ts";
 import {
   COMMON_FIELD,
@@ -40,12 +41,14 @@ import {
   ensureSyntheticPartitions,
   setChainHead,
   syntheticAuditRecords,
+  BUSY_CITIZEN,
+  TYPICAL_CITIZEN,
   syntheticCitizen,
   syntheticResidentId,
 } from "./syntheticAuditLog.ts";
 
 /** Where the bench keeps the keys of database bench_audit (its pseudonym key, its gateway key). */
-const BENCH_DATA_DIR = ".data/bench-audit";
+const BENCH_DATA_DIR = resolve(".data/bench-audit");
 
 interface AuditBenchOptions {
   records: number;
@@ -56,7 +59,13 @@ interface AuditBenchOptions {
   seedOnly: boolean;
   json: boolean;
   samples: number;
+  /** The seeded database. @default bench_audit */
+  database: string;
+  /** Which parts to run (all by default). */
+  only: Set<string>;
 }
+
+const PARTS = ["ingest", "reads", "verify", "archive"];
 
 export const AUDIT_USAGE = `npm run bench -- --audit [options]   (needs DATABASE_URL: a PostgreSQL server)
   --audit-records N     synthetic records to seed (10000000)
@@ -66,10 +75,12 @@ export const AUDIT_USAGE = `npm run bench -- --audit [options]   (needs DATABASE
   --audit-samples N     runs of each read query (100)
   --audit-reuse         reuse database bench_audit if it already holds the records
   --audit-seed-only     only seed database bench_audit (then run again with --audit-reuse)
+  --audit-database D    the seeded database's name (bench_audit)
+  --audit-only LIST     only these parts, comma-separated: ingest,reads,verify,archive (all)
   --json                print one JSON line of the results at the end`;
 
 function parse(argv: readonly string[]): AuditBenchOptions {
-  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 100 };
+  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 100, only: new Set(PARTS), database: "bench_audit" };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const number = () => {
@@ -86,6 +97,11 @@ function parse(argv: readonly string[]): AuditBenchOptions {
     else if (flag === "--audit-seconds") options.ingestSeconds = number();
     else if (flag === "--audit-producers") options.producers = number();
     else if (flag === "--audit-samples") options.samples = number();
+    else if (flag === "--audit-database") options.database = argv[++i] ?? "bench_audit";
+    else if (flag === "--audit-only") {
+      options.only = new Set((argv[++i] ?? "").split(","));
+      for (const part of options.only) if (!PARTS.includes(part)) throw new Error(`--audit-only: unknown part ${part} (${PARTS.join(", ")})`);
+    }
     else throw new Error(`unknown option ${flag}\n${AUDIT_USAGE}`);
   }
   return options;
@@ -144,6 +160,8 @@ interface IngestReport {
   chainVerifies: boolean;
   rssMiB: number;
   heapUsedMiB: number;
+  /** The load average when it ended. */
+  load: number[];
 }
 
 async function measureIngest(log: AuditLog, options: AuditBenchOptions, recordsAtStart: number, verifyAfter: boolean, gatewayJwks: ReturnType<typeof publicJwksOfPrivateKey>): Promise<IngestReport> {
@@ -178,6 +196,7 @@ async function measureIngest(log: AuditLog, options: AuditBenchOptions, recordsA
     chainVerifies,
     rssMiB: mib(memory.rss),
     heapUsedMiB: mib(memory.heapUsed),
+    load: loadAverage(),
   };
 }
 
@@ -191,15 +210,19 @@ interface ReadCase {
 interface ReadReport {
   name: string;
   page: "first" | "deep";
+  /** Over HTTP through the gateway (what an auditor or citizen waits for). */
   p50Ms: number;
   p99Ms: number;
-  /** PostgreSQL's own execution time of the statement (EXPLAIN ANALYZE), without client, driver or machine-load overhead. */
+  /** The same read in-process (queryAuditRecords on the gateway's own client), without HTTP and GraphQL. */
+  inProcessP50Ms: number | null;
+  inProcessP99Ms: number | null;
+  /** PostgreSQL's own execution time of the statements of one read (EXPLAIN ANALYZE). */
   dbMs: number | null;
   rows: number;
   plan: string;
 }
 
-/** The cursor of a deep page: the seq of the (offset)th matching record, found once with OFFSET (not timed). */
+/** The cursor of a deep page: the seq after the (depth)th matching record, found once (not timed). */
 async function deepCursor(log: AuditLog, filter: AuditRecordFilter, depth: number): Promise<string | null> {
   let after: string | null = null;
   let skipped = 0;
@@ -212,71 +235,103 @@ async function deepCursor(log: AuditLog, filter: AuditRecordFilter, depth: numbe
   return after;
 }
 
-/** Prisma's last SQL statement and its parameters, for EXPLAIN. */
-function lastStatementOf(log: AuditLog): () => { sql: string; params: unknown[] } | null {
-  let last: { sql: string; params: unknown[] } | null = null;
+/** Prisma's audit_record statements since the last call, for EXPLAIN. */
+function statementsOf(log: AuditLog): () => Array<{ sql: string; params: unknown[] }> {
+  let seen: Array<{ sql: string; params: unknown[] }> = [];
   (log.database.prisma as any).$on("query", (event: { query: string; params: string }) => {
-    if (/FROM "public"\."audit_record"/.test(event.query) && /ORDER BY/.test(event.query)) {
+    if (/FROM "public"\."audit_record"/.test(event.query)) {
       try {
-        last = { sql: event.query, params: JSON.parse(event.params) };
+        seen.push({ sql: event.query, params: JSON.parse(event.params) });
       } catch {
-        last = null;
+        // not explainable
       }
     }
   });
-  return () => last;
+  return () => {
+    const taken = seen;
+    seen = [];
+    return taken;
+  };
 }
 
-async function measureReads(log: AuditLog, options: AuditBenchOptions): Promise<ReadReport[]> {
-  const lastStatement = lastStatementOf(log);
+function timesOf(times: number[]): { p50: number; p99: number } {
+  times.sort((a, b) => a - b);
+  return { p50: round(percentile(times, 50), 2), p99: round(percentile(times, 99), 2) };
+}
+
+async function sample(samples: number, run: () => Promise<number>): Promise<{ p50: number; p99: number; rows: number }> {
+  const times: number[] = [];
+  let rows = 0;
+  await run(); // warm
+  for (let i = 0; i < samples; i++) {
+    const begin = performance.now();
+    rows = await run();
+    times.push(performance.now() - begin);
+  }
+  return { ...timesOf(times), rows };
+}
+
+async function measureReads(log: AuditLog, gateway: AuditGateway, options: AuditBenchOptions): Promise<{ cases: ReadReport[]; firstLoad: { p50Ms: number; p99Ms: number; rows: number } }> {
+  const statements = statementsOf(log);
   const [top] = await log.database.session.query<{ max: string }>("SELECT max(time)::text AS max FROM audit_record");
   const newest = new Date(top!.max);
   const dayAgo = new Date(newest.getTime() - 86_400_000);
-  const quietApp = SYNTHETIC_APPS[10]!;
-  const cases: Array<{ name: string; filter: AuditRecordFilter; first: number }> = [
-    { name: "audit page first load (no filter)", filter: {}, first: 50 },
-    { name: "by citizen (busy citizen)", filter: { citizenPseudonym: syntheticCitizen(0) }, first: 50 },
-    { name: "by citizen (typical citizen)", filter: { citizenPseudonym: syntheticCitizen(123_456) }, first: 50 },
-    { name: "by app (busiest)", filter: { app: SYNTHETIC_APPS[0]! }, first: 50 },
-    { name: "by app (quiet)", filter: { app: quietApp }, first: 50 },
-    { name: `by field (common: ${COMMON_FIELD})`, filter: { field: COMMON_FIELD }, first: 50 },
-    { name: `by field (rare: ${RARE_FIELD})`, filter: { field: RARE_FIELD }, first: 50 },
-    { name: "by time range (last day)", filter: { since: dayAgo, until: newest }, first: 50 },
-    { name: "citizen accessLog", filter: { citizenPseudonym: syntheticCitizen(0) }, first: 20 },
+  const pseudonymize = log.pseudonymize;
+  const busy = syntheticResidentId(BUSY_CITIZEN);
+  const typical = syntheticResidentId(TYPICAL_CITIZEN);
+  const cases: Array<{ name: string; filter: AuditRecordFilter; http: Record<string, unknown>; first: number; accessLog?: boolean }> = [
+    { name: "by citizen (busy: 0.1% of records)", filter: { citizenPseudonym: pseudonymize(busy) }, http: { citizen: busy }, first: 50 },
+    { name: "by citizen (typical)", filter: { citizenPseudonym: pseudonymize(typical) }, http: { citizen: typical }, first: 50 },
+    { name: "by app (busiest)", filter: { app: SYNTHETIC_APPS[0]! }, http: { app: SYNTHETIC_APPS[0]! }, first: 50 },
+    { name: "by app (quiet)", filter: { app: SYNTHETIC_APPS[19]! }, http: { app: SYNTHETIC_APPS[19]! }, first: 50 },
+    { name: `by field (common: ${COMMON_FIELD})`, filter: { field: COMMON_FIELD }, http: { field: COMMON_FIELD }, first: 50 },
+    { name: `by field (rare: ${RARE_FIELD})`, filter: { field: RARE_FIELD }, http: { field: RARE_FIELD }, first: 50 },
+    { name: "by time range (last day)", filter: { since: dayAgo, until: newest }, http: { since: dayAgo.toISOString(), until: newest.toISOString() }, first: 50 },
+    { name: "citizen accessLog (busy citizen)", filter: { citizenPseudonym: pseudonymize(busy) }, http: {}, first: 20, accessLog: true },
   ];
   const reports: ReadReport[] = [];
   for (const readCase of cases) {
     const pages: Array<{ page: "first" | "deep"; after: string | null }> = [{ page: "first", after: null }];
-    if (readCase.name !== "citizen accessLog" && !readCase.name.startsWith("audit page")) {
+    if (!readCase.accessLog) {
       const cursor = await deepCursor(log, readCase.filter, 2000);
       if (cursor) pages.push({ page: "deep", after: cursor });
     }
     for (const { page, after } of pages) {
-      const times: number[] = [];
-      let rows = 0;
-      for (let i = 0; i < options.samples; i++) {
-        const begin = performance.now();
-        const result = await queryAuditRecords(log.database.prisma, readCase.filter, { first: readCase.first, after });
-        times.push(performance.now() - begin);
-        rows = result.records.length;
-      }
-      times.sort((a, b) => a - b);
-      const statement = lastStatement();
+      const inProcess = await sample(options.samples, async () => (await queryAuditRecords(log.database.prisma, readCase.filter, { first: readCase.first, after })).records.length);
+      statements();
+      await queryAuditRecords(log.database.prisma, readCase.filter, { first: readCase.first, after });
       let plan = "";
-      if (statement) {
+      let dbMs = 0;
+      for (const statement of statements()) {
         try {
           const explained = await log.database.session.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statement.sql}`, statement.params);
-          plan = explained.map((row) => row["QUERY PLAN"]).join("\n");
+          const text = explained.map((row) => row["QUERY PLAN"]).join("\n");
+          dbMs += Number(/Execution Time: ([\d.]+) ms/.exec(text)?.[1] ?? 0) + Number(/Planning Time: ([\d.]+) ms/.exec(text)?.[1] ?? 0);
+          plan += `${plan ? "\n\n" : ""}${text}`;
         } catch (error) {
-          plan = `(EXPLAIN failed: ${(error as Error).message})\n${statement.sql}`;
+          plan += `(EXPLAIN failed: ${(error as Error).message})\n${statement.sql}`;
         }
       }
-      const execution = /Execution Time: ([\d.]+) ms/.exec(plan);
-      reports.push({ name: readCase.name, page, p50Ms: round(percentile(times, 50), 2), p99Ms: round(percentile(times, 99), 2), dbMs: execution ? Number(execution[1]) : null, rows, plan });
-      progress(`read ${readCase.name} ${page}: p50 ${reports.at(-1)!.p50Ms} ms, p99 ${reports.at(-1)!.p99Ms} ms`);
+      const http = await sample(options.samples, () =>
+        readCase.accessLog ? accessLog(gateway, busy) : auditRecordsPage(gateway, readCase.http, readCase.first, after),
+      );
+      reports.push({
+        name: readCase.name,
+        page,
+        p50Ms: http.p50,
+        p99Ms: http.p99,
+        inProcessP50Ms: inProcess.p50,
+        inProcessP99Ms: inProcess.p99,
+        dbMs: round(dbMs, 2),
+        rows: http.rows,
+        plan,
+      });
+      progress(`read ${readCase.name} ${page}: HTTP p50 ${http.p50} ms, p99 ${http.p99} ms; in-process p50 ${inProcess.p50}, p99 ${inProcess.p99}; db ${round(dbMs, 2)} ms`);
     }
   }
-  return reports;
+  const firstLoad = await sample(options.samples, () => auditPageFirstLoad(gateway));
+  progress(`audit page first load: p50 ${firstLoad.p50} ms, p99 ${firstLoad.p99} ms`);
+  return { cases: reports, firstLoad: { p50Ms: firstLoad.p50, p99Ms: firstLoad.p99, rows: firstLoad.rows } };
 }
 
 /** The secondary indexes of audit_record (migrations 0005 and 0007): dropped while seeding, built once after. */
@@ -288,7 +343,7 @@ const SECONDARY_INDEXES: Array<{ name: string; definition: string }> = [
 ];
 
 async function seed(serverUrl: string, options: AuditBenchOptions, pseudonymKey: string): Promise<{ seconds: number; recordsPerSecond: number; indexSeconds: number; reused: boolean }> {
-  const name = "bench_audit";
+  const name = options.database;
   if (options.reuse) {
     try {
       const log = await openBenchLog(serverUrl, name, pseudonymKey);
@@ -353,82 +408,125 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
     return;
   }
 
-  // 1a. Ingest into an empty log.
-  progress(`ingest into an empty log: ${options.producers} producers, ${options.ingestSeconds} s`);
-  await recreateDatabase(serverUrl, "bench_audit_empty");
-  const empty = await openBenchLog(serverUrl, "bench_audit_empty", keys.auditPseudonymKey);
-  await measureIngest(empty, { ...options, ingestSeconds: 2 }, 0, false, gatewayJwks); // warm-up
-  await recreateDatabaseContents(empty);
-  const ingestEmpty = await measureIngest(empty, options, 0, true, gatewayJwks);
-  await empty.database.close();
-  await recreateDatabase(serverUrl, "bench_audit_empty");
-  progress(`ingest at 0: ${ingestEmpty.recordsPerSecond}/s, p50 ${ingestEmpty.commitLatencyMs.p50} ms, p99 ${ingestEmpty.commitLatencyMs.p99} ms`);
+  const uptime = () => loadAverage();
+  const loadAtStart = uptime();
+  progress(`load average at start: ${loadAtStart.join(", ")}`);
 
-  // 2. Seed.
-  progress(`seeding ${options.records.toLocaleString("en")} records over ${options.months} months`);
+  // 1a. Ingest into an empty log.
+  let ingestEmpty: IngestReport | null = null;
+  if (options.only.has("ingest")) {
+    progress(`ingest into an empty log: ${options.producers} producers, ${options.ingestSeconds} s`);
+    await recreateDatabase(serverUrl, "bench_audit_empty");
+    const empty = await openBenchLog(serverUrl, "bench_audit_empty", keys.auditPseudonymKey);
+    await measureIngest(empty, { ...options, ingestSeconds: 2 }, 0, false, gatewayJwks); // warm-up
+    await recreateDatabaseContents(empty);
+    ingestEmpty = await measureIngest(empty, options, 0, true, gatewayJwks);
+    await empty.database.close();
+    await recreateDatabase(serverUrl, "bench_audit_empty");
+    progress(`ingest at 0: ${ingestEmpty.recordsPerSecond}/s, p50 ${ingestEmpty.commitLatencyMs.p50} ms, p99 ${ingestEmpty.commitLatencyMs.p99} ms (load ${ingestEmpty.load.join(", ")})`);
+  }
+
+  // 2. Seed (or reuse).
+  progress(`seeding ${options.records.toLocaleString("en")} records over ${options.months} months (or reusing bench_audit)`);
   const seeded = await seed(serverUrl, options, keys.auditPseudonymKey);
-  const log = await openBenchLog(serverUrl, "bench_audit", keys.auditPseudonymKey);
+  const log = await openBenchLog(serverUrl, options.database, keys.auditPseudonymKey);
   const [size] = await log.database.session.query<{ bytes: string }>(
     "SELECT sum(pg_total_relation_size(inhrelid))::text AS bytes FROM pg_inherits WHERE inhparent = to_regclass('audit_record')",
   );
+  const [count] = await log.database.session.query<{ seq: string }>("SELECT seq::text AS seq FROM audit_chain_head");
+  const recordsAtSize = Number(count?.seq ?? 0);
 
-  // 3. Reads at size.
-  const reads = await measureReads(log, options);
+  // 3. Reads at size, over HTTP through the gateway (and in-process), with the gateway's memory around them.
+  let reads: AuditReport["reads"] | null = null;
+  if (options.only.has("reads")) {
+    const gateway = await startAuditGateway({ serverUrl, database: options.database, keys, dataDir: workDir, citizenId: syntheticResidentId(BUSY_CITIZEN), baseEnv: childEnvironment() });
+    try {
+      await auditPageFirstLoad(gateway); // rollups caught up, caches warm
+      const rssBefore = rssMiBOf(gateway.pid);
+      const load = uptime();
+      const measured = await measureReads(log, gateway, options);
+      const rssAfterReads = rssMiBOf(gateway.pid);
+      // More of the same: does the gateway's memory keep growing with the reads?
+      const more = performance.now();
+      let requests = 0;
+      const busy = syntheticResidentId(BUSY_CITIZEN);
+      while (performance.now() - more < options.ingestSeconds * 3000) {
+        await Promise.all([
+          auditRecordsPage(gateway, { citizen: busy }, 50, null),
+          auditRecordsPage(gateway, { field: RARE_FIELD }, 50, null),
+          accessLog(gateway, busy),
+          auditPageFirstLoad(gateway),
+        ]);
+        requests += 6;
+      }
+      const rssAfter = rssMiBOf(gateway.pid);
+      reads = { goalP99Ms: 50, load, ...measured, gatewayRssMiB: { before: rssBefore, afterMeasuredReads: rssAfterReads, after: rssAfter, requestsBetween: requests, atRecords: recordsAtSize } };
+      progress(`gateway RSS ${rssBefore} MiB before the reads, ${rssAfterReads} after them, ${rssAfter} after ${requests} more requests`);
+    } finally {
+      await gateway.stop();
+    }
+  }
 
-  // 4. Full verification (streaming), then incremental after new records.
-  progress("verify --full");
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
-  const headsPath = join(workDir, "audit-heads.jsonl");
-  const signing = startChainHeadSigning({ prisma: log.database.prisma, key: await loadSigningKey(keys.gatewayPrivate), path: headsPath, intervalMs: 3_600_000 });
-  await signing.signNow();
-  const rssBeforeVerify = process.memoryUsage().rss;
-  let begin = performance.now();
-  const full = await verifyAuditChain({ session: log.database.session, gatewayJwks, headsPath, mode: "full" });
-  const fullSeconds = (performance.now() - begin) / 1000;
-  clearInterval(sampler);
-  progress(`verify --full: ${full.records} records in ${round(fullSeconds)} s (${Math.round(full.records / fullSeconds)}/s), ok=${full.ok}`);
-
-  // 1b. Ingest into the seeded log (also the new records the incremental verification covers).
-  const ingestFull = await measureIngest(log, options, options.records, false, gatewayJwks);
-  progress(`ingest at ${options.records}: ${ingestFull.recordsPerSecond}/s, p50 ${ingestFull.commitLatencyMs.p50} ms, p99 ${ingestFull.commitLatencyMs.p99} ms`);
-  await signing.signNow();
-  await signing.stop();
-  begin = performance.now();
-  const incremental = await verifyAuditChain({ session: log.database.session, gatewayJwks, headsPath, mode: "incremental" });
-  const incrementalSeconds = (performance.now() - begin) / 1000;
-  progress(`verify (incremental): ${incremental.checked} records in ${round(incrementalSeconds, 2)} s, ok=${incremental.ok}`);
+  // 4. Full verification (streaming), then ingest at size, then incremental verification of the new records.
+  let verify: AuditReport["verify"] | null = null;
+  let ingestFull: IngestReport | null = null;
+  if (options.only.has("verify") || options.only.has("ingest")) {
+    const headsPath = join(workDir, "audit-heads.jsonl");
+    const signing = startChainHeadSigning({ prisma: log.database.prisma, key: await loadSigningKey(keys.gatewayPrivate), path: headsPath, intervalMs: 3_600_000 });
+    await signing.signNow();
+    let full: Awaited<ReturnType<typeof verifyAuditChain>> | null = null;
+    let fullSeconds = 0;
+    let rssBeforeVerify = 0;
+    let peakRss = 0;
+    let fullLoad: number[] = [];
+    if (options.only.has("verify")) {
+      progress("verify --full");
+      rssBeforeVerify = process.memoryUsage().rss;
+      peakRss = rssBeforeVerify;
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+      const begin = performance.now();
+      full = await verifyAuditChain({ session: log.database.session, gatewayJwks, headsPath, mode: "full" });
+      fullSeconds = (performance.now() - begin) / 1000;
+      clearInterval(sampler);
+      fullLoad = uptime();
+      progress(`verify --full: ${full.records} records in ${round(fullSeconds)} s (${Math.round(full.records / fullSeconds)}/s), ok=${full.ok} (load ${fullLoad.join(", ")})`);
+    }
+    if (options.only.has("ingest")) {
+      ingestFull = await measureIngest(log, options, recordsAtSize, false, gatewayJwks);
+      progress(`ingest at ${recordsAtSize}: ${ingestFull.recordsPerSecond}/s, p50 ${ingestFull.commitLatencyMs.p50} ms, p99 ${ingestFull.commitLatencyMs.p99} ms (load ${ingestFull.load.join(", ")})`);
+    }
+    await signing.signNow();
+    await signing.stop();
+    if (full) {
+      const begin = performance.now();
+      const incremental = await verifyAuditChain({ session: log.database.session, gatewayJwks, headsPath, mode: "incremental" });
+      const incrementalSeconds = (performance.now() - begin) / 1000;
+      progress(`verify (incremental): ${incremental.checked} records in ${round(incrementalSeconds, 2)} s, ok=${incremental.ok}`);
+      verify = {
+        load: fullLoad,
+        full: { ok: full.ok, records: full.records, seconds: round(fullSeconds), recordsPerSecond: Math.round(full.records / fullSeconds), goalRecordsPerSecond: 200_000 },
+        incremental: { ok: incremental.ok, checked: incremental.checked, fromSeq: incremental.fromSeq, seconds: round(incrementalSeconds, 3), recordsPerSecond: Math.round(incremental.checked / incrementalSeconds) },
+        memory: { rssBeforeMiB: mib(rssBeforeVerify), peakRssMiB: mib(peakRss) },
+      };
+    }
+  }
 
   // 5. Archive the oldest month, verify the archive.
-  const [oldest] = await log.database.session.query<{ month: string }>("SELECT to_char(min(committed_at) AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM audit_record");
-  const archiveDir = join(workDir, "archive");
-  mkdirSync(archiveDir, { recursive: true });
-  progress(`archive ${oldest!.month}`);
-  begin = performance.now();
-  const archived = await archiveAuditMonth({ session: log.database.session, month: oldest!.month, dir: archiveDir, key: await loadSigningKey(keys.gatewayPrivate), gatewayJwks });
-  const archiveSeconds = (performance.now() - begin) / 1000;
-  begin = performance.now();
-  const archiveCheck = await verifyAuditArchive(archived.file, gatewayJwks);
-  const verifyArchiveSeconds = (performance.now() - begin) / 1000;
-  await log.database.session.query("DELETE FROM audit_archive WHERE month = $1", [oldest!.month]); // the bench database stays reusable
-  await log.database.close();
-
-  const report = {
-    kind: "audit",
-    startedAt,
-    command: `npm run bench -- ${argv.join(" ")}`,
-    machine,
-    records: options.records,
-    tableMiB: mib(Number(size?.bytes ?? 0)),
-    seed: seeded,
-    ingest: { empty: ingestEmpty, seeded: ingestFull, goalRecordsPerSecond: 10_000 },
-    reads: { goalP99Ms: 50, cases: reads },
-    verify: {
-      full: { ok: full.ok, records: full.records, seconds: round(fullSeconds), recordsPerSecond: Math.round(full.records / fullSeconds), goalRecordsPerSecond: 200_000 },
-      incremental: { ok: incremental.ok, checked: incremental.checked, fromSeq: incremental.fromSeq, seconds: round(incrementalSeconds, 3), recordsPerSecond: Math.round(incremental.checked / incrementalSeconds) },
-      memory: { rssBeforeMiB: mib(rssBeforeVerify), peakRssMiB: mib(peakRss) },
-    },
-    archive: {
+  let archive: AuditReport["archive"] | null = null;
+  if (options.only.has("archive")) {
+    const [oldest] = await log.database.session.query<{ month: string }>("SELECT to_char(min(committed_at) AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM audit_record");
+    const archiveDir = join(workDir, "archive");
+    mkdirSync(archiveDir, { recursive: true });
+    progress(`archive ${oldest!.month}`);
+    let begin = performance.now();
+    const archived = await archiveAuditMonth({ session: log.database.session, month: oldest!.month, dir: archiveDir, key: await loadSigningKey(keys.gatewayPrivate), gatewayJwks });
+    const archiveSeconds = (performance.now() - begin) / 1000;
+    begin = performance.now();
+    const archiveCheck = await verifyAuditArchive(archived.file, gatewayJwks);
+    const verifyArchiveSeconds = (performance.now() - begin) / 1000;
+    await log.database.session.query("DELETE FROM audit_archive WHERE month = $1", [oldest!.month]); // the bench database stays reusable
+    archive = {
+      load: uptime(),
       month: archived.manifest.month,
       records: archived.manifest.count,
       seconds: round(archiveSeconds),
@@ -437,7 +535,24 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
       verifyOk: archiveCheck.ok,
       verifySeconds: round(verifyArchiveSeconds),
       verifyRecordsPerSecond: Math.round(archiveCheck.records / verifyArchiveSeconds),
-    },
+    };
+  }
+  await log.database.close();
+
+  const report: AuditReport = {
+    kind: "audit",
+    startedAt,
+    command: `npm run bench -- ${argv.join(" ")}`,
+    machine,
+    loadAtStart,
+    loadAtEnd: uptime(),
+    records: recordsAtSize,
+    tableMiB: mib(Number(size?.bytes ?? 0)),
+    seed: seeded,
+    ingest: { empty: ingestEmpty, seeded: ingestFull, goalRecordsPerSecond: 10_000 },
+    reads,
+    verify,
+    archive,
   };
   rmSync(workDir, { recursive: true, force: true });
 
@@ -445,10 +560,24 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
   console.log(lines.join("\n"));
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = startedAt.replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
-  const plans = reads.map((r) => `### ${r.name}, ${r.page} page\n\n\`\`\`\n${r.plan}\n\`\`\`\n`).join("\n");
+  const plans = (reads?.cases ?? []).map((r) => `### ${r.name}, ${r.page} page\n\n\`\`\`\n${r.plan}\n\`\`\`\n`).join("\n");
   writeFileSync(join(RESULTS_DIR, `audit-${stamp}.md`), `# Audit bench ${startedAt}\n\n\`${report.command}\`\n\n\`\`\`\n${lines.join("\n")}\n\`\`\`\n\n## Query plans\n\n${plans}`);
   writeFileSync(join(RESULTS_DIR, `audit-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
-  if (options.json) console.log(JSON.stringify(report));
+  if (options.json) console.log(JSON.stringify({ ...report, reads: reads && { ...reads, cases: reads.cases.map(({ plan: _plan, ...rest }) => rest) } }));
+}
+
+/** The 1-, 5- and 15-minute load averages. */
+function loadAverage(): number[] {
+  return loadavg().map((value) => round(value, 2));
+}
+
+/** This process's environment without what would point a child elsewhere. */
+function childEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/_SUBGRAPH_URL$|_DATABASE_URL$|^DATABASE_URL$|^(PORT|METRICS_PORT|HOST|DATA_DIR|JWKS|GATEWAY_SIGNING_KEY|GATEWAY_JWKS|SUPERGRAPH_PATH|NODE_OPTIONS|AUDIT_.*|REDIS_URL)$/.test(name)) delete env[name];
+  }
+  return env;
 }
 
 /** Empties the warm-up's records (a fresh database, same connection settings). */
@@ -460,50 +589,81 @@ async function recreateDatabaseContents(log: AuditLog): Promise<void> {
 }
 
 type AuditReport = {
+  kind: "audit";
+  startedAt: string;
+  command: string;
+  machine: ReturnType<typeof describeMachine>;
+  loadAtStart: number[];
+  loadAtEnd: number[];
   records: number;
   tableMiB: number;
-  machine: ReturnType<typeof describeMachine>;
-  seed: { seconds: number; recordsPerSecond: number; reused: boolean };
-  ingest: { empty: IngestReport; seeded: IngestReport };
-  reads: { cases: ReadReport[] };
+  seed: { seconds: number; recordsPerSecond: number; indexSeconds: number; reused: boolean };
+  ingest: { empty: IngestReport | null; seeded: IngestReport | null; goalRecordsPerSecond: number };
+  reads: {
+    goalP99Ms: number;
+    load: number[];
+    cases: ReadReport[];
+    firstLoad: { p50Ms: number; p99Ms: number; rows: number };
+    gatewayRssMiB: { before: number; afterMeasuredReads: number; after: number; requestsBetween: number; atRecords: number };
+  } | null;
   verify: {
-    full: { ok: boolean; records: number; seconds: number; recordsPerSecond: number };
+    load: number[];
+    full: { ok: boolean; records: number; seconds: number; recordsPerSecond: number; goalRecordsPerSecond: number };
     incremental: { ok: boolean; checked: number; fromSeq: string; seconds: number; recordsPerSecond: number };
     memory: { rssBeforeMiB: number; peakRssMiB: number };
-  };
-  archive: { month: string; records: number; seconds: number; recordsPerSecond: number; fileMiB: number; verifyOk: boolean; verifySeconds: number; verifyRecordsPerSecond: number };
+  } | null;
+  archive: { load: number[]; month: string; records: number; seconds: number; recordsPerSecond: number; fileMiB: number; verifyOk: boolean; verifySeconds: number; verifyRecordsPerSecond: number } | null;
 };
 
 function renderAuditReport(report: AuditReport): string[] {
   const mark = (ok: boolean) => (ok ? "met" : "NOT met");
   const lines: string[] = [];
   const m = report.machine;
-  lines.push(`audit log bench on PostgreSQL: ${report.records.toLocaleString("en")} records (${report.tableMiB} MiB with indexes); ${m.nproc} cores, load ${m.loadAverageAtStart} at start`);
+  const load = (values: number[]) => `load ${values.join(" ")}`;
+  lines.push(`audit log bench on PostgreSQL: ${report.records.toLocaleString("en")} records (${report.tableMiB} MiB with indexes); ${m.nproc} cores shared with other work; ${load(report.loadAtStart)} at start, ${load(report.loadAtEnd)} at end`);
   lines.push(
     report.seed.reused
       ? "seed: reused database bench_audit"
-      : `seed: ${report.records.toLocaleString("en")} records in ${report.seed.seconds} s (${report.seed.recordsPerSecond.toLocaleString("en")}/s, COPY, chain computed in bulk)`,
+      : `seed: ${report.records.toLocaleString("en")} records in ${report.seed.seconds} s (${report.seed.recordsPerSecond.toLocaleString("en")}/s, COPY, chain computed in bulk), indexes built after in ${report.seed.indexSeconds} s`,
   );
-  lines.push("");
-  lines.push("ingest (real writer)            rate/s   goal ≥10,000   commit p50   p99      mean batch  largest  chain");
-  for (const ingest of [report.ingest.empty, report.ingest.seeded]) {
-    lines.push(
-      `  at ${ingest.recordsAtStart.toLocaleString("en").padEnd(12)} ${String(ingest.producers).padStart(3)} producers ${String(ingest.recordsPerSecond).padStart(7)}   ${mark(ingest.recordsPerSecond >= 10_000).padEnd(13)}  ${String(ingest.commitLatencyMs.p50).padStart(7)} ms ${String(ingest.commitLatencyMs.p99).padStart(7)} ms ${String(ingest.batch.mean).padStart(8)} ${String(ingest.batch.largest).padStart(8)}  ${ingest.recordsAtStart === 0 ? (ingest.chainVerifies ? "verifies" : "BROKEN") : ""}`,
-    );
+  const ingests = [report.ingest.empty, report.ingest.seeded].filter((i): i is IngestReport => i !== null);
+  if (ingests.length > 0) {
+    lines.push("");
+    lines.push("ingest (real writer, 64 producers)  rate/s   goal ≥10,000   commit p50   p99      mean batch  largest  chain     load");
+    for (const ingest of ingests) {
+      lines.push(
+        `  at ${ingest.recordsAtStart.toLocaleString("en").padEnd(12)} ${String(ingest.producers).padStart(3)} producers ${String(ingest.recordsPerSecond).padStart(7)}   ${mark(ingest.recordsPerSecond >= 10_000).padEnd(13)}  ${String(ingest.commitLatencyMs.p50).padStart(7)} ms ${String(ingest.commitLatencyMs.p99).padStart(7)} ms ${String(ingest.batch.mean).padStart(8)} ${String(ingest.batch.largest).padStart(8)}  ${(ingest.recordsAtStart === 0 ? (ingest.chainVerifies ? "verifies" : "BROKEN") : "").padEnd(8)}  ${ingest.load.join(" ")}`,
+      );
+    }
+    const [a, b] = [report.ingest.empty, report.ingest.seeded];
+    if (a && b) {
+      lines.push(`  writer latency at 0 vs ${b.recordsAtStart.toLocaleString("en")}: p50 ${a.commitLatencyMs.p50} → ${b.commitLatencyMs.p50} ms, p99 ${a.commitLatencyMs.p99} → ${b.commitLatencyMs.p99} ms (goal: no growth with size)`);
+    }
   }
-  lines.push(`  writer latency at 0 vs ${report.records.toLocaleString("en")}: p50 ${report.ingest.empty.commitLatencyMs.p50} → ${report.ingest.seeded.commitLatencyMs.p50} ms, p99 ${report.ingest.empty.commitLatencyMs.p99} → ${report.ingest.seeded.commitLatencyMs.p99} ms (goal: no growth)`);
-  lines.push(`  memory of the process hosting the writer: RSS ${report.ingest.empty.rssMiB} MiB at 0, ${report.ingest.seeded.rssMiB} MiB at ${report.records.toLocaleString("en")} (goal: flat)`);
-  lines.push("");
-  lines.push("reads (keyset, newest first; in-process queryAuditRecords)  page    p50 ms   p99 ms   goal p99 <50 ms  db ms  rows");
-  for (const read of report.reads.cases) {
-    lines.push(`  ${read.name.padEnd(57)} ${read.page.padEnd(6)} ${String(read.p50Ms).padStart(7)} ${String(read.p99Ms).padStart(8)}   ${mark(read.p99Ms < 50).padEnd(15)} ${String(read.dbMs ?? "-").padStart(6)}  ${read.rows}`);
+  const r = report.reads;
+  if (r) {
+    lines.push("");
+    lines.push(`reads at ${report.records.toLocaleString("en")} records, over HTTP through the gateway (keyset, newest first), ${load(r.load)}`);
+    lines.push("                                                        page     p50 ms   p99 ms  goal p99 <50 ms   in-process p50/p99   db ms  rows");
+    const row = (name: string, page: string, p50: number, p99: number, inProcess: string, db: string, rows: number) =>
+      `  ${name.padEnd(53)} ${page.padEnd(6)} ${String(p50).padStart(8)} ${String(p99).padStart(8)}  ${mark(p99 < 50).padEnd(15)} ${inProcess.padStart(18)}  ${db.padStart(6)}  ${rows}`;
+    for (const read of r.cases) {
+      lines.push(row(read.name, read.page, read.p50Ms, read.p99Ms, `${read.inProcessP50Ms}/${read.inProcessP99Ms}`, String(read.dbMs ?? "-"), read.rows));
+    }
+    lines.push(row("audit page first load (25 records + summary + flags)", "first", r.firstLoad.p50Ms, r.firstLoad.p99Ms, "-", "-", r.firstLoad.rows));
+    lines.push("  (db ms: PostgreSQL's planning + execution time of the read's statements, EXPLAIN ANALYZE; plans in the saved report)");
+    const g = r.gatewayRssMiB;
+    lines.push(`  gateway memory at ${g.atRecords.toLocaleString("en")} records: RSS ${g.before} MiB before the reads, ${g.afterMeasuredReads} MiB after them, ${g.after} MiB after ${g.requestsBetween} more (goal: flat)`);
   }
-  lines.push("  (db ms: PostgreSQL's execution time of one run, EXPLAIN ANALYZE; plans in the saved report)");
-  lines.push("");
   const v = report.verify;
-  lines.push(`verify --full: ${v.full.records.toLocaleString("en")} records in ${v.full.seconds} s = ${v.full.recordsPerSecond.toLocaleString("en")}/s (goal ≥200,000/s: ${mark(v.full.recordsPerSecond >= 200_000)}), ok=${v.full.ok}; RSS ${v.memory.rssBeforeMiB} MiB before, peak ${v.memory.peakRssMiB} MiB (constant memory)`);
-  lines.push(`verify (incremental, from seq ${v.incremental.fromSeq}): ${v.incremental.checked.toLocaleString("en")} new records in ${v.incremental.seconds} s = ${v.incremental.recordsPerSecond.toLocaleString("en")}/s, ok=${v.incremental.ok} (cost proportional to the new records)`);
+  if (v) {
+    lines.push("");
+    lines.push(`verify --full: ${v.full.records.toLocaleString("en")} records in ${v.full.seconds} s = ${v.full.recordsPerSecond.toLocaleString("en")}/s (goal ≥200,000/s: ${mark(v.full.recordsPerSecond >= 200_000)}), ok=${v.full.ok}; RSS ${v.memory.rssBeforeMiB} MiB before, peak ${v.memory.peakRssMiB} MiB; ${load(v.load)}`);
+    lines.push(`verify (incremental, from seq ${v.incremental.fromSeq}): ${v.incremental.checked.toLocaleString("en")} new records in ${v.incremental.seconds} s = ${v.incremental.recordsPerSecond.toLocaleString("en")}/s, ok=${v.incremental.ok} (cost proportional to the new records)`);
+  }
   const a = report.archive;
-  lines.push(`archive ${a.month}: ${a.records.toLocaleString("en")} records in ${a.seconds} s (${a.recordsPerSecond.toLocaleString("en")}/s), ${a.fileMiB} MiB gzipped JSON lines + signed manifest; verify-archive ${a.verifySeconds} s (${a.verifyRecordsPerSecond.toLocaleString("en")}/s), ok=${a.verifyOk}`);
+  if (a) {
+    lines.push(`archive ${a.month}: ${a.records.toLocaleString("en")} records in ${a.seconds} s (${a.recordsPerSecond.toLocaleString("en")}/s), ${a.fileMiB} MiB gzipped JSON lines + signed manifest; verify-archive ${a.verifySeconds} s (${a.verifyRecordsPerSecond.toLocaleString("en")}/s), ok=${a.verifyOk}; ${load(a.load)}`);
+  }
   return lines;
 }

@@ -19,7 +19,7 @@
 import type { PrismaClient } from "../prisma/generated/client.ts";
 import type { AnomalyThresholds } from "./AnomalyThresholds.ts";
 import type { AnomalyRule, AnomalyScope, AuditAnomaly } from "./AuditAnomaly.ts";
-import { HOUR_MS, hourOf, readFields, readHours, readReach, type FieldRow, type HourRow, type ReachRow } from "./readRollups.ts";
+import { HOUR_MS, hourOf, readHours, readReach, type HourRow, type ReachRow } from "./readRollups.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
 
 const TRAILING_MS = 7 * 24 * HOUR_MS;
@@ -29,7 +29,6 @@ interface Rollups {
   until: Date;
   hours: HourRow[];
   reach: ReachRow[];
-  fields: FieldRow[];
 }
 
 function flag(rule: AnomalyRule, scope: AnomalyScope, observed: number, threshold: number, summary: string): AuditAnomaly {
@@ -130,8 +129,13 @@ function denialRatio(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
   return flags;
 }
 
+/** One formatter per time zone: building one costs far more than using it. */
+const hourFormats = new Map<string, Intl.DateTimeFormat>();
+
 function localHour(time: Date, timeZone: string): number {
-  const part = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "numeric", hourCycle: "h23" }).formatToParts(time).find((p) => p.type === "hour");
+  let format = hourFormats.get(timeZone);
+  if (!format) hourFormats.set(timeZone, (format = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "numeric", hourCycle: "h23" })));
+  const part = format.formatToParts(time).find((p) => p.type === "hour");
   return Number(part?.value ?? 0);
 }
 
@@ -156,34 +160,39 @@ function offHours(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
   return flags;
 }
 
-function purposeDrift(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
-  const flags: AuditAnomaly[] = [];
-  const key = (row: { app: string; purpose: string }) => `${row.app}\u0000${row.purpose}`;
-  const fieldsOf = groupBy(rollups.fields.filter((row) => row.reads > 0), key);
-  for (const [group, rows] of groupBy(rollups.hours, key)) {
-    const { app, purpose } = rows[0]!;
-    if (!app) continue;
-    // This app and purpose's field reads, by hour.
-    const fieldsByHour = groupBy(fieldsOf.get(group) ?? [], (field) => String(field.hour.getTime()));
-    for (const row of rows) {
-      if (!inRange(row.hour, rollups) || row.reads === 0) continue;
-      const before = rows.filter((other) => trailing(other, row.hour));
-      const history = before.reduce((sum, other) => sum + other.reads, 0);
-      if (history < t.driftMinimumHistory) continue;
-      const usualCount = new Map<string, number>();
-      for (const other of before) {
-        for (const field of fieldsByHour.get(String(other.hour.getTime())) ?? []) usualCount.set(field.field, (usualCount.get(field.field) ?? 0) + field.reads);
-      }
-      const unusual = (fieldsByHour.get(String(row.hour.getTime())) ?? [])
-        .filter((field) => (100 * (usualCount.get(field.field) ?? 0)) / history < t.driftUsualPercent)
-        .map((field) => field.field)
-        .sort();
-      if (unusual.length === 0) continue;
-      flags.push(flag("PURPOSE_DRIFT", { ...hourScope(app, row.hour), purpose, fields: unusual, released: true }, unusual.length, t.driftUsualPercent,
-        `${app} read ${unusual.join(", ")} for ${purpose || "no purpose"}, which under ${t.driftUsualPercent}% of its ${history} reads for that purpose in the 7 days before touched`));
-    }
-  }
-  return flags;
+/**
+ * PURPOSE_DRIFT, computed by the database from the rollups: each in-range
+ * hour's field reads next to the same app, purpose and field's reads in the
+ * 7 days before, so that only the flagged hours come back, not a week of
+ * field rows.
+ */
+async function purposeDrift(prisma: PrismaClient, rollups: Rollups, t: AnomalyThresholds): Promise<AuditAnomaly[]> {
+  const from = new Date(rollups.since.getTime() - TRAILING_MS);
+  const trailingWindow = `ORDER BY "hour" RANGE BETWEEN interval '7 days' PRECEDING AND interval '1 hour' PRECEDING`;
+  const rows = await prisma.$queryRawUnsafe<Array<{ hour: Date; app: string; purpose: string; history: number; fields: string[] }>>(
+    `WITH "h" AS (
+       SELECT "hour", "app", "purpose", "reads",
+              coalesce(sum("reads") OVER (PARTITION BY "app" COLLATE "C", "purpose" COLLATE "C" ${trailingWindow}), 0)::bigint AS "history"
+       FROM "audit_rollup_hour" WHERE "hour" >= $1 AND "hour" < $3
+     ), "f" AS (
+       SELECT "hour", "app", "purpose", "field",
+              coalesce(sum("reads") OVER (PARTITION BY "app" COLLATE "C", "purpose" COLLATE "C", "field" COLLATE "C" ${trailingWindow}), 0)::bigint AS "usual"
+       FROM "audit_rollup_field" WHERE "hour" >= $1 AND "hour" < $3 AND "reads" > 0
+     )
+     SELECT "h"."hour", "h"."app", "h"."purpose", "h"."history"::int AS "history", array_agg("f"."field" ORDER BY "f"."field" COLLATE "C") AS "fields"
+     FROM "h" JOIN "f" ON "f"."hour" = "h"."hour" AND "f"."app" = "h"."app" AND "f"."purpose" = "h"."purpose"
+     WHERE "h"."hour" >= $2 AND "f"."hour" >= $2 AND "h"."reads" > 0 AND "h"."app" <> '' AND "h"."history" >= $4 AND 100 * "f"."usual" < $5 * "h"."history"
+     GROUP BY 1, 2, 3, 4`,
+    from,
+    rollups.since,
+    rollups.until,
+    t.driftMinimumHistory,
+    t.driftUsualPercent,
+  );
+  return rows.map((row) =>
+    flag("PURPOSE_DRIFT", { ...hourScope(row.app, row.hour), purpose: row.purpose, fields: row.fields, released: true }, row.fields.length, t.driftUsualPercent,
+      `${row.app} read ${row.fields.join(", ")} for ${row.purpose || "no purpose"}, which under ${t.driftUsualPercent}% of its ${row.history} reads for that purpose in the 7 days before touched`),
+  );
 }
 
 /** Every flag for the hours in [since, until), by rule, newest first within a rule. */
@@ -192,14 +201,14 @@ export async function detectAuditAnomalies(prisma: PrismaClient, range: { since:
   const since = hourOf(range.since);
   const { until } = range;
   const from = new Date(since.getTime() - TRAILING_MS);
-  const [hours, reach, fields] = await Promise.all([readHours(prisma, from, until), readReach(prisma, from, until), readFields(prisma, from, until)]);
-  const rollups: Rollups = { since, until, hours, reach, fields };
+  const [hours, reach] = await Promise.all([readHours(prisma, from, until), readReach(prisma, from, until)]);
+  const rollups: Rollups = { since, until, hours, reach };
   const newestFirst = (flags: AuditAnomaly[]) => flags.sort((a, b) => b.scope.since.getTime() - a.scope.since.getTime() || a.id.localeCompare(b.id));
   return [
     ...newestFirst(distinctCitizens(rollups, thresholds)),
     ...(await thresholdProbing(prisma, rollups, thresholds)),
     ...newestFirst(denialRatio(rollups, thresholds)),
     ...newestFirst(offHours(rollups, thresholds)),
-    ...newestFirst(purposeDrift(rollups, thresholds)),
+    ...newestFirst(await purposeDrift(prisma, rollups, thresholds)),
   ];
 }

@@ -1,0 +1,150 @@
+/**
+ * The audit bench's reads over HTTP through the real gateway (gateway/main.ts
+ * as a child process) on the seeded database bench_audit: the auditor's
+ * `auditRecords` queries as the audit page sends them, a citizen's
+ * `accessLog` (with the civil-affairs subgraph that resolves `citizen(id)`,
+ * on a database holding that one citizen), and the audit page's first load.
+ * Also the gateway's memory before and after the read-heavy run.
+ */
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
+import { databaseUrlVariableOf, withDatabaseName } from "../../platform/database/databaseUrl.ts";
+import type { devKeyPaths } from "../../platform/security/keys.ts";
+import { loadSigningKey } from "../../platform/security/keys.ts";
+import { signDevToken } from "../../platform/security/signDevToken.ts";
+import { startChild, type ServiceChild } from "../childProcesses.ts";
+
+const FIELDS =
+  "seq time requestId app tokenId purpose operationName operationHash citizenPseudonyms requestedFields grantedFields deniedFields outcome dataReleased errorCodes subgraphs latencyMs clientAddress prevHash hash";
+/** The audit page's queries (gateway/auditPage/audit.js). */
+export const LIST = `query AuditPage($filter: AuditRecordFilter, $first: Int, $after: String) {
+  auditRecords(filter: $filter, first: $first, after: $after) { records { ${FIELDS} } nextCursor } }`;
+const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime) {
+  auditSummary(since: $since, until: $until, topApps: 10) {
+    since until series { hour app purpose requests reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads } } }`;
+const ANOMALIES = `query AuditAnomalies($since: DateTime, $until: DateTime) {
+  auditAnomalies(since: $since, until: $until) { id rule summary app purpose citizenPseudonym fields since until observed threshold } }`;
+const ACCESS_LOG = `query AccessLog($id: ID!) { citizen(id: $id) { accessLog(first: 20) { time app purpose fields outcome } } }`;
+
+export interface AuditGateway {
+  url: string;
+  pid: number;
+  auditorToken: string;
+  citizenToken: string;
+  stop(): Promise<void>;
+}
+
+/** The gateway (and civil-affairs, for accessLog) on database bench_audit, with the bench's keys. */
+export async function startAuditGateway(options: {
+  serverUrl: string;
+  /** The audit (gateway) database. */
+  database: string;
+  keys: ReturnType<typeof devKeyPaths>;
+  dataDir: string;
+  citizenId: string;
+  baseEnv: NodeJS.ProcessEnv;
+}): Promise<AuditGateway> {
+  const { serverUrl, keys, dataDir, citizenId } = options;
+  const civilDatabase = `${options.database}_civil`;
+  const admin = new pg.Client({ connectionString: withDatabaseName(serverUrl, "postgres") });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${civilDatabase}" WITH (FORCE)`);
+  await admin.end();
+  const children: ServiceChild[] = [];
+  try {
+    const civil = await startChild({
+      name: "civil-affairs",
+      entry: "subgraphs/civil-affairs/main.ts",
+      env: {
+        ...options.baseEnv,
+        [databaseUrlVariableOf("civil-affairs")]: withDatabaseName(serverUrl, civilDatabase),
+        HOST: "127.0.0.1",
+        PORT: "0",
+        METRICS_PORT: "0",
+        SEED_DEMO: "false",
+        DATA_DIR: dataDir,
+        GATEWAY_JWKS: keys.gatewayJwks,
+      },
+    });
+    children.push(civil);
+    const db = new pg.Client({ connectionString: withDatabaseName(serverUrl, civilDatabase) });
+    await db.connect();
+    await db.query(`INSERT INTO citizen (id, name, gender, birth_date, marital_status) VALUES ($1, '审计测试', 'FEMALE', $2, 'SINGLE') ON CONFLICT DO NOTHING`, [
+      citizenId,
+      `${citizenId.slice(6, 10)}-${citizenId.slice(10, 12)}-${citizenId.slice(12, 14)}`,
+    ]);
+    await db.end();
+    const gateway = await startChild({
+      name: "gateway",
+      entry: "gateway/main.ts",
+      env: {
+        ...options.baseEnv,
+        NODE_ENV: "production",
+        HOST: "127.0.0.1",
+        PORT: "0",
+        METRICS_PORT: "0",
+        DATA_DIR: dataDir,
+        JWKS: keys.issuerJwks,
+        GATEWAY_SIGNING_KEY: keys.gatewayPrivate,
+        AUDIT_PSEUDONYM_KEY: keys.auditPseudonymKey,
+        RECEIPT_SIGNING_KEY: keys.receiptPrivate,
+        RATE_LIMIT_PER_SECOND: "1000000",
+        RATE_LIMIT_BURST: "10000000",
+        DATABASE_URL: serverUrl,
+        [databaseUrlVariableOf("gateway")]: withDatabaseName(serverUrl, options.database),
+        CIVIL_AFFAIRS_SUBGRAPH_URL: civil.url,
+      },
+    });
+    children.push(gateway);
+    const key = await loadSigningKey(keys.issuerPrivate);
+    const sign = (subject: string, scopes: string[], purpose: string, citizens?: string[]) =>
+      signDevToken({ key, issuer: DEV_TOKEN_ISSUER, audience: DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose, citizens, ttlSeconds: 3600 });
+    return {
+      url: gateway.url,
+      pid: gateway.pid,
+      auditorToken: await sign("app:bench-auditor", ["audit:read"], "AUDIT"),
+      citizenToken: await sign("app:citizen-portal", ["self:access-log"], "SELF_SERVICE", [citizenId]),
+      stop: async () => {
+        for (const child of children.reverse()) await child.stop();
+      },
+    };
+  } catch (error) {
+    for (const child of children.reverse()) await child.stop().catch(() => {});
+    throw error;
+  }
+}
+
+/** POSTs one GraphQL operation; throws on an error in the answer. */
+export async function postGraphQL(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<any> {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data?: unknown; errors?: Array<{ message: string }> };
+  if (body.errors?.length) throw new Error(`${response.status}: ${body.errors.map((e) => e.message).join("; ")}`);
+  return body.data;
+}
+
+/** The auditor page's first load: the first page of records, then the charts' summary and the anomaly flags together. */
+export async function auditPageFirstLoad(gateway: AuditGateway): Promise<number> {
+  const until = new Date();
+  const since = new Date(until.getTime() - 24 * 3_600_000);
+  const data = await postGraphQL(gateway.url, gateway.auditorToken, LIST, { filter: {}, first: 25, after: null });
+  const range = { since: since.toISOString(), until: until.toISOString() };
+  await Promise.all([postGraphQL(gateway.url, gateway.auditorToken, SUMMARY, range), postGraphQL(gateway.url, gateway.auditorToken, ANOMALIES, range)]);
+  return data.auditRecords.records.length;
+}
+
+export async function accessLog(gateway: AuditGateway, citizenId: string): Promise<number> {
+  const data = await postGraphQL(gateway.url, gateway.citizenToken, ACCESS_LOG, { id: citizenId });
+  return data.citizen.accessLog.length;
+}
+
+export async function auditRecordsPage(gateway: AuditGateway, filter: Record<string, unknown>, first: number, after: string | null): Promise<number> {
+  const data = await postGraphQL(gateway.url, gateway.auditorToken, LIST, { filter, first, after });
+  return data.auditRecords.records.length;
+}
+
+/** The resident set size of a process, from /proc (Linux). */
+export function rssMiBOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Math.round(Number(match[1]) / 102.4) / 10 : NaN;
+}
