@@ -99,6 +99,8 @@ function freshClone(from: string): string {
     cpSync(join(from, file), join(root, file));
   }
   execFileSync("cp", ["-al", join(from, "node_modules"), join(root, "node_modules")]);
+  // What tools cached there (the empty PGlite cluster among them) is not part of an install.
+  rmSync(join(root, "node_modules/.cache"), { recursive: true, force: true });
   return root;
 }
 
