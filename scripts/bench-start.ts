@@ -30,6 +30,8 @@ interface Run {
   firstAnswerS: number;
   /** Seconds from the start to each milestone npm start printed. */
   timeline: Record<string, number>;
+  /** The start script's own line: when each service was ready, counted from when the script began. */
+  startScriptSaid?: string;
   restRssMb: number;
   rest: ProcessRss[];
   afterLoadRssMb?: number;
@@ -101,7 +103,7 @@ function freshClone(from: string): string {
 }
 
 /** Starts `npm start` (or start:prod) in `repo` and waits for a correct answer through the gateway it printed. */
-async function startAndTime(mode: "dev" | "prod", repo: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; seconds: number; token: string; url: string; timeline: Record<string, number> }> {
+async function startAndTime(mode: "dev" | "prod", repo: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; seconds: number; token: string; url: string; timeline: Record<string, number>; said?: string }> {
   const started = performance.now();
   const child = spawn("npm", ["run", mode === "prod" ? "start:prod" : "start"], { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
@@ -130,9 +132,9 @@ async function startAndTime(mode: "dev" | "prod", repo: string, env: NodeJS.Proc
       if (answer?.ok && ((await answer.json()) as { data?: { citizen?: { name?: string } } }).data?.citizen?.name) {
         const seconds = (performance.now() - started) / 1000;
         timeline["first answer"] = seconds;
-        const own = /started in [^\n]*/.exec(output)?.[0];
-        if (own) process.stderr.write(`[bench:start]   npm start said: ${own}\n`);
-        return { child, seconds, token, url, timeline };
+        const said = /started in [^\n]*/.exec(output)?.[0];
+        if (said) process.stderr.write(`[bench:start]   npm start said: ${said}\n`);
+        return { child, seconds, token, url, timeline, said };
       }
     }
     if (performance.now() - started > 600_000) throw new Error(`${mode} start: no answer within 600 s:\n${output}`);
@@ -176,7 +178,9 @@ function report(runs: Run[], requests: number, machine: ReturnType<typeof descri
     );
   }
   lines.push("", "Timeline (seconds from `npm start`):", "");
-  for (const run of runs) lines.push(`- ${run.mode} ${run.start}: ${Object.entries(run.timeline).map(([name, s]) => `${name} ${s.toFixed(1)}`).join(", ")}`);
+  for (const run of runs) {
+    lines.push(`- ${run.mode} ${run.start}: ${Object.entries(run.timeline).map(([name, s]) => `${name} ${s.toFixed(1)}`).join(", ")}${run.startScriptSaid ? `; the start script: ${run.startScriptSaid}` : ""}`);
+  }
   lines.push("", "RSS per process (MiB), at rest / after load:", "");
   for (const run of runs) {
     lines.push(`- ${run.mode} ${run.start}: ${run.rest.map((p) => `${p.what} ${mb(p.rssMb)}${run.afterLoad ? ` / ${mb(run.afterLoad.find((q) => q.pid === p.pid)?.rssMb ?? 0)}` : ""}`).join(", ")}`);
@@ -214,11 +218,11 @@ async function main(): Promise<void> {
           for (const name of Object.keys(env)) if (name === "DATABASE_URL" || name.endsWith("_DATABASE_URL") || name.endsWith("_SUBGRAPH_URL")) delete env[name];
           const loadAverage = loadavg()[0]!;
           process.stderr.write(`[bench:start] ${mode} ${start} (load average ${loadAverage.toFixed(2)}) ...\n`);
-          const { child, seconds, token, url, timeline } = await startAndTime(mode, repo, env);
+          const { child, seconds, token, url, timeline, said } = await startAndTime(mode, repo, env);
           try {
             await new Promise((resolve) => setTimeout(resolve, 10_000)); // at rest: start-up work settled
             const rest = treeRss(child.pid!);
-            const run: Run = { mode, start, firstAnswerS: seconds, timeline, restRssMb: rest.totalMb, rest: rest.processes, loadAverage };
+            const run: Run = { mode, start, firstAnswerS: seconds, timeline, startScriptSaid: said, restRssMb: rest.totalMb, rest: rest.processes, loadAverage };
             if (start === "warm" && requests > 0) {
               const load = await runLoad({
                 target: { key: "this", label: mode, pid: child.pid!, url, headers: { authorization: `Bearer ${token}` } },

@@ -74,35 +74,40 @@ async function main(): Promise<void> {
   const agencyEnv: NodeJS.ProcessEnv = { ...env };
   delete agencyEnv.PORT;
   delete agencyEnv.METRICS_PORT;
-  const gatewayEnv: NodeJS.ProcessEnv = { ...env, PORT: env.PORT ?? "4000", METRICS_PORT: env.METRICS_PORT ?? "9400" };
-  // PORT=0 (tests, benches): the agencies too take free ports, each passed to them and to the gateway.
+  // PORT=0 (tests, benches): every service takes a free port, chosen here so that each can be told the others' before they start.
+  const portOf = async (wanted: string | undefined, fallback: number) => (wanted === "0" ? await freePort(host) : Number(wanted ?? fallback));
+  const gatewayPort = await portOf(env.PORT, 4000);
+  const gatewayEnv: NodeJS.ProcessEnv = { ...env, PORT: String(gatewayPort), METRICS_PORT: env.METRICS_PORT ?? "9400" };
   const agencyPorts = new Map<string, number>();
   for (const agency of agencies) {
-    const port = env.PORT === "0" ? await freePort(host) : agency.defaultPort;
+    const port = await portOf(env.PORT === "0" ? "0" : undefined, agency.defaultPort);
     agencyPorts.set(agency.name, port);
     const variable = agency.name.toUpperCase().replace(/-/g, "_");
     agencyEnv[`${variable}_PORT`] = String(port);
     gatewayEnv[`${variable}_SUBGRAPH_URL`] = `http://${host}:${port}/graphql`;
   }
-  const [, gatewayUrl] = await Promise.all([
-    startProcess("agencies", "subgraphs/main.ts", agencyEnv).then(() => timeline.push(`agencies ${since()}`)),
-    startProcess("gateway", "gateway/main.ts", gatewayEnv).then((url) => (timeline.push(`gateway ${since()}`), url)),
+  // All three start at once: the gateway needs no agency to start (its supergraph is a file), and the withdrawal
+  // app (a real service on the supergraph, a client of the gateway) none of them until it is asked something.
+  const hpfEnv = { ...env, GATEWAY_URL: `http://${host}:${gatewayPort}/graphql`, HPF_APP_PORT: env.HPF_APP_PORT ?? "4100" };
+  const ready = (name: string) => <T>(value: T) => (timeline.push(`${name} ${since()}`), value);
+  const supergraphSdl = readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8");
+  const issuerKey = await loadSigningKey(keys.issuerPrivate);
+  const sign = (subject: string, scopes: string[], purpose: string, ttlSeconds = 300) =>
+    signDevToken({ key: issuerKey, issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER, audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose, ttlSeconds });
+  const gatewayReady = startProcess("gateway", "gateway/main.ts", gatewayEnv).then(ready("gateway"));
+  const [, gatewayUrl, hpfUrl] = await Promise.all([
+    startProcess("agencies", "subgraphs/main.ts", agencyEnv).then(ready("agencies")),
+    gatewayReady,
+    startProcess("hpf-withdrawal", "apps/hpf-withdrawal/main.ts", hpfEnv).then(ready("withdrawal app")),
+    // The demo apps' grants, made through the gateway as soon as it answers (the agencies may still be opening).
+    gatewayReady.then((url) => grantDemoApps(url, readCatalog(supergraphSdl).scopes.map((s) => s.scope), sign)).then(ready("grants")),
   ]);
   for (const agency of agencies) {
     const metrics = env.METRICS_PORT === "0" ? "" : `   metrics :${metricsPortOf(agency)}`;
     console.log(`${agency.name.padEnd(14)} http://${host}:${agencyPorts.get(agency.name)}/graphql   ${agency.title}${metrics}`);
   }
   console.log(`${"gateway".padEnd(14)} ${gatewayUrl}   supergraph of all ${agencies.length} agencies   metrics :${gatewayEnv.METRICS_PORT}`);
-  const supergraphSdl = readFileSync(resolve(REPO_ROOT, "schema/supergraph.graphql"), "utf8");
-  const issuerKey = await loadSigningKey(keys.issuerPrivate);
-  const sign = (subject: string, scopes: string[], purpose: string, ttlSeconds = 300) =>
-    signDevToken({ key: issuerKey, issuer: env.TOKEN_ISSUER ?? DEV_TOKEN_ISSUER, audience: env.TOKEN_AUDIENCE ?? DEFAULT_TOKEN_AUDIENCE, subject, scopes, purpose, ttlSeconds });
-  await grantDemoApps(gatewayUrl, readCatalog(supergraphSdl).scopes.map((s) => s.scope), sign);
-  timeline.push(`grants ${since()}`);
-  // A real service on the supergraph: the housing-fund withdrawal app, its own process, a client of the gateway.
-  const hpfUrl = await startProcess("hpf-withdrawal", "apps/hpf-withdrawal/main.ts", { ...env, GATEWAY_URL: gatewayUrl, HPF_APP_PORT: env.HPF_APP_PORT ?? "4100" });
   console.log(`${"hpf-withdrawal".padEnd(14)} ${hpfUrl}   公积金偿还住房贷款提取 (apps/hpf-withdrawal)`);
-  timeline.push(`withdrawal app ${since()}`);
   // Every data scope, plus schema:introspect so that GraphiQL shows the schema's docs; 1 h is the gateway's MAX_TOKEN_LIFETIME.
   const demoToken = await sign("app:demo", [...scopesOf(supergraphSdl), INTROSPECTION_SCOPE], "DEMO", 3600);
   const query = `{ citizen(id: \\"140105198605150031\\") { name spouse { name } housingFundAccount { balance } properties { address deedTaxPaid } incomeRecord(year: 2025) { totalIncome } creditReport { score } } }`;

@@ -3,10 +3,12 @@
  * cheaply enough that one process can hold several (npm start's five
  * agencies share one):
  *
- * - **Memory.** PostgreSQL's default `shared_buffers` (128 MB) is memory
- *   each instance touches inside its WebAssembly heap: about 150 MB of RSS
- *   per database. 16 MB (2,048 pages) holds a demo or test database whole;
- *   a province's data belongs on a PostgreSQL server (DATABASE_URL).
+ * - **Memory.** PostgreSQL's shared memory is memory each instance touches
+ *   inside its WebAssembly heap: with the defaults (`shared_buffers` 128 MB,
+ *   `max_connections` 100) about 150-250 MB of RSS per database; with 8 MB
+ *   (1,024 pages, a demo or test database whole) and 10 connections (PGlite
+ *   has one), about 40 MB. A province's data belongs on a PostgreSQL server
+ *   (DATABASE_URL).
  * - **One compiled module.** `pglite.wasm` is compiled once per process and
  *   its file bundle read once, and both are handed to every instance
  *   (PGlite's `pgliteWasmModule` and `fsBundle`); left to itself, PGlite
@@ -28,7 +30,7 @@ import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 
 /** `-c` settings every instance starts with, after PGlite's own. */
-const SETTINGS = ["shared_buffers=16MB"];
+const SETTINGS = ["shared_buffers=8MB", "max_connections=10"];
 
 const PGLITE_DIST = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
 

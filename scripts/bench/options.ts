@@ -40,7 +40,8 @@ export const USAGE = `npm run bench -- [options]
   --json                print one JSON line of the results at the end
   --keep-data           keep the run's data (PGlite DATA_DIR, or the bench_* databases)
   --max-minutes N       stop everything and fail after this long (180)
-Results are saved under scripts/bench/results/. DATABASE_URL set: seeds databases bench_<agency> on that server.`;
+Results are saved under scripts/bench/results/. DATABASE_URL set: seeds databases bench_<agency> on that server.
+Other benches: --audit (the audit log at scale), --replicas (one gateway replica and two behind nginx; --replicas --help).`;
 
 function list(value: string, allowed: readonly string[], name: string): string[] {
   if (value === "none") return [];

@@ -8,7 +8,7 @@
  * both. Rounds alternate A and B under the same one-stop load (autocannon in
  * this process). Per measurement window: throughput and latency through
  * nginx, gateway CPU per request (utime + stime of the serving replicas from
- * /proc, summed), nginx's CPU per request, audit records committed per
+ * /proc, summed), nginx's CPU per request (master and worker), audit records committed per
  * second (the one chain's rows) and audit commits per second (group commits,
  * from the replicas' Prometheus counters). Ratios are two over one.
  */
@@ -66,6 +66,10 @@ function parse(argv: readonly string[]): Options {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i];
     if (flag === "--replicas") continue;
+    else if (flag === "--help" || flag === "-h") {
+      console.log(REPLICAS_USAGE);
+      process.exit(0);
+    }
     else if (flag === "--citizens") options.citizens = number(flag, value(), 200, 1_000_000);
     else if (flag === "--duration") options.durationS = number(flag, value(), 1, 600);
     else if (flag === "--warmup") options.warmupS = number(flag, value(), 0, 120);
@@ -103,6 +107,23 @@ function median(values: number[]): number {
 /** CPU milliseconds of these processes together. */
 function cpuOf(children: readonly ServiceChild[]): number {
   return children.map((child) => cpuMillis(child.pid)).reduce((sum, ms) => sum + ms, 0);
+}
+
+/** CPU milliseconds of nginx: its master and its worker (the master's children). */
+function nginxCpu(masterPid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // no children file in this kernel: the master alone
+  }
+  return [masterPid, ...children].map((pid) => {
+    try {
+      return cpuMillis(pid);
+    } catch {
+      return 0; // gone meanwhile
+    }
+  }).reduce((sum, ms) => sum + ms, 0);
 }
 
 /** Group commits so far, summed over the replicas' /metrics (every result label). */
@@ -194,13 +215,13 @@ export async function runReplicaBench(argv: readonly string[]): Promise<void> {
         const target: Target = { key: "this", label: config.key, pid: config.serving[0]!.pid, url: `${config.nginx.origin}/graphql`, headers: { authorization: `Bearer ${appToken}` } };
         if (options.warmupS > 0) nextRequest = (await runLoad({ target, workload, connections: options.connections, durationS: options.warmupS, firstRequest: nextRequest })).nextRequest;
         const cpuBefore = cpuOf(config.serving);
-        const nginxBefore = cpuMillis(config.nginx.pid);
+        const nginxBefore = nginxCpu(config.nginx.pid);
         const [recordsBefore, commitsBefore] = [await records(), await auditCommits(metricsUrls)];
         const from = performance.now();
         const load = await runLoad({ target, workload, connections: options.connections, durationS: options.durationS, firstRequest: nextRequest });
         nextRequest = load.nextRequest;
         const cpu = cpuOf(config.serving) - cpuBefore;
-        const nginxCpu = cpuMillis(config.nginx.pid) - nginxBefore;
+        const nginxCpuMs = nginxCpu(config.nginx.pid) - nginxBefore;
         // Every response waited for its record's commit, so the count is final here.
         const [recordsAfter, commitsAfter] = [await records(), await auditCommits(metricsUrls)];
         const seconds = (performance.now() - from) / 1000;
@@ -209,7 +230,7 @@ export async function runReplicaBench(argv: readonly string[]): Promise<void> {
           p50Ms: load.p50Ms,
           p99Ms: load.p99Ms,
           gatewayCpuMsPerRequest: cpu / Math.max(1, load.requests),
-          nginxCpuMsPerRequest: nginxCpu / Math.max(1, load.requests),
+          nginxCpuMsPerRequest: nginxCpuMs / Math.max(1, load.requests),
           auditRecordsPerSecond: (recordsAfter - recordsBefore) / seconds,
           auditCommitsPerSecond: (commitsAfter - commitsBefore) / seconds,
           recordsPerCommit: (recordsAfter - recordsBefore) / Math.max(1, commitsAfter - commitsBefore),
