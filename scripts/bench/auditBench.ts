@@ -50,6 +50,13 @@ import {
 /** Where the bench keeps the keys of database bench_audit (its pseudonym key, its gateway key). */
 const BENCH_DATA_DIR = resolve(".data/bench-audit");
 
+/**
+ * The pseudonym key of the synthetic citizens in bench_audit: fixed (nothing
+ * here is secret), so that any checkout can reuse a database seeded by
+ * another and still ask for a citizen by resident id.
+ */
+const BENCH_PSEUDONYM_KEY = "2a721f33e6d9ecbe7fbf59fcbcd391f3c71cd5d3e7230843f162f6581ce1ba8e";
+
 interface AuditBenchOptions {
   records: number;
   months: number;
@@ -399,6 +406,7 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), "audit-bench-"));
   // The keys stay with the reusable database: its citizens are pseudonyms under this key.
   const keys = await ensureDevKeys(BENCH_DATA_DIR);
+  writeFileSync(keys.auditPseudonymKey, BENCH_PSEUDONYM_KEY, { mode: 0o600 });
   const gatewayJwks = publicJwksOfPrivateKey(keys.gatewayPrivate);
   const machine = describeMachine();
   const startedAt = new Date().toISOString();
