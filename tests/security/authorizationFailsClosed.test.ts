@@ -30,6 +30,8 @@ describe("the authorizer decides every operation the guard admits (issue 9, item
   it("with MAX_TOKENS=100000, a 20,050-token operation is filtered and its record names the denied field", async () => {
     const gateway = await startExtraGateway(system, {
       limits: { ...DEFAULT_OPERATION_LIMITS, maxTokens: 100_000, maxFields: 100_000, maxAliases: 100_000, maxCost: 100_000_000 },
+      // 6,684 aliases take the agency seconds on a busy machine: this case is about authorization, not the fetch deadline.
+      subgraphTimeoutMs: 60_000,
     });
     try {
       // This gateway has its own database: the app's grant is made there, through its API.
