@@ -11,7 +11,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyAuditRetention, archiveAuditMonth, manifestPathOf, verifyAuditArchive } from "../../gateway/audit/auditArchive.ts";
 import type { AuditEntry } from "../../gateway/audit/AuditEntry.ts";
@@ -20,26 +19,16 @@ import { openAuditLog, type AuditLog } from "../../gateway/audit/openAuditLog.ts
 import { queryAuditRecords } from "../../gateway/audit/queryAuditRecords.ts";
 import { startChainHeadSigning } from "../../gateway/audit/startChainHeadSigning.ts";
 import { verifyAuditChain } from "../../gateway/audit/verifyAuditChain.ts";
-import { withDatabaseName, type DatabaseLocation } from "../../platform/database/databaseUrl.ts";
 import { ensureDevKeys, loadSigningKey, publicJwksOfPrivateKey, type SigningKey } from "../../platform/security/keys.ts";
 import { SYNTHETIC_APPS, ensureSyntheticPartitions, insertSyntheticRecords, setChainHead, syntheticAuditRecords } from "../../scripts/bench/syntheticAuditLog.ts";
-import { usingPostgres } from "../support/startSystem.ts";
+import { testDatabase, usingPostgres } from "../support/startSystem.ts";
 
-const DATABASE = `${process.env.TEST_DB_PREFIX ?? "test"}_audit_scale_gateway`;
 /** Synthetic records in each of the three months before the current one. */
 const PER_MONTH = 400;
 
 const month = (offset: number, now = new Date()) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
 const monthName = (date: Date) => date.toISOString().slice(0, 7);
 
-async function location(): Promise<DatabaseLocation> {
-  if (!usingPostgres) return { kind: "pglite", dataDir: "memory://" };
-  const admin = new pg.Client({ connectionString: withDatabaseName(process.env.DATABASE_URL!, "postgres") });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
-  await admin.end();
-  return { kind: "postgres", url: withDatabaseName(process.env.DATABASE_URL!, DATABASE), databaseName: DATABASE };
-}
 
 function entry(i: number): AuditEntry {
   return {
@@ -91,7 +80,7 @@ describe("audit log at scale", () => {
     key = await loadSigningKey(keys.gatewayPrivate);
     jwks = publicJwksOfPrivateKey(keys.gatewayPrivate);
     headsPath = join(workDir, "audit-heads.jsonl");
-    log = await openAuditLog({ auditDatabase: await location(), auditPseudonymKeyPath: keys.auditPseudonymKey });
+    log = await openAuditLog({ auditDatabase: await testDatabase("audit_scale", "gateway"), auditPseudonymKeyPath: keys.auditPseudonymKey });
     // Three past months of synthetic records, continuing from the genesis hash; then today's through the writer.
     const from = month(-3);
     const to = new Date(month(0).getTime() - 60_000);

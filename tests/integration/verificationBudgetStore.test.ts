@@ -9,37 +9,25 @@
  */
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabaseVerificationBudget, createRedisVerificationBudget } from "../../gateway/authz/createVerificationBudget.ts";
 import type { VerificationBudget } from "../../gateway/authz/limitVerifications.ts";
 import { PrismaClient as AuditPrismaClient } from "../../gateway/audit/prisma/generated/client.ts";
-import { withDatabaseName, type DatabaseLocation } from "../../platform/database/databaseUrl.ts";
 import { openDatabase, type Database } from "../../platform/database/openDatabase.ts";
 import { listening } from "../security/support/hostile.ts";
-import { usingPostgres } from "../support/startSystem.ts";
+import { testDatabase } from "../support/startSystem.ts";
 
-const DATABASE = `${process.env.TEST_DB_PREFIX ?? "test"}_verification_budget_gateway`;
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const redisUp = await listening(new URL(REDIS_URL).hostname, Number(new URL(REDIS_URL).port || 6379));
 const LIMITS = { distinctArguments: 3, windowMs: 60_000 };
 const FIELD = "Citizen.incomeAtLeast";
 
-async function location(): Promise<DatabaseLocation> {
-  if (!usingPostgres) return { kind: "pglite", dataDir: "memory://" };
-  const admin = new pg.Client({ connectionString: withDatabaseName(process.env.DATABASE_URL!, "postgres") });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
-  await admin.end();
-  return { kind: "postgres", url: withDatabaseName(process.env.DATABASE_URL!, DATABASE), databaseName: DATABASE };
-}
 
 let database: Database<AuditPrismaClient>;
-const stores: Array<[string, () => VerificationBudget]> = [];
 
 beforeAll(async () => {
   database = await openDatabase({
-    location: await location(),
+    location: await testDatabase("verification_budget", "gateway"),
     migrationsDir: fileURLToPath(new URL("../../gateway/audit/prisma/migrations", import.meta.url)),
     createClient: (options) => new AuditPrismaClient(options),
     poolSize: 16,

@@ -69,7 +69,8 @@ export interface StartSystemOptions {
 /** Whether the suites run against a PostgreSQL server rather than PGlite. */
 export const usingPostgres = Boolean(process.env.DATABASE_URL);
 
-async function testDatabase(suite: string, agency: string): Promise<DatabaseLocation> {
+/** A fresh, empty database for one suite's service: in-memory PGlite, or dropped and named on the server. */
+export async function testDatabase(suite: string, agency: string): Promise<DatabaseLocation> {
   if (!usingPostgres) return { kind: "pglite", dataDir: "memory://" };
   // TEST_DB_PREFIX keeps two checkouts testing against one server apart.
   const databaseName = `${process.env.TEST_DB_PREFIX ?? "test"}_${suite}_${agency}`.replace(/-/g, "_");
