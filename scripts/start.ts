@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   const timeline: string[] = [];
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? ".data" };
+  // An empty setting is an unset one (as gateway/config.ts reads them): `PORT= npm start` is port 4000.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== ""));
+  env.DATA_DIR ??= ".data";
   // Dev keys (made once under DATA_DIR/keys, never committed): the dev issuer's and the gateway's own.
   const keys = await ensureDevKeys(resolve(env.DATA_DIR!));
   const where = env.DATABASE_URL ? "PostgreSQL at DATABASE_URL" : `PGlite under ${env.DATA_DIR}/`;
