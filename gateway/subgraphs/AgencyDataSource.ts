@@ -43,6 +43,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
   private readonly subgraphTokenFor: AgencyDataSourceOptions["subgraphTokenFor"];
   private readonly onFetch: AgencyDataSourceOptions["onFetch"];
   private readonly tracing: Tracing | undefined;
+  private readonly logger: AgencyDataSourceOptions["logger"];
   readonly breaker: CircuitBreaker;
 
   constructor(options: AgencyDataSourceOptions) {
@@ -52,6 +53,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
     this.onFetch = options.onFetch;
     this.tracing = options.tracing?.enabled ? options.tracing : undefined;
     const logger = options.logger;
+    this.logger = logger;
     this.breaker = createCircuitBreaker({
       ...options.breaker,
       onStateChange: (state) => {
@@ -116,7 +118,10 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
         return { errors: response.body.errors } as GatewayGraphQLResponse;
       }
       this.breaker.failed();
-      this.onFetch?.(this.name, took(), error instanceof SubgraphDeadlineError ? "timeout" : "error");
+      const result = error instanceof SubgraphDeadlineError ? "timeout" : "error";
+      this.onFetch?.(this.name, took(), result);
+      // Once, with the request id; the client sees only SUBGRAPH_UNAVAILABLE.
+      this.logger?.warn({ requestId: (options.context as GatewayContext | undefined)?.requestId, subgraph: this.name, result, err: error }, "agency fetch failed");
       return unavailable();
     }
   }

@@ -138,6 +138,21 @@ describe("/ready", () => {
   });
 });
 
+describe("a down agency", () => {
+  // After the case above, the credit agency of the shared system is stopped.
+  it("is logged once by the gateway with the request id; the app sees only SUBGRAPH_UNAVAILABLE", async () => {
+    const result = await postGraphQL(system.gatewayUrl, `{ citizen(id: "${LI_WEI}") { name creditReport { score } } }`);
+    const requestId = result.headers.get("x-request-id")!;
+    expect(result.body.data.citizen.name).toBe("李伟");
+    expect(result.body.errors!.map((e) => e.extensions?.code)).toEqual(["SUBGRAPH_UNAVAILABLE"]);
+    expect(JSON.stringify(result.body)).not.toMatch(/stack|ECONNREFUSED|127\.0\.0\.1/i);
+    const logged = await linesWhere((line) => line.service === "gateway" && line.requestId === requestId && line.msg === "agency fetch failed");
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.subgraph).toBe("credit");
+    expect(logged[0]!.err?.stack).toMatch(/\n\s+at /);
+  });
+});
+
 describe("LOG_LEVEL", () => {
   it("is checked with the rest of the configuration", () => {
     expect(() => readGatewayConfig({ LOG_LEVEL: "loud" })).toThrow(ConfigError);
