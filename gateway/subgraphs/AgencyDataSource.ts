@@ -5,7 +5,6 @@
  * per-subgraph deadline, no retries, a circuit breaker, and a failed or
  * timed-out fetch turned into errors at the fields it would have filled.
  */
-import type { OutgoingHttpHeaders } from "node:http";
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import apolloCacheControl from "@apollo/gateway/dist/datasources/parseCacheControlHeader.js";
@@ -106,7 +105,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource implements PlanSer
       const principal = context?.principal;
       if (!principal) throw new Error("no verified caller"); // never sent: such requests end at the gateway's edge
       context.subgraphsCalled.add(this.name);
-      const headers: OutgoingHttpHeaders = {
+      const headers: Record<string, string> = {
         "content-type": "application/json",
         authorization: `Bearer ${await this.subgraphTokenFor(principal, this.name)}`,
         [REQUEST_ID_HEADER]: context.requestId,

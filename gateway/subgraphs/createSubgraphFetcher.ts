@@ -1,13 +1,14 @@
 /**
- * The gateway's HTTP client for subgraph fetches: one POST over pooled
- * keep-alive node:http connections, with one timer per fetch as its
- * deadline. It hands back the status, headers and body text and nothing
- * more: no WHATWG Request/Response/Headers objects, streams or AbortSignal
- * per fetch (with Node's fetch those were a third of the gateway's CPU), and
- * each subgraph URL is parsed once.
+ * The gateway's HTTP client for subgraph fetches: one POST with one timer as
+ * its deadline, nothing retried. Plain-HTTP agencies go through the pooled
+ * keep-alive client of createHttp1ConnectionPool.ts (no ClientRequest,
+ * IncomingMessage, streams or WHATWG objects per fetch); HTTPS agencies
+ * through node:https with a keep-alive agent. Each subgraph URL is parsed
+ * once.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { createHttp1ConnectionPool, type Http1Target } from "./createHttp1ConnectionPool.ts";
 
 /** The fetch did not finish within its deadline (counted apart from other failures). */
 export class SubgraphDeadlineError extends Error {
@@ -18,7 +19,7 @@ export class SubgraphDeadlineError extends Error {
 }
 
 export interface SubgraphFetcherOptions {
-  /** The whole fetch (connect, send, receive) must finish within this. */
+  /** The whole fetch (waiting for a connection, send, receive) must finish within this. */
   timeoutMs: number;
   /** Open connections per subgraph host. @default 256 */
   maxSockets?: number;
@@ -28,52 +29,57 @@ export interface SubgraphFetcherOptions {
 export interface SubgraphHttpResponse {
   status: number;
   statusText: string;
-  headers: IncomingHttpHeaders;
+  /** Lower-case names. */
+  headers: Readonly<Record<string, string | undefined>>;
   body: string;
 }
 
-/** POSTs `body` to `url` with `headers` (content-length is added). */
-export type SubgraphFetcher = (url: string, headers: OutgoingHttpHeaders, body: string) => Promise<SubgraphHttpResponse>;
+/** POSTs `body` to `url` with `headers` (content-length, host and connection are added). */
+export type SubgraphFetcher = (url: string, headers: Record<string, string>, body: string) => Promise<SubgraphHttpResponse>;
 
-interface Target {
+interface Target extends Http1Target {
   secure: boolean;
-  hostname: string;
-  port: string;
-  path: string;
 }
 
 function targetOf(url: string): Target {
   const parsed = new URL(url);
+  const secure = parsed.protocol === "https:";
   return {
-    secure: parsed.protocol === "https:",
+    secure,
     // [::1] as a URL host, ::1 as a socket address.
     hostname: parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname,
-    port: parsed.port,
+    port: Number(parsed.port || (secure ? 443 : 80)),
+    host: parsed.host,
     path: parsed.pathname + parsed.search,
   };
 }
 
+function joined(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const result: Record<string, string | undefined> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    result[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return result;
+}
+
 export function createSubgraphFetcher(options: SubgraphFetcherOptions): SubgraphFetcher {
   const maxSockets = options.maxSockets ?? 256;
-  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 30_000 });
-  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 30_000 });
+  const pool = createHttp1ConnectionPool({ maxSockets });
+  let httpsAgent: HttpsAgent | undefined;
   let lastUrl = "";
   let lastTarget: Target | undefined;
-  return (url, headers, body) =>
+
+  const postHttps = (target: Target, headers: Record<string, string>, body: string) =>
     new Promise<SubgraphHttpResponse>((resolve, reject) => {
-      if (url !== lastUrl || !lastTarget) {
-        lastTarget = targetOf(url);
-        lastUrl = url;
-      }
-      const target = lastTarget;
-      headers["content-length"] = Buffer.byteLength(body);
-      const request = (target.secure ? httpsRequest : httpRequest)({
+      httpsAgent ??= new HttpsAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 30_000 });
+      const request = httpsRequest({
         method: "POST",
         hostname: target.hostname,
         port: target.port,
         path: target.path,
-        agent: target.secure ? httpsAgent : httpAgent,
-        headers,
+        agent: httpsAgent,
+        headers: { ...headers, "content-length": Buffer.byteLength(body) },
       });
       request.once("response", (response) => {
         const chunks: Buffer[] = [];
@@ -81,12 +87,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
         response.once("error", fail);
         response.once("end", () => {
           clearTimeout(deadline);
-          resolve({
-            status: response.statusCode ?? 0,
-            statusText: response.statusMessage ?? "",
-            headers: response.headers,
-            body: chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"),
-          });
+          resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? "", headers: joined(response.headers), body: Buffer.concat(chunks).toString("utf8") });
         });
       });
       function fail(error: Error) {
@@ -97,4 +98,21 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
       request.once("error", fail);
       request.end(body);
     });
+
+  return async (url, headers, body) => {
+    if (url !== lastUrl || !lastTarget) {
+      lastTarget = targetOf(url);
+      lastUrl = url;
+    }
+    const target = lastTarget;
+    if (target.secure) return postHttps(target, headers, body);
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      return await pool.post(target, headers, body, (abort) => {
+        deadline = setTimeout(() => abort(new SubgraphDeadlineError()), options.timeoutMs);
+      });
+    } finally {
+      clearTimeout(deadline);
+    }
+  };
 }
