@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
 import { DEFAULT_ANOMALY_THRESHOLDS } from "../../gateway/audit/insights/AnomalyThresholds.ts";
-import { detectAuditAnomalies } from "../../gateway/audit/insights/detectAuditAnomalies.ts";
+import { detectAuditAnomalies, detectAuditAnomaliesAfresh } from "../../gateway/audit/insights/detectAuditAnomalies.ts";
 import { startRollupRefresh } from "../../gateway/audit/insights/startRollupRefresh.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
@@ -217,6 +217,46 @@ describe("audit patterns and anomaly flags", () => {
     } finally {
       await refresh.stop();
     }
+  });
+
+  it("keeps each hour's flags in memory exactly as the rules computed afresh give them, for any thresholds", async () => {
+    const prisma = system.gateway.audit.database.prisma;
+    const day = { since: ANOMALY_DAY, until: DAY_END };
+    const variants = [
+      {},
+      { distinctCitizensFactor: 2, probingDistinctArguments: 3, denialJumpPercent: 5, denialMinimumRequests: 5, offHoursMinimumReads: 3, serviceHoursStart: 0, serviceHoursEnd: 12 },
+      { driftUsualPercent: 60, driftMinimumHistory: 5, distinctCitizensMinimum: 5 },
+    ];
+    for (const changes of variants) {
+      const thresholds = { ...DEFAULT_ANOMALY_THRESHOLDS, ...changes };
+      const kept = await detectAuditAnomalies(prisma, day, thresholds);
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept).toEqual(await detectAuditAnomaliesAfresh(prisma, day, thresholds));
+      expect(await detectAuditAnomalies(prisma, day, thresholds)).toEqual(kept);
+    }
+  });
+
+  it("recomputes the kept hours and distinct citizens that new records land in, and no view misses them", async () => {
+    const later = new Date(ANOMALY_DAY.getTime() + 3 * 24 * 3_600_000);
+    const laterRange = { since: later.toISOString(), until: new Date(later.getTime() + 24 * 3_600_000).toISOString() };
+    expect((await ask(ANOMALIES, laterRange)).auditAnomalies).toEqual([]);
+    expect((await ask(SUMMARY, laterRange)).auditSummary.topApps).toEqual([]);
+    // Five reads of five citizens at 02:00 in Shanghai, in an hour the previous views kept.
+    const seed = (await import("../support/seedAnomalies.ts")).anomalySeed().find((entry) => entry.app === "app:night-owl")!;
+    const night = new Date(later.getTime() + 18 * 3_600_000);
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => system.gateway.audit.writer.write({ ...seed, app: "app:late-owl", requestId: `late-owl-${i}`, time: new Date(night.getTime() + i * 60_000), citizens: [`pseudonym-owl-${i}`] })),
+    );
+    const { auditAnomalies } = await ask(ANOMALIES, laterRange);
+    expect(auditAnomalies.map((flag: { rule: string; app: string; records: unknown[] }) => [flag.rule, flag.app, flag.records.length])).toEqual([["OFF_HOURS", "app:late-owl", 5]]);
+    const prisma = system.gateway.audit.database.prisma;
+    const range = { since: new Date(laterRange.since), until: new Date(laterRange.until) };
+    expect(await detectAuditAnomalies(prisma, range, DEFAULT_ANOMALY_THRESHOLDS)).toEqual(await detectAuditAnomaliesAfresh(prisma, range, DEFAULT_ANOMALY_THRESHOLDS));
+    const { auditSummary } = await ask(SUMMARY, laterRange);
+    expect(auditSummary.topApps).toEqual([{ app: "app:late-owl", citizens: 5, reads: 5 }]);
+    expect(auditSummary.series.filter((row: { app: string }) => row.app === "app:late-owl")).toEqual([
+      { hour: night.toISOString(), app: "app:late-owl", purpose: "NIGHT_CHECK", requests: 5, reads: 5, denials: 0 },
+    ]);
   });
 
   it("refuses a token without audit:read, and a reversed range", async () => {

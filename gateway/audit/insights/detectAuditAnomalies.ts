@@ -19,7 +19,8 @@
 import type { PrismaClient } from "../prisma/generated/client.ts";
 import type { AnomalyThresholds } from "./AnomalyThresholds.ts";
 import type { AnomalyRule, AnomalyScope, AuditAnomaly } from "./AuditAnomaly.ts";
-import { HOUR_MS, hourOf, readHours, readReach, type HourRow, type ReachRow } from "./readRollups.ts";
+import { ceilHour, HOUR_MS, hourOf, readHours, readReach, type HourRow, type ReachRow } from "./readRollups.ts";
+import { MAX_CACHED_HOURS, viewRollups, type HourSlice, type RollupView } from "./rollupCache.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
 
 const TRAILING_MS = 7 * 24 * HOUR_MS;
@@ -92,7 +93,7 @@ function distinctCitizens(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[
   return flags;
 }
 
-async function thresholdProbing(prisma: PrismaClient, rollups: Rollups, t: AnomalyThresholds): Promise<AuditAnomaly[]> {
+async function thresholdProbing(prisma: PrismaClient, rollups: { since: Date; until: Date }, t: AnomalyThresholds): Promise<AuditAnomaly[]> {
   const rows = await prisma.$queryRawUnsafe<Array<{ app: string; citizen: string; coordinate: string; arguments: number; first: Date; last: Date }>>(
     `SELECT "app", "citizen", "coordinate", count(DISTINCT "arguments")::int AS "arguments", min("hour") AS "first", max("hour") AS "last"
      FROM "audit_rollup_probe" WHERE "hour" >= $1 AND "hour" < $2
@@ -195,15 +196,126 @@ async function purposeDrift(prisma: PrismaClient, rollups: Rollups, t: AnomalyTh
   );
 }
 
-/** Every flag for the hours in [since, until), by rule, newest first within a rule. */
-export async function detectAuditAnomalies(prisma: PrismaClient, range: { since: Date; until: Date }, thresholds: AnomalyThresholds): Promise<AuditAnomaly[]> {
+/** One hour's flags of the rules judged hour by hour (all but THRESHOLD_PROBING). */
+interface HourFlags {
+  distinct: AuditAnomaly[];
+  denial: AuditAnomaly[];
+  offHours: AuditAnomaly[];
+  drift: AuditAnomaly[];
+}
+
+/** Orders strings by code point, as PostgreSQL's "C" collation does. */
+const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+const keyOf = (...parts: string[]) => parts.join("\u0000");
+
+/** What the rules judge an hour against: the 7 days before it, summed up once (it does not change with that hour). */
+interface Trailing {
+  /** Each active hour's distinct citizens, per app. */
+  citizensByApp: Map<string, number[]>;
+  /** Requests and denials per app. */
+  requestsByApp: Map<string, { requests: number; denials: number }>;
+  /** Reads per app and purpose. */
+  readsByPurpose: Map<string, number>;
+  /** Reads per app, purpose and field. */
+  readsByField: Map<string, number>;
+}
+
+function trailingOf(view: RollupView, hour: number): Trailing {
+  const trailing: Trailing = { citizensByApp: new Map(), requestsByApp: new Map(), readsByPurpose: new Map(), readsByField: new Map() };
+  for (let h = hour - TRAILING_MS; h < hour; h += HOUR_MS) {
+    const slice = view.slice(h);
+    for (const row of slice.reach) {
+      const values = trailing.citizensByApp.get(row.app);
+      if (values) values.push(row.citizens);
+      else trailing.citizensByApp.set(row.app, [row.citizens]);
+    }
+    for (const row of slice.hours) {
+      const sums = trailing.requestsByApp.get(row.app) ?? { requests: 0, denials: 0 };
+      sums.requests += row.requests;
+      sums.denials += row.denials;
+      trailing.requestsByApp.set(row.app, sums);
+      const key = keyOf(row.app, row.purpose);
+      trailing.readsByPurpose.set(key, (trailing.readsByPurpose.get(key) ?? 0) + row.reads);
+    }
+    for (const row of slice.fields) {
+      if (row.reads <= 0) continue;
+      const key = keyOf(row.app, row.purpose, row.field);
+      trailing.readsByField.set(key, (trailing.readsByField.get(key) ?? 0) + row.reads);
+    }
+  }
+  return trailing;
+}
+
+/**
+ * The flags of one hour from the rollups in memory (that hour, and the 7 days
+ * before it summed up in `trailing`): the same rules as distinctCitizens,
+ * denialRatio, offHours and purposeDrift above, for one hour.
+ */
+function flagsOfHour(slice: HourSlice, hour: number, trailing: Trailing, t: AnomalyThresholds): HourFlags {
+  const at = new Date(hour);
+  const flags: HourFlags = { distinct: [], denial: [], offHours: [], drift: [] };
+
+  for (const row of slice.reach) {
+    if (!row.app) continue;
+    const usual = median(trailing.citizensByApp.get(row.app) ?? []);
+    const threshold = Math.max(t.distinctCitizensFactor * usual, t.distinctCitizensMinimum);
+    if (row.citizens > threshold) {
+      flags.distinct.push(flag("DISTINCT_CITIZENS", { ...hourScope(row.app, at), released: true }, row.citizens, threshold,
+        `${row.app} read ${row.citizens} distinct citizens in one hour; its trailing 7-day hourly median is ${usual}`));
+    }
+  }
+
+  for (const [app, [slot]] of perAppHour(slice.hours)) {
+    if (!app || !slot) continue;
+    if (slot.requests >= t.denialMinimumRequests) {
+      const before = trailing.requestsByApp.get(app) ?? { requests: 0, denials: 0 };
+      const usual = before.requests === 0 ? 0 : (100 * before.denials) / before.requests;
+      const share = (100 * slot.denials) / slot.requests;
+      const threshold = usual + t.denialJumpPercent;
+      if (share >= threshold) {
+        flags.denial.push(flag("DENIAL_RATIO", { ...hourScope(app, at), denied: true }, Math.round(share), Math.round(threshold),
+          `${app} was denied ${slot.denials} of ${slot.requests} requests in one hour (${Math.round(share)}%); its trailing 7-day share is ${Math.round(usual)}%`));
+      }
+    }
+    if (slot.reads >= t.offHoursMinimumReads) {
+      const local = localHour(at, t.timeZone);
+      if (!isServiceHour(local, t)) {
+        flags.offHours.push(flag("OFF_HOURS", { ...hourScope(app, at), released: true }, slot.reads, t.offHoursMinimumReads,
+          `${app} read data ${slot.reads} times at ${String(local).padStart(2, "0")}:00 (${t.timeZone}), outside service hours ${t.serviceHoursStart}:00–${t.serviceHoursEnd}:00`));
+      }
+    }
+  }
+
+  for (const row of slice.hours) {
+    if (row.reads <= 0 || !row.app) continue;
+    const history = trailing.readsByPurpose.get(keyOf(row.app, row.purpose)) ?? 0;
+    if (history < t.driftMinimumHistory) continue;
+    const fields = slice.fields
+      .filter((f) => f.reads > 0 && f.app === row.app && f.purpose === row.purpose && 100 * (trailing.readsByField.get(keyOf(f.app, f.purpose, f.field)) ?? 0) < t.driftUsualPercent * history)
+      .map((f) => f.field)
+      .sort(byCodePoint);
+    if (fields.length === 0) continue;
+    flags.drift.push(flag("PURPOSE_DRIFT", { ...hourScope(row.app, at), purpose: row.purpose, fields, released: true }, fields.length, t.driftUsualPercent,
+      `${row.app} read ${fields.join(", ")} for ${row.purpose || "no purpose"}, which under ${t.driftUsualPercent}% of its ${history} reads for that purpose in the 7 days before touched`));
+  }
+  return flags;
+}
+
+const newestFirst = (flags: AuditAnomaly[]) => flags.sort((a, b) => b.scope.since.getTime() - a.scope.since.getTime() || a.id.localeCompare(b.id));
+
+/**
+ * Every flag for the hours in [since, until), by rule, newest first within a
+ * rule, computed afresh from the rollups in the database (ranges too long to
+ * keep in memory; and the reference the kept flags are tested against).
+ */
+export async function detectAuditAnomaliesAfresh(prisma: PrismaClient, range: { since: Date; until: Date }, thresholds: AnomalyThresholds): Promise<AuditAnomaly[]> {
   await refreshAuditRollups(prisma);
   const since = hourOf(range.since);
   const { until } = range;
   const from = new Date(since.getTime() - TRAILING_MS);
   const [hours, reach] = await Promise.all([readHours(prisma, from, until), readReach(prisma, from, until)]);
   const rollups: Rollups = { since, until, hours, reach };
-  const newestFirst = (flags: AuditAnomaly[]) => flags.sort((a, b) => b.scope.since.getTime() - a.scope.since.getTime() || a.id.localeCompare(b.id));
   return [
     ...newestFirst(distinctCitizens(rollups, thresholds)),
     ...(await thresholdProbing(prisma, rollups, thresholds)),
@@ -211,4 +323,38 @@ export async function detectAuditAnomalies(prisma: PrismaClient, range: { since:
     ...newestFirst(offHours(rollups, thresholds)),
     ...newestFirst(await purposeDrift(prisma, rollups, thresholds)),
   ];
+}
+
+/**
+ * Every flag for the hours in [since, until), by rule, newest first within a
+ * rule. Each hour's flags are kept in memory (rollupCache.ts) until a record
+ * in that hour or the 7 days before it is rolled up, so a view recomputes
+ * only the hours new records touched (usually the current one).
+ */
+export async function detectAuditAnomalies(prisma: PrismaClient, range: { since: Date; until: Date }, thresholds: AnomalyThresholds): Promise<AuditAnomaly[]> {
+  const since = hourOf(range.since).getTime();
+  const end = ceilHour(range.until);
+  const from = since - TRAILING_MS;
+  if (end <= since || (end - from) / HOUR_MS > MAX_CACHED_HOURS) return detectAuditAnomaliesAfresh(prisma, range, thresholds);
+  const rules = JSON.stringify(thresholds);
+  return viewRollups(prisma, from, end, async (view) => {
+    const perHour: HourFlags[] = [];
+    for (let hour = since; hour < end; hour += HOUR_MS) {
+      perHour.push(
+        view.memo(`flags ${rules} ${hour}`, "any", hour - TRAILING_MS, hour + HOUR_MS, () =>
+          flagsOfHour(view.slice(hour), hour, view.memo(`trailing ${hour}`, "any", hour - TRAILING_MS, hour, () => trailingOf(view, hour)), thresholds),
+        ),
+      );
+    }
+    const probing = await view.memoAsync(`probing ${thresholds.probingDistinctArguments} ${since} ${end}`, "probes", since, end, () =>
+      thresholdProbing(prisma, { since: new Date(since), until: new Date(end) }, thresholds),
+    );
+    return [
+      ...newestFirst(perHour.flatMap((flags) => flags.distinct)),
+      ...probing,
+      ...newestFirst(perHour.flatMap((flags) => flags.denial)),
+      ...newestFirst(perHour.flatMap((flags) => flags.offHours)),
+      ...newestFirst(perHour.flatMap((flags) => flags.drift)),
+    ];
+  });
 }

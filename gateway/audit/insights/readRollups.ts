@@ -33,6 +33,9 @@ export const HOUR_MS = 3_600_000;
 /** The start of the hour `time` is in. */
 export const hourOf = (time: Date) => new Date(Math.floor(time.getTime() / HOUR_MS) * HOUR_MS);
 
+/** The end (ms) of the last hour that starts before `time`: rows with `hour < time` are those with `hour < ceilHour(time)`. */
+export const ceilHour = (time: Date) => Math.ceil(time.getTime() / HOUR_MS) * HOUR_MS;
+
 export function readHours(prisma: PrismaClient, since: Date, until: Date): Promise<HourRow[]> {
   return prisma.$queryRawUnsafe<HourRow[]>(
     `SELECT "hour", "app", "purpose", "requests", "reads", "denials" FROM "audit_rollup_hour" WHERE "hour" >= $1 AND "hour" < $2`,

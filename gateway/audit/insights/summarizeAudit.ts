@@ -2,11 +2,13 @@
  * What the audit page draws for a range of hours: reads and denials per
  * hour, app and purpose; reads per agency; field reads per level (L1–L4);
  * the apps that read the most distinct citizens. Answered from the hourly
- * rollups, brought up to date first.
+ * rollups, brought up to date first; the hours of short ranges are kept in
+ * memory and re-read only when new records land in them (rollupCache.ts).
  */
 import type { PrismaClient } from "../prisma/generated/client.ts";
 import { FIELD_LEVELS, type FieldLevel, type FieldLevelOf } from "./fieldLevelOf.ts";
-import { hourOf, readFields, readHours, type HourRow } from "./readRollups.ts";
+import { ceilHour, HOUR_MS, hourOf, readFields, readHours, type FieldRow, type HourRow } from "./readRollups.ts";
+import { MAX_CACHED_HOURS, viewRollups } from "./rollupCache.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
 
 export interface AuditSummary {
@@ -24,25 +26,50 @@ export async function summarizeAudit(
   range: { since: Date; until: Date; topApps: number },
   levelOf: FieldLevelOf,
 ): Promise<AuditSummary> {
-  await refreshAuditRollups(prisma);
   const since = hourOf(range.since);
   const { until } = range;
-  const [series, fields, agencies, topApps] = await Promise.all([
-    readHours(prisma, since, until),
-    readFields(prisma, since, until),
-    prisma.$queryRawUnsafe<Array<{ agency: string; reads: number }>>(
-      `SELECT "agency", sum("reads")::int AS "reads" FROM "audit_rollup_agency" WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1 ORDER BY 2 DESC, 1`,
-      since,
-      until,
-    ),
-    prisma.$queryRawUnsafe<Array<{ app: string; citizens: number }>>(
-      `SELECT "app", count(DISTINCT "citizen")::int AS "citizens" FROM "audit_rollup_citizen"
-       WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $3`,
-      since,
-      until,
-      range.topApps,
-    ),
-  ]);
+  const from = since.getTime();
+  const end = ceilHour(until);
+  if (end <= from || (end - from) / HOUR_MS > MAX_CACHED_HOURS) return summarizeAuditAfresh(prisma, range, levelOf);
+  // The hours' rows from memory (rollupCache.ts), the range's distinct citizens per app until a new citizen's read lands in it.
+  return viewRollups(prisma, from, end, async (view) => {
+    const series: HourRow[] = [];
+    const fields: FieldRow[] = [];
+    const agencyReads = new Map<string, number>();
+    for (let hour = from; hour < end; hour += HOUR_MS) {
+      const slice = view.slice(hour);
+      series.push(...slice.hours);
+      fields.push(...slice.fields);
+      for (const row of slice.agencies) agencyReads.set(row.agency, (agencyReads.get(row.agency) ?? 0) + row.reads);
+    }
+    const topApps = await view.memoAsync(`topApps ${range.topApps} ${from} ${end}`, "citizens", from, end, () => readTopApps(prisma, since, until, range.topApps));
+    // As ORDER BY 2 DESC, 1 in the database's "C" collation: by code point.
+    const agencies = [...agencyReads]
+      .map(([agency, reads]) => ({ agency, reads }))
+      .sort((a, b) => b.reads - a.reads || Buffer.compare(Buffer.from(a.agency), Buffer.from(b.agency)));
+    return summaryOf(since, until, series, fields, agencies, topApps, levelOf);
+  });
+}
+
+function readTopApps(prisma: PrismaClient, since: Date, until: Date, topApps: number): Promise<Array<{ app: string; citizens: number }>> {
+  return prisma.$queryRawUnsafe<Array<{ app: string; citizens: number }>>(
+    `SELECT "app", count(DISTINCT "citizen")::int AS "citizens" FROM "audit_rollup_citizen"
+     WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $3`,
+    since,
+    until,
+    topApps,
+  );
+}
+
+function summaryOf(
+  since: Date,
+  until: Date,
+  series: HourRow[],
+  fields: FieldRow[],
+  agencies: Array<{ agency: string; reads: number }>,
+  topApps: Array<{ app: string; citizens: number }>,
+  levelOf: FieldLevelOf,
+): AuditSummary {
   const byLevel = new Map<FieldLevel, number>(FIELD_LEVELS.map((level) => [level, 0]));
   for (const row of fields) {
     const level = levelOf(row.field);
@@ -59,4 +86,26 @@ export async function summarizeAudit(
     levels: [...byLevel].map(([level, reads]) => ({ level, reads })),
     topApps: topApps.map((row) => ({ ...row, reads: readsOf.get(row.app) ?? 0 })),
   };
+}
+
+/** The summary read afresh from the rollups in the database (ranges too long to keep in memory). */
+async function summarizeAuditAfresh(
+  prisma: PrismaClient,
+  range: { since: Date; until: Date; topApps: number },
+  levelOf: FieldLevelOf,
+): Promise<AuditSummary> {
+  await refreshAuditRollups(prisma);
+  const since = hourOf(range.since);
+  const { until } = range;
+  const [series, fields, agencies, topApps] = await Promise.all([
+    readHours(prisma, since, until),
+    readFields(prisma, since, until),
+    prisma.$queryRawUnsafe<Array<{ agency: string; reads: number }>>(
+      `SELECT "agency", sum("reads")::int AS "reads" FROM "audit_rollup_agency" WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1 ORDER BY 2 DESC, 1`,
+      since,
+      until,
+    ),
+    readTopApps(prisma, since, until, range.topApps),
+  ]);
+  return summaryOf(since, until, series, fields, agencies, topApps, levelOf);
 }

@@ -1,0 +1,50 @@
+/**
+ * What the hourly rollups gained between two watermarks: the hours the newly
+ * rolled-up records fall in, per kind of rollup they can change. The rollups
+ * only ever grow from records (append-only) in the hour of each record's
+ * `time`, so a result computed from hours outside these spans is still exact.
+ */
+import type { PrismaClient } from "../prisma/generated/client.ts";
+import { hourOf } from "./readRollups.ts";
+
+/** The first and last hour (inclusive) a kind of rollup changed in; null when it did not change. */
+export type ChangedHours = { first: number; last: number } | null;
+
+export interface RollupChanges {
+  /** Requests, reads, denials, fields and agencies (every rolled-up record). */
+  any: ChangedHours;
+  /** Distinct citizens (records that released data about citizens). */
+  citizens: ChangedHours;
+  /** Verification arguments (records with verifications). */
+  probes: ChangedHours;
+}
+
+/** The seq the rollups cover (audit_rollup_state). */
+export async function readRollupWatermark(prisma: PrismaClient): Promise<bigint> {
+  const [state] = await prisma.$queryRawUnsafe<Array<{ seq: bigint | number }>>(`SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1`);
+  return BigInt(state?.seq ?? 0);
+}
+
+const span = (first: Date | null, last: Date | null): ChangedHours =>
+  first && last ? { first: hourOf(new Date(first)).getTime(), last: hourOf(new Date(last)).getTime() } : null;
+
+/** The hours the records in (from, to] changed, read by their `seq` (the same records the refresh rolled up). */
+export async function rollupChangesSince(prisma: PrismaClient, from: bigint, to: bigint): Promise<RollupChanges> {
+  const [row] = await prisma.$queryRawUnsafe<
+    Array<{ first: Date | null; last: Date | null; firstCitizen: Date | null; lastCitizen: Date | null; firstProbe: Date | null; lastProbe: Date | null }>
+  >(
+    `SELECT min("time") AS "first", max("time") AS "last",
+            min("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "firstCitizen",
+            max("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "lastCitizen",
+            min("time") FILTER (WHERE jsonb_typeof("verifications") = 'array') AS "firstProbe",
+            max("time") FILTER (WHERE jsonb_typeof("verifications") = 'array') AS "lastProbe"
+     FROM "audit_record" WHERE "seq" > $1 AND "seq" <= $2 AND "governance" IS NULL`,
+    from,
+    to,
+  );
+  return {
+    any: span(row?.first ?? null, row?.last ?? null),
+    citizens: span(row?.firstCitizen ?? null, row?.lastCitizen ?? null),
+    probes: span(row?.firstProbe ?? null, row?.lastProbe ?? null),
+  };
+}
