@@ -55,6 +55,7 @@ import { GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH } from "./governance/subg
 import { governancePageRoutes } from "./governancePages/governancePageRoutes.ts";
 import { schemaDisclosurePlugin } from "./guard/schemaDisclosurePlugin.ts";
 import { AgencyDataSource } from "./subgraphs/AgencyDataSource.ts";
+import { createLeanGateway } from "./execution/createLeanGateway.ts";
 import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
 import { prepareSupergraphForGateway } from "./supergraph/prepareSupergraphForGateway.ts";
 import { subgraphUrlsOf } from "./supergraph/subgraphUrlsOf.ts";
@@ -194,8 +195,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
   });
 
+  // @apollo/gateway loads and plans; the plans this supergraph makes run on the lean executor.
+  const leanGateway = createLeanGateway(gateway, { services: (name) => dataSources.get(name), traced: () => tracing.recording() });
+
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: leanGateway,
     logger,
     // Introspection is authorized per caller (schema:introspect) by the authorization plugin.
     introspection: true,

@@ -1,7 +1,7 @@
 /**
  * Child service processes of `npm start` and `npm run bench`: each started
- * with `node [flags] --import tsx <entry>` (so /proc/<pid> is that node
- * process itself), ready once it prints "ready at <url>", and all of them
+ * with `node [flags] --import tsx <entry>`, or on the entry's bundle when
+ * scripts/run-bundled.mjs made one (so /proc/<pid> is that node process itself), ready once it prints "ready at <url>", and all of them
  * stopped when the parent ends, fails or is interrupted.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -13,6 +13,9 @@ const MODULE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Whether this is the compiled output: children then run compiled too, with no tsx. */
 export const COMPILED = import.meta.url.endsWith(".js");
 export const REPO_ROOT = COMPILED ? resolve(MODULE_ROOT, "..") : MODULE_ROOT;
+
+/** Bundles of child entries made by scripts/run-bundled.mjs when it started this process (entry → file): run without tsx. */
+const RUN_BUNDLES: Record<string, string> = (globalThis as { runBundles?: Record<string, string> }).runBundles ?? {};
 
 export interface ServiceChild {
   name: string;
@@ -44,7 +47,8 @@ export function startChild(options: {
 }): Promise<ServiceChild> {
   return new Promise((resolve, reject) => {
     if (closed) return reject(new Error(`not starting ${options.name}: the bench is stopping`));
-    const entry = COMPILED ? [join(MODULE_ROOT, options.entry.replace(/\.ts$/, ".js"))] : ["--import", "tsx", options.entry];
+    const bundle = RUN_BUNDLES[options.entry];
+    const entry = COMPILED ? [join(MODULE_ROOT, options.entry.replace(/\.ts$/, ".js"))] : bundle ? [bundle] : ["--import", "tsx", options.entry];
     const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...entry], {
       cwd: REPO_ROOT,
       env: options.env,

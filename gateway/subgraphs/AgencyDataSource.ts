@@ -1,10 +1,13 @@
 /**
- * How the gateway talks to one agency's subgraph: RemoteGraphQLDataSource
- * with a per-subgraph timeout, no retries, and a failed or timed-out fetch
- * turned into errors at the fields it would have filled.
+ * How the gateway talks to one agency's subgraph: a RemoteGraphQLDataSource
+ * (so @apollo/gateway's executor can use it) whose one path, `send`, is also
+ * what the lean executor calls: the gateway's token for this agency, a
+ * per-subgraph deadline, no retries, a circuit breaker, and a failed or
+ * timed-out fetch turned into errors at the fields it would have filled.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
-import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
+import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
+import apolloCacheControl from "@apollo/gateway/dist/datasources/parseCacheControlHeader.js";
 import { REQUEST_ID_HEADER } from "../../platform/http/requestId.ts";
 import type { Logger } from "../../platform/logging/createLogger.ts";
 import { context as otelContext, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
@@ -12,7 +15,10 @@ import type { Tracing } from "../../platform/observability/createTracing.ts";
 import type { Principal } from "../authn/Principal.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import { unavailableResponse } from "./unavailableResponse.ts";
-import { createSubgraphFetcher, SubgraphDeadlineError } from "./createSubgraphFetcher.ts";
+import { createSubgraphFetcher, SubgraphDeadlineError, type SubgraphFetcher, type SubgraphHttpResponse } from "./createSubgraphFetcher.ts";
+import type { PlanService, SubgraphRequest } from "../execution/executePlanNodes.ts";
+
+const { parseCacheControlHeader } = apolloCacheControl;
 import type { FetchResult } from "../observability/createGatewayMetrics.ts";
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from "./createCircuitBreaker.ts";
 
@@ -33,18 +39,14 @@ export interface AgencyDataSourceOptions {
   tracing?: Tracing;
 }
 
-/** A subgraph's answer that is not 2xx, with its GraphQL body: the agency is up and refused the request. */
-interface RefusalError {
-  extensions?: { response?: { status?: number; body?: { errors?: unknown[] } } };
-}
-
-export class AgencyDataSource extends RemoteGraphQLDataSource {
+export class AgencyDataSource extends RemoteGraphQLDataSource implements PlanService {
   readonly name: string;
   private readonly subgraphTokenFor: AgencyDataSourceOptions["subgraphTokenFor"];
   private readonly onFetch: AgencyDataSourceOptions["onFetch"];
   private readonly tracing: Tracing | undefined;
   private readonly logger: AgencyDataSourceOptions["logger"];
   readonly breaker: CircuitBreaker;
+  private readonly post: SubgraphFetcher;
 
   constructor(options: AgencyDataSourceOptions) {
     super({ url: options.url });
@@ -63,32 +65,26 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
       },
     });
     // A lean keep-alive client with a hard deadline per fetch; no retries.
-    this.fetcher = createSubgraphFetcher({ timeoutMs: options.timeoutMs }) as unknown as typeof this.fetcher;
-  }
-
-  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-    const principal = options.context?.principal;
-    if (!principal) throw new Error("no verified caller"); // never sent: such requests end at the gateway's edge
-    options.context.subgraphsCalled.add(this.name);
-    options.request.http!.headers.set("authorization", `Bearer ${await this.subgraphTokenFor(principal, this.name)}`);
-    options.request.http!.headers.set(REQUEST_ID_HEADER, options.context.requestId);
-    this.tracing?.inject(options.request.http!.headers);
-  }
-
-  /** Agencies report whose data they read or refused (`extensions.citizensRead`): the audit record lists them. */
-  override async didReceiveResponse({ response, context }: { response: GatewayGraphQLResponse; context: Record<string, any> }) {
-    const read = response.extensions?.citizensRead;
-    const citizensRead = (context as GatewayContext).citizensRead;
-    if (Array.isArray(read) && citizensRead) for (const id of read) if (typeof id === "string") citizensRead.add(id);
-    return response;
+    this.post = createSubgraphFetcher({ timeoutMs: options.timeoutMs });
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+    const requestContext = "incomingRequestContext" in options ? options.incomingRequestContext : { context: options.context, overallCachePolicy: undefined };
+    return this.send(options.request as SubgraphRequest, requestContext);
+  }
+
+  /**
+   * One GraphQL request to this agency, for @apollo/gateway's executor
+   * (through `process`) and the lean one alike. A failed, refused or
+   * timed-out fetch is a response too: SUBGRAPH_UNAVAILABLE at the fields it
+   * would have filled, or the agency's own errors when it refused.
+   */
+  async send(request: SubgraphRequest, requestContext: Pick<GatewayGraphQLRequestContext, "context" | "overallCachePolicy">): Promise<GatewayGraphQLResponse> {
     // Sampled out (or no tracing): no span; the traceparent still says so to the agency.
-    if (!this.tracing?.recording()) return this.fetch(options);
+    if (!this.tracing?.recording()) return this.fetch(request, requestContext);
     const span = this.tracing!.tracer.startSpan(`fetch ${this.name}`, { kind: SpanKind.CLIENT, attributes: { "subgraph.name": this.name } });
     try {
-      const response = await otelContext.with(trace.setSpan(otelContext.active(), span), () => this.fetch(options));
+      const response = await otelContext.with(trace.setSpan(otelContext.active(), span), () => this.fetch(request, requestContext));
       if (response.errors?.some((error) => error.extensions?.code === "SUBGRAPH_UNAVAILABLE")) span.setStatus({ code: SpanStatusCode.ERROR, message: "unavailable" });
       return response;
     } finally {
@@ -96,8 +92,9 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
     }
   }
 
-  private async fetch(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
-    const unavailable = () => unavailableResponse(this.name, options.request.query ?? "", options.request.variables) as GatewayGraphQLResponse;
+  private async fetch(request: SubgraphRequest, requestContext: Pick<GatewayGraphQLRequestContext, "context" | "overallCachePolicy">): Promise<GatewayGraphQLResponse> {
+    const context = requestContext.context as GatewayContext | undefined;
+    const unavailable = () => unavailableResponse(this.name, request.query ?? "", request.variables) as GatewayGraphQLResponse;
     if (!this.breaker.allows()) {
       this.onFetch?.(this.name, 0, "circuit-open");
       return unavailable();
@@ -105,24 +102,62 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
     const started = performance.now();
     const took = () => (performance.now() - started) / 1000;
     try {
-      const response = await super.process(options);
+      const principal = context?.principal;
+      if (!principal) throw new Error("no verified caller"); // never sent: such requests end at the gateway's edge
+      context.subgraphsCalled.add(this.name);
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        authorization: `Bearer ${await this.subgraphTokenFor(principal, this.name)}`,
+        [REQUEST_ID_HEADER]: context.requestId,
+      };
+      this.tracing?.inject({ set: (name, value) => void (headers[name] = value) });
+      if (!request.query) throw new Error("Missing query");
+      const answer = await this.post(this.url!, headers, JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName }));
+      const body = bodyOf(answer);
+      if (answer.status < 200 || answer.status >= 300) {
+        // The agency answered and refused (e.g. a value its scalars reject): it is up; pass its GraphQL errors on.
+        const errors = (body as { errors?: unknown } | null)?.errors;
+        if (answer.status < 500 && Array.isArray(errors)) {
+          this.breaker.succeeded();
+          this.onFetch?.(this.name, took(), "refused");
+          return { errors } as GatewayGraphQLResponse;
+        }
+        throw new Error(`${answer.status}: ${answer.statusText}`);
+      }
+      if (typeof body !== "object" || body === null || Array.isArray(body)) throw new Error(`Expected JSON response body, but received: ${body}`);
+      const response = body as GatewayGraphQLResponse;
+      // Agencies report whose data they read or refused (`extensions.citizensRead`): the audit record lists them.
+      const read = response.extensions?.citizensRead;
+      if (Array.isArray(read) && context.citizensRead) for (const id of read) if (typeof id === "string") context.citizensRead.add(id);
+      restrictCachePolicy(requestContext.overallCachePolicy, answer.headers["cache-control"]);
       this.breaker.succeeded();
       this.onFetch?.(this.name, took(), "ok");
       return response;
     } catch (error) {
-      // The agency answered and refused (e.g. a value its scalars reject): it is up; pass its GraphQL errors on.
-      const response = (error as RefusalError).extensions?.response;
-      if (response?.status && response.status < 500 && Array.isArray(response.body?.errors)) {
-        this.breaker.succeeded();
-        this.onFetch?.(this.name, took(), "refused");
-        return { errors: response.body.errors } as GatewayGraphQLResponse;
-      }
       this.breaker.failed();
       const result = error instanceof SubgraphDeadlineError ? "timeout" : "error";
       this.onFetch?.(this.name, took(), result);
       // Once, with the request id; the client sees only SUBGRAPH_UNAVAILABLE.
-      this.logger?.warn({ requestId: (options.context as GatewayContext | undefined)?.requestId, subgraph: this.name, result, err: error }, "agency fetch failed");
+      this.logger?.warn({ requestId: context?.requestId, subgraph: this.name, result, err: error }, "agency fetch failed");
       return unavailable();
     }
   }
+}
+
+/** The body as RemoteGraphQLDataSource reads it: JSON for a JSON content type, text otherwise. @throws SyntaxError for malformed JSON */
+function bodyOf(answer: SubgraphHttpResponse): unknown {
+  const type = answer.headers["content-type"];
+  return type && (type.startsWith("application/json") || type.startsWith("application/graphql-response+json")) ? JSON.parse(answer.body) : answer.body;
+}
+
+/** What RemoteGraphQLDataSource does with a subgraph's cache-control header: the response is cached no longer than it allows. */
+function restrictCachePolicy(policy: GatewayGraphQLRequestContext["overallCachePolicy"], header: string | undefined): void {
+  if (!policy || !("restrict" in policy)) return;
+  const parsed = parseCacheControlHeader(header);
+  const hint: { maxAge: number; scope?: string } = { maxAge: 0 };
+  const maxAge = parsed["max-age"];
+  if (typeof maxAge === "string" && /^[0-9]+$/.test(maxAge)) hint.maxAge = +maxAge;
+  if (parsed["private"] === true) hint.scope = "PRIVATE";
+  if (parsed["public"] === true) hint.scope = "PUBLIC";
+  policy.restrict(hint);
 }

@@ -1,12 +1,14 @@
 /**
- * The gateway's HTTP client for subgraph fetches: node:http with pooled
- * keep-alive connections and one timer per fetch as its deadline. It gives
- * RemoteGraphQLDataSource the part of a Fetch response it reads (status,
- * headers.get, text, json) without WHATWG streams or an AbortSignal per
- * request, which were a third of the gateway's CPU with Node's fetch.
+ * The gateway's HTTP client for subgraph fetches: one POST with one timer as
+ * its deadline, nothing retried. Plain-HTTP agencies go through the pooled
+ * keep-alive client of createHttp1ConnectionPool.ts (no ClientRequest,
+ * IncomingMessage, streams or WHATWG objects per fetch); HTTPS agencies
+ * through node:https with a keep-alive agent. Each subgraph URL is parsed
+ * once.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { createHttp1ConnectionPool, type Http1Target } from "./createHttp1ConnectionPool.ts";
 
 /** The fetch did not finish within its deadline (counted apart from other failures). */
 export class SubgraphDeadlineError extends Error {
@@ -17,75 +19,100 @@ export class SubgraphDeadlineError extends Error {
 }
 
 export interface SubgraphFetcherOptions {
-  /** The whole fetch (connect, send, receive) must finish within this. */
+  /** The whole fetch (waiting for a connection, send, receive) must finish within this. */
   timeoutMs: number;
   /** Open connections per subgraph host. @default 256 */
   maxSockets?: number;
 }
 
-/** The slice of a Fetch `Response` that @apollo/gateway reads. */
-export interface SubgraphResponse {
-  ok: boolean;
+/** A subgraph's HTTP answer, whatever its status. */
+export interface SubgraphHttpResponse {
   status: number;
   statusText: string;
-  url: string;
-  headers: { get(name: string): string | null; has(name: string): boolean };
-  text(): Promise<string>;
-  json(): Promise<unknown>;
+  /** Lower-case names. */
+  headers: Readonly<Record<string, string | undefined>>;
+  body: string;
 }
 
-export type SubgraphFetcher = (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<SubgraphResponse>;
+/** POSTs `body` to `url` with `headers` (content-length, host and connection are added). */
+export type SubgraphFetcher = (url: string, headers: Record<string, string>, body: string) => Promise<SubgraphHttpResponse>;
 
-function headerReader(headers: IncomingHttpHeaders) {
-  const get = (name: string) => {
-    const value = headers[name.toLowerCase()];
-    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+interface Target extends Http1Target {
+  secure: boolean;
+}
+
+function targetOf(url: string): Target {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === "https:";
+  return {
+    secure,
+    // [::1] as a URL host, ::1 as a socket address.
+    hostname: parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname,
+    port: Number(parsed.port || (secure ? 443 : 80)),
+    host: parsed.host,
+    path: parsed.pathname + parsed.search,
   };
-  return { get, has: (name: string) => get(name) !== null };
+}
+
+function joined(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const result: Record<string, string | undefined> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    result[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return result;
 }
 
 export function createSubgraphFetcher(options: SubgraphFetcherOptions): SubgraphFetcher {
   const maxSockets = options.maxSockets ?? 256;
-  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 30_000 });
-  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 30_000 });
-  return (url, init) =>
-    new Promise<SubgraphResponse>((resolve, reject) => {
-      const target = new URL(url);
-      const secure = target.protocol === "https:";
-      const body = init.body ?? "";
-      const request = (secure ? httpsRequest : httpRequest)(
-        target,
-        {
-          method: init.method ?? "POST",
-          agent: secure ? httpsAgent : httpAgent,
-          headers: { ...init.headers, "content-length": String(Buffer.byteLength(body)) },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("error", fail);
-          response.on("end", () => {
-            clearTimeout(deadline);
-            const text = Buffer.concat(chunks).toString("utf8");
-            const status = response.statusCode ?? 0;
-            resolve({
-              ok: status >= 200 && status < 300,
-              status,
-              statusText: response.statusMessage ?? "",
-              url,
-              headers: headerReader(response.headers),
-              text: async () => text,
-              json: async () => JSON.parse(text),
-            });
-          });
-        },
-      );
+  const pool = createHttp1ConnectionPool({ maxSockets });
+  let httpsAgent: HttpsAgent | undefined;
+  let lastUrl = "";
+  let lastTarget: Target | undefined;
+
+  const postHttps = (target: Target, headers: Record<string, string>, body: string) =>
+    new Promise<SubgraphHttpResponse>((resolve, reject) => {
+      httpsAgent ??= new HttpsAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 30_000 });
+      const request = httpsRequest({
+        method: "POST",
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
+        agent: httpsAgent,
+        headers: { ...headers, "content-length": Buffer.byteLength(body) },
+      });
+      request.once("response", (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.once("error", fail);
+        response.once("end", () => {
+          clearTimeout(deadline);
+          resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? "", headers: joined(response.headers), body: Buffer.concat(chunks).toString("utf8") });
+        });
+      });
       function fail(error: Error) {
         clearTimeout(deadline);
         reject(error);
       }
       const deadline = setTimeout(() => request.destroy(new SubgraphDeadlineError()), options.timeoutMs);
-      request.on("error", fail);
+      request.once("error", fail);
       request.end(body);
     });
+
+  return async (url, headers, body) => {
+    if (url !== lastUrl || !lastTarget) {
+      lastTarget = targetOf(url);
+      lastUrl = url;
+    }
+    const target = lastTarget;
+    if (target.secure) return postHttps(target, headers, body);
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      return await pool.post(target, headers, body, (abort) => {
+        deadline = setTimeout(() => abort(new SubgraphDeadlineError()), options.timeoutMs);
+      });
+    } finally {
+      clearTimeout(deadline);
+    }
+  };
 }

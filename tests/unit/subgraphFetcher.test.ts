@@ -1,0 +1,147 @@
+/**
+ * The subgraph fetcher's own HTTP/1.1 client against a real node:http server:
+ * both framings, multi-byte text split across packets, connections reused,
+ * the pool's limit, a server that closes or hangs, and headers that would
+ * split the request.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSubgraphFetcher, SubgraphDeadlineError } from "../../gateway/subgraphs/createSubgraphFetcher.ts";
+
+let server: Server;
+let base: string;
+const seenPorts: number[] = [];
+const received: Array<{ headers: IncomingMessage["headers"]; body: string }> = [];
+
+function handle(request: IncomingMessage, response: ServerResponse) {
+  const chunks: Buffer[] = [];
+  request.on("data", (chunk: Buffer) => chunks.push(chunk));
+  request.on("end", () => {
+    seenPorts.push(request.socket.remotePort!);
+    received.push({ headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+    const body = Buffer.concat(chunks).toString("utf8");
+    switch (request.url) {
+      case "/length":
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify({ echo: body }));
+        return;
+      case "/chunked": {
+        // "身份证" split inside a character, across chunks written apart.
+        const bytes = Buffer.from(JSON.stringify({ text: "身份证 ".repeat(2000) }));
+        response.setHeader("content-type", "application/json");
+        response.write(bytes.subarray(0, 7));
+        setTimeout(() => {
+          response.write(bytes.subarray(7, 5001));
+          setTimeout(() => response.end(bytes.subarray(5001)), 5);
+        }, 5);
+        return;
+      }
+      case "/close":
+        response.setHeader("connection", "close");
+        response.end("closing");
+        return;
+      case "/status":
+        response.statusCode = 400;
+        response.statusMessage = "Bad Request";
+        response.setHeader("cache-control", "max-age=5, private");
+        response.end('{"errors":[{"message":"no"}]}');
+        return;
+      case "/destroy":
+        request.socket.destroy();
+        return;
+      case "/hang":
+        return;
+      case "/slow":
+        setTimeout(() => response.end("slow"), 30);
+        return;
+      default:
+        response.statusCode = 404;
+        response.end();
+    }
+  });
+}
+
+beforeAll(async () => {
+  server = createServer(handle);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe("the subgraph fetcher", () => {
+  const fetcher = createSubgraphFetcher({ timeoutMs: 1_000 });
+
+  it("sends the body and headers and reads a Content-Length answer", async () => {
+    const body = JSON.stringify({ query: "{ a }", variables: { name: "王芳" } });
+    const response = await fetcher(`${base}/length`, { "content-type": "application/json", authorization: "Bearer x" }, body);
+    expect(response.status).toBe(200);
+    expect(response.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(response.body)).toEqual({ echo: body });
+    const last = received.at(-1)!;
+    expect(last.headers.authorization).toBe("Bearer x");
+    expect(last.headers["content-length"]).toBe(String(Buffer.byteLength(body)));
+  });
+
+  it("reads a chunked answer whose characters are split across packets", async () => {
+    const response = await fetcher(`${base}/chunked`, {}, "{}");
+    expect(JSON.parse(response.body).text).toBe("身份证 ".repeat(2000));
+  });
+
+  it("reuses one connection for requests one after another", async () => {
+    const before = seenPorts.length;
+    for (let i = 0; i < 5; i++) await fetcher(`${base}/length`, {}, String(i));
+    expect(new Set(seenPorts.slice(before)).size).toBe(1);
+  });
+
+  it("passes on a refusal's status, text and headers", async () => {
+    const response = await fetcher(`${base}/status`, {}, "{}");
+    expect(response.status).toBe(400);
+    expect(response.statusText).toBe("Bad Request");
+    expect(response.headers["cache-control"]).toBe("max-age=5, private");
+    expect(JSON.parse(response.body).errors).toHaveLength(1);
+  });
+
+  it("opens a new connection after the server said connection: close", async () => {
+    const closing = await fetcher(`${base}/close`, {}, "{}");
+    expect(closing.body).toBe("closing");
+    const after = await fetcher(`${base}/length`, {}, "after");
+    expect(JSON.parse(after.body)).toEqual({ echo: "after" });
+  });
+
+  it("fails a request whose connection the server drops, and the next one still works", async () => {
+    await expect(fetcher(`${base}/destroy`, {}, "{}")).rejects.toThrow();
+    expect(JSON.parse((await fetcher(`${base}/length`, {}, "next")).body)).toEqual({ echo: "next" });
+  });
+
+  it("gives up at the deadline with SubgraphDeadlineError", async () => {
+    const quick = createSubgraphFetcher({ timeoutMs: 100 });
+    await expect(quick(`${base}/hang`, {}, "{}")).rejects.toBeInstanceOf(SubgraphDeadlineError);
+    expect(JSON.parse((await quick(`${base}/length`, {}, "again")).body)).toEqual({ echo: "again" });
+  });
+
+  it("queues requests beyond its connections and answers all of them", async () => {
+    const one = createSubgraphFetcher({ timeoutMs: 2_000, maxSockets: 1 });
+    const before = seenPorts.length;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => one(`${base}/slow`, {}, "{}")));
+    expect(answers.map((answer) => answer.body)).toEqual(Array(6).fill("slow"));
+    expect(new Set(seenPorts.slice(before)).size).toBe(1);
+  });
+
+  it("times out a request still waiting for a connection", async () => {
+    const one = createSubgraphFetcher({ timeoutMs: 150, maxSockets: 1 });
+    const hanging = one(`${base}/hang`, {}, "{}");
+    const waiting = one(`${base}/length`, {}, "{}");
+    await expect(hanging).rejects.toBeInstanceOf(SubgraphDeadlineError);
+    await expect(waiting).rejects.toBeInstanceOf(SubgraphDeadlineError);
+  });
+
+  it("refuses a header value that would split the request", async () => {
+    await expect(fetcher(`${base}/length`, { "x-request-id": "a\r\nx-evil: 1" }, "{}")).rejects.toThrow(/unsafe header/);
+  });
+});
