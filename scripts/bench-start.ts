@@ -28,6 +28,11 @@ interface Run {
   mode: "dev" | "prod";
   start: "cold" | "warm";
   firstAnswerS: number;
+  /**
+   * CPU seconds (user + system) every process of the start had used by the first answer, those that ended
+   * (prepare's children, initdb) included: the work itself, which a busy machine stretches in time but not in amount.
+   */
+  cpuS: number;
   /** Seconds from the start to each milestone npm start printed. */
   timeline: Record<string, number>;
   /** The start script's own line: when each service was ready, counted from when the script began. */
@@ -62,6 +67,25 @@ function processTree(root: number): number[] {
   return tree;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU seconds of the tree: each process's own and that of its children it has waited for (those that ended). */
+function treeCpuSeconds(root: number): number {
+  let ticks = 0;
+  for (const pid of processTree(root)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime, stime, cutime, cstime (fields 14-17 of proc(5), counted from the state field here).
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / USER_HZ;
+}
+
 /** RSS of every process of the tree, named by its command line. */
 function treeRss(root: number): { totalMb: number; processes: ProcessRss[] } {
   const processes: ProcessRss[] = [];
@@ -69,7 +93,10 @@ function treeRss(root: number): { totalMb: number; processes: ProcessRss[] } {
     try {
       const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-      const what = argv.find((arg) => /\.(ts|js)$/.test(arg) && !arg.includes("node_modules/.bin")) ?? argv.slice(0, 3).join(" ");
+      const script = argv.find((arg) => /\.(ts|m?js)$/.test(arg) && !arg.includes("node_modules/.bin"));
+      // A bundle of scripts/run-bundled.mjs is named after its entry: .../run-bundles/<set>/gateway__main.mjs is gateway/main.ts.
+      const bundled = script && /run-bundles\/[^/]+\/(.+)\.mjs$/.exec(script)?.[1];
+      const what = bundled ? `${bundled.replace(/__/g, "/")}.ts (bundled)` : script ?? argv.slice(0, 3).join(" ");
       processes.push({ pid, what: what.replace(/^.*?\/(dist\/)?(?=(scripts|gateway|subgraphs|apps)\/)/, ""), rssMb: kb / 1024 });
     } catch {
       // gone meanwhile
@@ -105,7 +132,7 @@ function freshClone(from: string): string {
 }
 
 /** Starts `npm start` (or start:prod) in `repo` and waits for a correct answer through the gateway it printed. */
-async function startAndTime(mode: "dev" | "prod", repo: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; seconds: number; token: string; url: string; timeline: Record<string, number>; said?: string }> {
+async function startAndTime(mode: "dev" | "prod", repo: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; seconds: number; cpuS: number; token: string; url: string; timeline: Record<string, number>; said?: string }> {
   const started = performance.now();
   const child = spawn("npm", ["run", mode === "prod" ? "start:prod" : "start"], { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
@@ -133,10 +160,11 @@ async function startAndTime(mode: "dev" | "prod", repo: string, env: NodeJS.Proc
       }).catch(() => null);
       if (answer?.ok && ((await answer.json()) as { data?: { citizen?: { name?: string } } }).data?.citizen?.name) {
         const seconds = (performance.now() - started) / 1000;
+        const cpuS = treeCpuSeconds(child.pid!);
         timeline["first answer"] = seconds;
         const said = /started in [^\n]*/.exec(output)?.[0];
         if (said) process.stderr.write(`[bench:start]   npm start said: ${said}\n`);
-        return { child, seconds, token, url, timeline, said };
+        return { child, seconds, cpuS, token, url, timeline, said };
       }
     }
     if (performance.now() - started > 600_000) throw new Error(`${mode} start: no answer within 600 s:\n${output}`);
@@ -168,15 +196,15 @@ function report(runs: Run[], requests: number, machine: ReturnType<typeof descri
   const lines = [
     `# Start time and footprint of the embedded default ${new Date().toISOString()}`,
     "",
-    `\`npm run bench:start -- --requests ${requests}\` on commit ${commit}: a fresh clone (node_modules hard-linked), cold = first \`npm start\` (no generated files, no data, empty tsx cache), warm = the second. node ${machine.node}, ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load average is the 1-minute figure when each start began (above 4 the machine is shared and the figures noisy).`,
+    `\`npm run bench:start -- --requests ${requests}\` on commit ${commit}: a fresh clone (node_modules hard-linked), cold = first \`npm start\` (no generated files, no data, empty tsx cache), warm = the second. node ${machine.node}, ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load average is the 1-minute figure when each start began (above 4 the machine is shared and the times noisy; the CPU seconds, all processes' user + system time by the first answer, much less so).`,
     "",
-    "| start | mode | first answer s (goal) | RSS at rest MiB (goal) | RSS after load MiB | processes | load average |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| start | mode | first answer s (goal) | CPU s to first answer | RSS at rest MiB (goal) | RSS after load MiB | processes | load average |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const run of runs) {
     const goal = run.start === "warm" ? GOALS.warmS : GOALS.coldS;
     lines.push(
-      `| ${run.start} | ${run.mode} | ${run.firstAnswerS.toFixed(1)} (< ${goal}: ${verdict(run.firstAnswerS, goal)}) | ${mb(run.restRssMb)} (< ${GOALS.rssMb}: ${verdict(run.restRssMb, GOALS.rssMb)}) | ${run.afterLoadRssMb === undefined ? "" : `${mb(run.afterLoadRssMb)} (${verdict(run.afterLoadRssMb, GOALS.rssMb)})`} | ${run.rest.length} | ${run.loadAverage.toFixed(2)} |`,
+      `| ${run.start} | ${run.mode} | ${run.firstAnswerS.toFixed(1)} (< ${goal}: ${verdict(run.firstAnswerS, goal)}) | ${run.cpuS.toFixed(1)} | ${mb(run.restRssMb)} (< ${GOALS.rssMb}: ${verdict(run.restRssMb, GOALS.rssMb)}) | ${run.afterLoadRssMb === undefined ? "" : `${mb(run.afterLoadRssMb)} (${verdict(run.afterLoadRssMb, GOALS.rssMb)})`} | ${run.rest.length} | ${run.loadAverage.toFixed(2)} |`,
     );
   }
   lines.push("", "Timeline (seconds from `npm start`):", "");
@@ -220,11 +248,11 @@ async function main(): Promise<void> {
           for (const name of Object.keys(env)) if (name === "DATABASE_URL" || name.endsWith("_DATABASE_URL") || name.endsWith("_SUBGRAPH_URL")) delete env[name];
           const loadAverage = loadavg()[0]!;
           process.stderr.write(`[bench:start] ${mode} ${start} (load average ${loadAverage.toFixed(2)}) ...\n`);
-          const { child, seconds, token, url, timeline, said } = await startAndTime(mode, repo, env);
+          const { child, seconds, cpuS, token, url, timeline, said } = await startAndTime(mode, repo, env);
           try {
             await new Promise((resolve) => setTimeout(resolve, 10_000)); // at rest: start-up work settled
             const rest = treeRss(child.pid!);
-            const run: Run = { mode, start, firstAnswerS: seconds, timeline, startScriptSaid: said, restRssMb: rest.totalMb, rest: rest.processes, loadAverage };
+            const run: Run = { mode, start, firstAnswerS: seconds, cpuS, timeline, startScriptSaid: said, restRssMb: rest.totalMb, rest: rest.processes, loadAverage };
             if (start === "warm" && requests > 0) {
               const load = await runLoad({
                 target: { key: "this", label: mode, pid: child.pid!, url, headers: { authorization: `Bearer ${token}` } },
@@ -242,7 +270,7 @@ async function main(): Promise<void> {
               run.load = { requests: load.requests, rps: load.rps, p50Ms: load.p50Ms, p99Ms: load.p99Ms, failed };
             }
             runs.push(run);
-            process.stderr.write(`[bench:start] ${mode} ${start}: first answer ${seconds.toFixed(1)} s, RSS ${mb(run.restRssMb)} MiB at rest${run.afterLoadRssMb ? `, ${mb(run.afterLoadRssMb)} MiB after ${requests} requests` : ""}\n`);
+            process.stderr.write(`[bench:start] ${mode} ${start}: first answer ${seconds.toFixed(1)} s (${cpuS.toFixed(1)} s of CPU), RSS ${mb(run.restRssMb)} MiB at rest${run.afterLoadRssMb ? `, ${mb(run.afterLoadRssMb)} MiB after ${requests} requests` : ""}\n`);
           } finally {
             await stop(child);
           }

@@ -89,10 +89,13 @@ async function generateAllResolverTypes(): Promise<void> {
   }
 }
 
-/** Generates whatever is out of date (each output is skipped when its stamp says its inputs are unchanged). */
-export async function generate(options: { writeMigrations?: boolean; migrationName?: string } = {}): Promise<void> {
+/**
+ * Generates whatever is out of date (each output is skipped when its stamp says its inputs are unchanged).
+ * `resolverTypes: false` leaves out the resolver types, which only the type checker reads (npm start needs none).
+ */
+export async function generate(options: { writeMigrations?: boolean; migrationName?: string; resolverTypes?: boolean } = {}): Promise<void> {
   await generatePrismaClients({ writeMigrations: options.writeMigrations ?? false, migrationName: options.migrationName ?? "change" });
-  await generateAllResolverTypes();
+  if (options.resolverTypes ?? true) await generateAllResolverTypes();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -1,5 +1,5 @@
 // Runs a TypeScript entry without tsx at run time:
-//   node scripts/run-bundled.mjs [--first <entry.ts>] <entry.ts> [--also <child.ts>,...] [args]
+//   node scripts/run-bundled.mjs [--first "<entry.ts> [args]"] <entry.ts> [--also <child.ts>,...] [args]
 //
 // The entry (and the entries it starts as child processes, `--also`) are each bundled once with esbuild into
 // node_modules/.cache/run-bundles/ (the project's own modules in one file, packages left to Node), and bundled again
@@ -130,9 +130,12 @@ async function main() {
   const first = option("--first");
   const also = (option("--also") ?? "").split(",").filter(Boolean);
   const [entry, ...rest] = args;
-  if (!entry?.endsWith(".ts")) throw new Error("usage: node scripts/run-bundled.mjs [--first <entry.ts>] <entry.ts> [--also <child.ts>,...] [args]");
+  if (!entry?.endsWith(".ts")) throw new Error("usage: node scripts/run-bundled.mjs [--first \"<entry.ts> [args]\"] <entry.ts> [--also <child.ts>,...] [args]");
   // What must be made before the entry's bundle (npm start's generated Prisma clients): run to its end first.
-  if (first) await runEntry(first, await bundlesOf([first]), []);
+  if (first) {
+    const [firstEntry, ...firstArgs] = first.split(" ");
+    await runEntry(firstEntry, await bundlesOf([firstEntry]), firstArgs);
+  }
   await runEntry(entry, await bundlesOf([entry, ...also]), rest);
 }
 

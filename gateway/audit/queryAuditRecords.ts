@@ -4,6 +4,7 @@
  * newest first, paged by `seq`.
  */
 import type { AuditOutcome, AuditRecord } from "./AuditEntry.ts";
+import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 
 export interface AuditRecordFilter {
@@ -36,20 +37,62 @@ const COMMIT_SLACK_MS = 86_400_000;
 /** The most records one page holds. */
 export const MAX_PAGE = 500;
 
-/** The `where` of a filter (without paging). */
-function whereOf(filter: AuditRecordFilter): Record<string, unknown> {
-  return {
-    ...(filter.hash ? { hash: filter.hash } : {}),
-    ...(filter.app ? { app: filter.app } : {}),
-    ...(filter.citizenPseudonym ? { citizens: { has: filter.citizenPseudonym } } : {}),
-    ...(filter.citizenPseudonymsAnyOf ? { citizens: { hasSome: filter.citizenPseudonymsAnyOf } } : {}),
-    ...(filter.field ? { requestedFields: { has: filter.field } } : {}),
-    ...(filter.purpose ? { purpose: filter.purpose } : {}),
-    ...(filter.outcome ? { outcome: filter.outcome } : {}),
-    ...(filter.since || filter.until ? { time: { ...(filter.since ? { gte: filter.since } : {}), ...(filter.until ? { lt: filter.until } : {}) } } : {}),
-    ...(filter.seq !== undefined ? { seq: { equals: filter.seq } } : {}),
-  };
+/** Where the records are read from: the driver directly (the gateway's request path), or Prisma's raw queries (the tools). */
+export type AuditRecordSource = PrismaClient | SqlSession;
+
+type Reader = <Row>(sql: string, params: unknown[]) => Promise<Row[]>;
+
+function readerOf(source: AuditRecordSource): Reader {
+  if ("$queryRawUnsafe" in source) return <Row>(sql: string, params: unknown[]) => source.$queryRawUnsafe<Row[]>(sql, ...params);
+  return <Row>(sql: string, params: unknown[]) => source.query<Row>(sql, params);
 }
+
+/** Every column, named as AuditRecord names it; seq as text (the drivers differ on int8). */
+const COLUMNS = `"seq"::text AS "seq", "time", "request_id" AS "requestId", "app", "token_id" AS "tokenId", "purpose",
+  "operation_name" AS "operationName", "operation_hash" AS "operationHash", "citizens", "requested_fields" AS "requestedFields",
+  "granted_fields" AS "grantedFields", "denied_fields" AS "deniedFields", "outcome"::text AS "outcome", "data_released" AS "dataReleased",
+  "error_codes" AS "errorCodes", "subgraphs", "latency_ms" AS "latencyMs", "client_address" AS "clientAddress", "verifications",
+  "governance", "prev_hash" AS "prevHash", "hash", "committed_at" AS "committedAt"`;
+
+/** Conditions of a query under construction, with their parameters. */
+class Conditions {
+  readonly parts: string[] = [];
+  readonly params: unknown[] = [];
+  add(sql: (param: string) => string, value: unknown): void {
+    this.params.push(value);
+    this.parts.push(sql(`$${this.params.length}`));
+  }
+  copy(): Conditions {
+    const copy = new Conditions();
+    copy.parts.push(...this.parts);
+    copy.params.push(...this.params);
+    return copy;
+  }
+}
+
+/** The conditions of a filter (without paging). */
+function conditionsOf(filter: AuditRecordFilter): Conditions {
+  const where = new Conditions();
+  if (filter.hash) where.add((p) => `"hash" = ${p}`, filter.hash);
+  if (filter.app) where.add((p) => `"app" = ${p}`, filter.app);
+  // Containment (@>, &&) is what the GIN indexes on the arrays answer.
+  if (filter.citizenPseudonym) where.add((p) => `"citizens" @> ARRAY[${p}]::text[]`, filter.citizenPseudonym);
+  if (filter.citizenPseudonymsAnyOf) where.add((p) => `"citizens" && ${p}::text[]`, filter.citizenPseudonymsAnyOf);
+  if (filter.field) where.add((p) => `"requested_fields" @> ARRAY[${p}]::text[]`, filter.field);
+  if (filter.purpose) where.add((p) => `"purpose" = ${p}`, filter.purpose);
+  if (filter.outcome) where.add((p) => `"outcome" = ${p}::"AuditOutcome"`, filter.outcome);
+  if (filter.since) where.add((p) => `"time" >= ${p}`, filter.since);
+  if (filter.until) where.add((p) => `"time" < ${p}`, filter.until);
+  if (filter.seq !== undefined) where.add((p) => `"seq" = ${p}::bigint`, filter.seq.toString());
+  return where;
+}
+
+interface RecordRow extends Omit<AuditRecord, "seq"> {
+  seq: string;
+  committedAt: Date;
+}
+
+const recordOf = (row: RecordRow): AuditRecord => ({ ...row, seq: BigInt(row.seq) });
 
 /**
  * A page is read month by month of `committed_at`, newest first, in windows
@@ -59,45 +102,48 @@ function whereOf(filter: AuditRecordFilter): Record<string, unknown> {
  * `committed_at` never decreases along `seq`, newer windows hold only larger
  * seqs, so the windows' pages put together are the page. The newest window
  * is open above and the oldest open below, so a stale list of months loses
- * nothing.
+ * nothing. Plain SQL on the driver: no query building per request.
  */
 export async function queryAuditRecords(
-  prisma: PrismaClient,
+  source: AuditRecordSource,
   filter: AuditRecordFilter,
   page: { first: number; after?: string | null },
 ): Promise<AuditRecordPage> {
+  const query = readerOf(source);
   const first = Math.max(1, Math.min(page.first, MAX_PAGE));
   const after = page.after && /^\d{1,19}$/.test(page.after) ? BigInt(page.after) : undefined;
-  const where: Record<string, unknown> = {
-    ...whereOf(filter),
-    ...(after !== undefined ? { seq: { lt: after, ...(filter.seq !== undefined ? { equals: filter.seq } : {}) } } : {}),
-  };
+  const where = conditionsOf(filter);
+  if (after !== undefined) where.add((p) => `"seq" < ${p}::bigint`, after.toString());
   // Records are committed within moments of their request: the same window on committed_at, widened by a day,
   // lets PostgreSQL skip the months (partitions) outside it.
   const committedFrom = filter.since ? new Date(filter.since.getTime() - COMMIT_SLACK_MS) : undefined;
   let committedUntil = filter.until ? new Date(filter.until.getTime() + COMMIT_SLACK_MS) : undefined;
-  const read = (window: { gte?: Date; lt?: Date }, take: number) =>
-    prisma.auditRecord.findMany({
-      where: {
-        ...where,
-        AND: [
-          ...(committedFrom || committedUntil ? [{ committedAt: { ...(committedFrom ? { gte: committedFrom } : {}), ...(committedUntil ? { lt: committedUntil } : {}) } }] : []),
-          ...(window.gte || window.lt ? [{ committedAt: window }] : []),
-        ],
-      },
-      orderBy: { seq: "desc" },
-      take,
-    });
+  if (committedFrom) where.add((p) => `"committed_at" >= ${p}`, committedFrom);
+  const read = async (window: { gte?: Date; lt?: Date }, take: number) => {
+    const conditions = where.copy();
+    if (committedUntil) conditions.add((p) => `"committed_at" < ${p}`, committedUntil);
+    if (window.gte) conditions.add((p) => `"committed_at" >= ${p}`, window.gte);
+    if (window.lt) conditions.add((p) => `"committed_at" < ${p}`, window.lt);
+    conditions.params.push(take);
+    const rows = await query<RecordRow>(
+      `SELECT ${COLUMNS} FROM "audit_record"${conditions.parts.length ? ` WHERE ${conditions.parts.join(" AND ")}` : ""} ORDER BY "audit_record"."seq" DESC LIMIT $${conditions.params.length}`,
+      conditions.params,
+    );
+    return rows.map(recordOf);
+  };
 
-  const months = filter.seq !== undefined || filter.hash ? null : await partitionMonths(prisma);
-  let rows: Awaited<ReturnType<typeof read>>;
+  const months = filter.seq !== undefined || filter.hash ? null : await partitionMonths(source, query);
+  let rows: AuditRecord[];
   if (!months || months.length === 0) {
     rows = await read({}, first + 1);
   } else {
     if (after !== undefined) {
       // Start at the cursor's month.
-      const cursor = await prisma.auditRecord.findFirst({ where: { seq: after }, select: { committedAt: true } });
-      if (cursor) committedUntil = committedUntil && committedUntil < cursor.committedAt ? committedUntil : new Date(cursor.committedAt.getTime() + 1);
+      const [cursor] = await query<{ committedAt: Date }>(`SELECT "committed_at" AS "committedAt" FROM "audit_record" WHERE "seq" = $1::bigint`, [after.toString()]);
+      if (cursor) {
+        const at = new Date(cursor.committedAt);
+        committedUntil = committedUntil && committedUntil < at ? committedUntil : new Date(at.getTime() + 1);
+      }
     }
     const oldest = months[0]!;
     const top = committedUntil ?? new Date();
@@ -114,7 +160,7 @@ export async function queryAuditRecords(
       start = addMonths(upper, -size);
     }
   }
-  const records = rows.slice(0, first) as AuditRecord[];
+  const records = rows.slice(0, first);
   return { records, nextCursor: rows.length > first ? records.at(-1)!.seq.toString() : null };
 }
 
@@ -128,24 +174,23 @@ function addMonths(at: Date, months: number): Date {
 
 /** How long the list of monthly partitions is reused. */
 const MONTHS_TTL_MS = 60_000;
-const monthsCache = new WeakMap<PrismaClient, { at: number; months: Promise<Date[]> }>();
+const monthsCache = new WeakMap<object, { at: number; months: Promise<Date[]> }>();
 
 /** The first days of the months with a partition, oldest first; empty when the log is one table (PGlite). */
-function partitionMonths(prisma: PrismaClient): Promise<Date[]> {
-  const cached = monthsCache.get(prisma);
+function partitionMonths(source: AuditRecordSource, query: Reader): Promise<Date[]> {
+  const cached = monthsCache.get(source);
   if (cached && Date.now() - cached.at < MONTHS_TTL_MS) return cached.months;
-  const months = prisma
-    .$queryRawUnsafe<Array<{ table: string }>>(
-      `SELECT c.relname::text AS "table" FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass('audit_record')`,
-    )
-    .then((rows) =>
-      rows
-        .map((row) => /^audit_record_(\d{4})_(\d{2})$/.exec(row.table))
-        .filter((match): match is RegExpExecArray => match !== null)
-        .map((match) => new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1)))
-        .sort((a, b) => a.getTime() - b.getTime()),
-    );
-  months.catch(() => monthsCache.delete(prisma));
-  monthsCache.set(prisma, { at: Date.now(), months });
+  const months = query<{ table: string }>(
+    `SELECT c.relname::text AS "table" FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass('audit_record')`,
+    [],
+  ).then((rows) =>
+    rows
+      .map((row) => /^audit_record_(\d{4})_(\d{2})$/.exec(row.table))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map((match) => new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1)))
+      .sort((a, b) => a.getTime() - b.getTime()),
+  );
+  months.catch(() => monthsCache.delete(source));
+  monthsCache.set(source, { at: Date.now(), months });
   return months;
 }

@@ -13,21 +13,24 @@
  *   with its signature and checked again. Its cost is proportional to the
  *   records written since.
  *
- * Either way the records are streamed in `seq` order, so memory stays
- * constant whatever the size of the log, and each record's hash input is
- * laid out by the database (canonicalAuditSql.ts) and hashed here. On a
- * PostgreSQL server the range is split into contiguous parts, each a
- * `COPY ... TO STDOUT` of its own checked concurrently (the database lays
- * out one part while this process hashes another), and the parts' joins are
- * checked after; on PGlite records are read in ranges, a few ahead.
+ * Either way the records are streamed, so memory stays constant whatever the
+ * size of the log, and every hash is recomputed here. On a PostgreSQL server
+ * each partition is a binary `COPY ... TO STDOUT` in storage order (no sort;
+ * for an append-only table that is seq order), a few at a time, its records
+ * laid out and hashed here (binaryCopyChainRows.ts); each part yields runs of
+ * consecutive, linked records, and the runs are then put together in seq
+ * order, so an edited, missing, duplicated or reordered record is found
+ * whatever order the storage holds them in. On PGlite the database lays out
+ * each hash input (canonicalAuditSql.ts) and records are read in seq ranges,
+ * a few ahead.
  */
 import { hash as digest } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { StringDecoder } from "node:string_decoder";
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
 import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import { GENESIS_HASH } from "./auditChain.ts";
+import { BINARY_COPY_COLUMNS, binaryCopyChainRows, type ChainRow } from "./binaryCopyChainRows.ts";
 import { CANONICAL_COLUMNS, completeCanonical, type CanonicalRow } from "./canonicalAuditSql.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 import type { SignedHead } from "./startChainHeadSigning.ts";
@@ -47,6 +50,8 @@ export interface ChainVerification {
   fromSeq: string;
   /** Whether the run started after a checkpoint (incremental) rather than from the first kept record. */
   incremental: boolean;
+  /** Parts (partitions) whose storage order broke into more than `maxRuns` runs and were read again in seq order. */
+  rereadInOrder: number;
 }
 
 export interface VerifyAuditChainOptions {
@@ -62,10 +67,10 @@ export interface VerifyAuditChainOptions {
   rangeSize?: number;
   /** Ranges read ahead while one is checked. @default 2 */
   readAhead?: number;
-  /** Concurrent COPY streams over parts of the chain (PostgreSQL server). @default 2 */
+  /** Parts (partitions) read at once, each its own COPY stream (PostgreSQL server). @default 2 */
   streams?: number;
-  /** Fewest records worth a stream of their own. @default 100_000 */
-  minPart?: number;
+  /** Runs a part may break into (storage out of seq order) before it is read again in seq order. @default 10_000 */
+  maxRuns?: number;
 }
 
 const SIGNATURE_ALGORITHMS = ["ES256", "EdDSA", "RS256"];
@@ -100,10 +105,11 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
       if (checkpoint && checkpoint.seq >= start.seq) start = { base: start.base, seq: checkpoint.seq + 1, prevHash: checkpoint.hash, incremental: true };
     }
   } catch (error) {
-    return { ok: false, records: 0, checked: 0, signedHeads: 0, firstBadSeq: null, problem: (error as Error).message, fromSeq: "1", incremental: false };
+    return { ok: false, records: 0, checked: 0, signedHeads: 0, firstBadSeq: null, problem: (error as Error).message, fromSeq: "1", incremental: false, rereadInOrder: 0 };
   }
 
   const heads = await readHeads(options.headsPath, keySet, start.seq);
+  let rereadInOrder = 0;
   const result = (firstBadSeq: number | null, problem: string | null, checked: number): ChainVerification => ({
     ok: problem === null,
     records: start.seq - 1 - start.base + checked,
@@ -113,6 +119,7 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
     problem,
     fromSeq: String(start.seq),
     incremental: start.incremental,
+    rereadInOrder,
   });
   if (heads.problem) return result(null, heads.problem, 0);
   const headAt = new Map(heads.valid.map((h) => [Number(h.seq), h]));
@@ -120,162 +127,175 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
   const [top] = await session.query<{ last: string | null }>("SELECT max(seq)::text AS last FROM audit_record");
   const lastSeq = top?.last == null ? 0 : Number(top.last);
 
-  // Contiguous parts of the seq range, checked concurrently (each a COPY stream of its own); their joins checked after.
-  const total = Math.max(0, lastSeq + 1 - start.seq);
-  const partCount = session.copyOut ? Math.max(1, Math.min(options.streams ?? 2, Math.ceil(total / (options.minPart ?? MIN_PART)))) : 1;
-  const parts: Part[] = [];
-  for (let i = 0; i < partCount; i++) {
-    const from = start.seq + Math.floor((total * i) / partCount);
-    const to = start.seq + Math.floor((total * (i + 1)) / partCount);
-    parts.push({ from, to, expected: from, firstPrevHash: null, lastHash: null, checked: 0, problem: null, goodHeads: [], abandoned: false });
-  }
-  const batchesOf = (part: Part): AsyncIterable<CanonicalRow[]> =>
-    session.copyOut
-      ? copyRows(session.copyOut(`COPY (SELECT ${CANONICAL_COLUMNS} FROM audit_record WHERE audit_record.seq >= ${part.from} AND audit_record.seq < ${part.to} ORDER BY audit_record.seq) TO STDOUT`))
-      : rangeRows(session, part.from, part.to, rangeSize, readAhead);
-  await Promise.all(
-    parts.map(async (part, index) => {
-      await checkPart(part, batchesOf(part), headAt, () => parts.slice(0, index).some((earlier) => earlier.problem !== null));
-      // A problem here makes every later part moot.
-      if (part.problem) for (const later of parts.slice(index + 1)) later.abandoned = true;
-    }),
-  );
+  // Each part (on a PostgreSQL server, one per partition, read in storage order) is scanned on its own, a few at a time.
+  const parts = lastSeq >= start.seq ? await partsOf(session, start.seq, lastSeq, { rangeSize, readAhead }) : [];
+  const scans = await mapConcurrently(parts, Math.max(1, options.streams ?? 2), async (part) => {
+    const scan = await scanPart(part.rows(false), headAt, options.maxRuns ?? MAX_RUNS);
+    // Too fragmented to keep as runs (a heap rewritten out of seq order): read it again in seq order.
+    if (!scan.fragmented) return scan;
+    rereadInOrder++;
+    return scanPart(part.rows(true), headAt, Infinity);
+  });
 
-  // Put the parts together in order: the first problem wins, and each part must continue the one before.
+  // Put the runs together in seq order: they must continue one another from the start to the last record.
+  const runs = scans.flatMap((scan) => scan.runs).sort((a, b) => a.first - b.first);
+  let firstProblem: Problem | null = null;
+  const problem = (candidate: Problem | null) => {
+    if (candidate && (!firstProblem || candidate.seq < firstProblem.seq || (candidate.seq === firstProblem.seq && RANK[candidate.kind] < RANK[firstProblem.kind]))) firstProblem = candidate;
+  };
+  for (const scan of scans) problem(scan.problem);
+  let expected = start.seq;
   let prevHash = start.prevHash;
-  let records = 0;
-  let lastGoodHead = start.seq - 1;
-  let lastVerifiedHead: SignedHead | null = null;
-  for (const part of parts) {
-    if (part.firstPrevHash !== null && part.firstPrevHash !== prevHash) {
-      return result(part.from, `record ${part.from} does not follow record ${part.from - 1} (prev_hash differs: moved, inserted or a predecessor deleted)`, records);
+  let joined = true;
+  for (const run of runs) {
+    if (run.first < expected) problem({ seq: run.first, kind: "duplicate" });
+    else if (run.first > expected) problem({ seq: expected, kind: "missing" });
+    else if (run.firstPrevHash !== prevHash) problem({ seq: run.first, kind: "link" });
+    else {
+      prevHash = run.lastHash;
+      expected = run.last + 1;
+      continue;
     }
-    for (const head of part.goodHeads) {
-      if (part.problem && Number(head.seq) >= part.problem.seq) break;
-      lastGoodHead = Number(head.seq);
-      lastVerifiedHead = head;
-    }
-    if (part.problem) {
-      const { seq, kind } = part.problem;
-      const checked = records + (seq - part.from);
-      if (kind === "duplicate") return result(seq, `record ${seq} appears more than once (inserted?)`, checked);
-      if (kind === "missing") return result(seq, `record ${seq} is missing (deleted?)`, checked);
-      if (kind === "link") return result(seq, `record ${seq} does not follow record ${seq - 1} (prev_hash differs: moved, inserted or a predecessor deleted)`, checked);
-      if (kind === "changed") return result(seq, `record ${seq} was changed after it was written`, checked);
-      const head = headAt.get(seq)!;
-      return result(lastGoodHead + 1, `records ${lastGoodHead + 1}..${seq} differ from the head signed at ${head.signedAt} (chain recomputed after an edit)`, checked);
-    }
-    if (part.lastHash !== null) prevHash = part.lastHash;
-    records += part.checked;
+    joined = false;
+    break;
   }
-  const expected = start.seq + records;
-  const beyond = heads.valid.find((h) => Number(h.seq) >= expected);
-  if (beyond) return result(expected, `records from ${expected} on are missing: a head was signed at seq ${beyond.seq} (truncated?)`, records);
+  // Records missing at the end (a head signed beyond them is reported below).
+  if (joined && expected <= lastSeq) problem({ seq: expected, kind: "missing" });
+
+  const goodHeads = scans.flatMap((scan) => scan.goodHeads).sort((a, b) => Number(a.seq) - Number(b.seq));
+  const found = firstProblem as Problem | null;
+  if (found) {
+    const { seq, kind } = found;
+    const checked = seq - start.seq;
+    if (kind === "duplicate") return result(seq, `record ${seq} appears more than once (inserted?)`, checked);
+    if (kind === "missing") return result(seq, `record ${seq} is missing (deleted?)`, checked);
+    if (kind === "link") return result(seq, `record ${seq} does not follow record ${seq - 1} (prev_hash differs: moved, inserted or a predecessor deleted)`, checked);
+    if (kind === "changed") return result(seq, `record ${seq} was changed after it was written`, checked);
+    const lastGoodHead = goodHeads.filter((h) => Number(h.seq) < seq).reduce((_, h) => Number(h.seq), start.seq - 1);
+    const head = headAt.get(seq)!;
+    return result(lastGoodHead + 1, `records ${lastGoodHead + 1}..${seq} differ from the head signed at ${head.signedAt} (chain recomputed after an edit)`, checked);
+  }
+  const records = Math.max(0, lastSeq + 1 - start.seq);
+  const beyond = heads.valid.find((h) => Number(h.seq) > lastSeq);
+  if (beyond) return result(lastSeq + 1, `records from ${lastSeq + 1} on are missing: a head was signed at seq ${beyond.seq} (truncated?)`, records);
+  const lastVerifiedHead = goodHeads.at(-1);
   if (lastVerifiedHead) await writeCheckpoint(session, lastVerifiedHead);
   return result(null, null, records);
 }
 
-/** Fewest records worth a stream of their own. */
-const MIN_PART = 100_000;
+/** Most runs kept for one part before it is read again in seq order. */
+const MAX_RUNS = 10_000;
 
-/** One contiguous stretch of the chain, [from, to), as checked. */
-interface Part {
-  from: number;
-  to: number;
-  /** The next seq this part expects. */
-  expected: number;
-  /** The prev_hash of its first record (checked against the part before). */
-  firstPrevHash: string | null;
-  lastHash: string | null;
-  checked: number;
-  /** Its first bad record. */
-  problem: { seq: number; kind: "duplicate" | "missing" | "link" | "changed" | "head" } | null;
-  /** Signed heads matched, in order. */
-  goodHeads: SignedHead[];
-  /** An earlier part found a problem: this one stops. */
-  abandoned: boolean;
+type ProblemKind = "duplicate" | "missing" | "link" | "changed" | "head";
+interface Problem {
+  seq: number;
+  kind: ProblemKind;
+}
+/** Which of two problems at the same record is named: the one checked first. */
+const RANK: Record<ProblemKind, number> = { duplicate: 0, missing: 1, link: 2, changed: 3, head: 4 };
+
+/** Consecutive records, each linked to the one before. */
+interface Run {
+  first: number;
+  last: number;
+  firstPrevHash: string;
+  lastHash: string;
 }
 
-/** Checks one part's records: seq without gaps, each linked to its predecessor, each hash recomputed, signed heads matched. */
-async function checkPart(part: Part, batches: AsyncIterable<CanonicalRow[]>, headAt: Map<number, SignedHead>, earlierFailed: () => boolean): Promise<void> {
-  let prevHash: string | null = null;
-  let expected = part.from;
-  const fail = (seq: number, kind: NonNullable<Part["problem"]>["kind"]) => {
-    part.problem = { seq, kind };
+/** A stretch of the log read as one stream: a partition, or the whole table. */
+interface Part {
+  /** Its records (seq within the range checked), in storage order, or in seq order when `ordered`. */
+  rows(ordered: boolean): AsyncIterable<ChainRow[]>;
+}
+
+interface PartScan {
+  runs: Run[];
+  /** The part's lowest-seq problem. */
+  problem: Problem | null;
+  /** Signed heads whose record carries the signed hash. */
+  goodHeads: SignedHead[];
+  fragmented: boolean;
+}
+
+/**
+ * Checks one part's records in whatever order they arrive: each hash
+ * recomputed, each signed head matched, each record linked to the one before
+ * it where that one came just before; what is left to check (the links
+ * between runs, gaps, duplicates) is in the runs it returns.
+ */
+async function scanPart(batches: AsyncIterable<ChainRow[]>, headAt: Map<number, SignedHead>, maxRuns: number): Promise<PartScan> {
+  const scan: PartScan = { runs: [], problem: null, goodHeads: [], fragmented: false };
+  const fail = (seq: number, kind: ProblemKind) => {
+    if (!scan.problem || seq < scan.problem.seq) scan.problem = { seq, kind };
   };
-  outer: for await (const rows of batches) {
-    if (part.abandoned || earlierFailed()) break;
+  let run: Run | null = null;
+  for await (const rows of batches) {
     for (const row of rows) {
-      const seq = Number(row.seq);
-      if (seq < expected) {
-        fail(seq, "duplicate");
-        break outer;
+      const seq = row.seq;
+      if (run !== null && seq === run.last + 1) {
+        if (row.prevHash !== run.lastHash) fail(seq, "link");
+        run.last = seq;
+        run.lastHash = row.hash;
+      } else {
+        run = { first: seq, last: seq, firstPrevHash: row.prevHash, lastHash: row.hash };
+        scan.runs.push(run);
+        if (scan.runs.length > maxRuns) {
+          scan.fragmented = true;
+          return scan;
+        }
       }
-      if (seq !== expected) {
-        fail(expected, "missing");
-        break outer;
-      }
-      if (prevHash === null) part.firstPrevHash = row.prev_hash;
-      else if (row.prev_hash !== prevHash) {
-        fail(seq, "link");
-        break outer;
-      }
-      if (digest("sha256", completeCanonical(row), "hex") !== row.hash) {
-        fail(seq, "changed");
-        break outer;
-      }
+      if (row.computed !== row.hash) fail(seq, "changed");
       const head = headAt.get(seq);
       if (head) {
-        if (head.hash !== row.hash) {
-          fail(seq, "head");
-          break outer;
-        }
-        part.goodHeads.push(head);
+        if (head.hash !== row.hash) fail(seq, "head");
+        else scan.goodHeads.push(head);
       }
-      prevHash = row.hash;
-      expected++;
-      part.checked++;
     }
   }
-  part.lastHash = prevHash;
-  part.expected = expected;
-  // Records missing at the end of a part that is followed by more (the last part ends at the last record).
-  if (!part.problem && !part.abandoned && !earlierFailed() && expected < part.to) fail(expected, "missing");
+  return scan;
 }
 
-/** Rows of a `COPY ... TO STDOUT` (text format) of CANONICAL_COLUMNS, a chunk's worth at a time. */
-async function* copyRows(chunks: AsyncIterable<Buffer>): AsyncIterable<CanonicalRow[]> {
-  const decoder = new StringDecoder("utf8");
-  let rest = "";
-  for await (const chunk of chunks) {
-    const text = rest + decoder.write(chunk);
-    const rows: CanonicalRow[] = [];
-    let begin = 0;
-    for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", begin)) {
-      const fields = text.slice(begin, end).split("\t");
-      begin = end + 1;
-      rows.push({
-        seq: fields[0]!,
-        prev_hash: fields[1]!,
-        hash: fields[2]!,
-        input: copyText(fields[3]!)!,
-        v2: fields[4] === "t",
-        verifications: copyText(fields[5]!),
-        governance: copyText(fields[6]!),
-      });
-    }
-    rest = text.slice(begin);
-    yield rows;
+/**
+ * The parts holding records from..to. On a PostgreSQL server each partition
+ * is a part, streamed as a binary COPY in storage order (no sort: for an
+ * append-only table that is seq order, and any other order still checks,
+ * as runs); an unpartitioned table is one part. On PGlite the one part is
+ * read in seq ranges, a few ahead.
+ */
+async function partsOf(session: SqlSession, from: number, to: number, ranges: { rangeSize: number; readAhead: number }): Promise<Part[]> {
+  const copyOut = session.copyOut;
+  if (!copyOut) return [{ rows: () => chainRowsOf(rangeRows(session, from, to + 1, ranges.rangeSize, ranges.readAhead)) }];
+  const partitions = await session.query<{ name: string }>(
+    "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_record'::regclass ORDER BY c.relname",
+  );
+  const tables = partitions.length > 0 ? partitions.map((p) => `ONLY "${p.name}"`) : ["ONLY audit_record"];
+  return tables.map((table) => ({
+    rows: (ordered) =>
+      binaryCopyChainRows(
+        copyOut(`COPY (SELECT ${BINARY_COPY_COLUMNS} FROM ${table} WHERE seq >= ${from} AND seq <= ${to}${ordered ? " ORDER BY seq" : ""}) TO STDOUT (FORMAT binary)`),
+      ),
+  }));
+}
+
+/** Rows whose hash input the database laid out (canonicalAuditSql.ts), hashed here. */
+async function* chainRowsOf(batches: AsyncIterable<CanonicalRow[]>): AsyncIterable<ChainRow[]> {
+  for await (const rows of batches) {
+    yield rows.map((row) => ({ seq: Number(row.seq), prevHash: row.prev_hash, hash: row.hash, computed: digest("sha256", completeCanonical(row), "hex") }));
   }
 }
 
-const COPY_ESCAPES: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\" };
-
-/** A field of COPY's text format: `\N` is null, backslash escapes undone. */
-function copyText(field: string): string | null {
-  if (field === "\\N") return null;
-  if (!field.includes("\\")) return field;
-  return field.replace(/\\(.)/g, (_, c: string) => COPY_ESCAPES[c] ?? c);
+/** Runs `task` over `items`, at most `limit` at once, answers in the items' order. */
+async function mapConcurrently<Item, Answer>(items: Item[], limit: number, task: (item: Item) => Promise<Answer>): Promise<Answer[]> {
+  const answers: Answer[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      answers[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return answers;
 }
 
 /** Rows by seq range queries (PGlite, which has no COPY stream here), a few ranges read ahead. */

@@ -21,7 +21,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, sep } from "node:path";
 import { createRequire } from "node:module";
@@ -79,9 +79,17 @@ async function makeEmptyCluster(): Promise<string> {
   const cluster = join(cache, `${version}-${key}`);
   if (existsSync(join(cluster, "PG_VERSION"))) return cluster;
   mkdirSync(cache, { recursive: true });
-  // Made beside its final place and renamed into it: processes starting together may each make one; the first rename wins.
+  // One initdb at a time (npm start's gateway and agencies start together): whoever makes the lock folder runs it,
+  // the others wait for its cluster (several seconds of CPU each on two cores, for nothing).
+  const lock = `${cluster}.lock`;
+  while (!tryLock(lock)) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (existsSync(join(cluster, "PG_VERSION"))) return cluster;
+  }
+  // Made beside its final place and renamed into it.
   const building = mkdtempSync(join(cache, "building-"));
   try {
+    if (existsSync(join(cluster, "PG_VERSION"))) return cluster; // made by the lock's previous holder
     const script = `const { PGlite } = await import(${JSON.stringify(pathToFileURL(join(PGLITE_DIST, "index.js")).href)}); const pg = await PGlite.create(${JSON.stringify(join(building, "pgdata"))}); await pg.close();`;
     await promisify(execFile)(process.execPath, ["--input-type=module", "--eval", script], { timeout: 300_000 });
     try {
@@ -91,8 +99,28 @@ async function makeEmptyCluster(): Promise<string> {
     }
   } finally {
     rmSync(building, { recursive: true, force: true });
+    rmSync(lock, { recursive: true, force: true });
   }
   return cluster;
+}
+
+/** How long a lock may stand before it counts as left behind by a process that died while making the cluster. */
+const STALE_LOCK_MS = 300_000;
+
+/** Takes the lock folder (mkdir is atomic); a stale one is taken over. */
+function tryLock(lock: string): boolean {
+  try {
+    mkdirSync(lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+    } catch {
+      // released meanwhile
+    }
+    return false;
+  }
 }
 
 /** node_modules/.cache of the installation PGlite is in (where other tools keep theirs), else the temporary folder. */

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import type { DocumentNode } from "graphql";
@@ -69,6 +69,8 @@ export async function createSecuredSubgraph<Context extends object>(options: Sec
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      // Answers are never cached (cache-control: no-store); its per-field hook costs every large answer.
+      ApolloServerPluginCacheControlDisabled(),
       citizensReadPlugin(),
       ...(logger ? [errorLoggingPlugin<Full>({ logger, requestIdOf: (context) => context?.requestId })] : []),
     ],

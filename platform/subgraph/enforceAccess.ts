@@ -43,6 +43,28 @@ function returnsList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
 }
 
+type Resolver = GraphQLFieldResolver<unknown, { caller: SubgraphCaller } & CitizenTracking>;
+
+/** A field that returns a Citizen, for a caller bound to citizens: other citizens are refused, before any read where the id is an argument. */
+async function resolveBound(resolve: Resolver, list: boolean, ...[source, args, context, info]: Parameters<Resolver>): Promise<unknown> {
+  const { caller } = context;
+  if ("id" in args && !isBound(caller, args.id)) {
+    touch(context, args.id);
+    throw forbidden(ForbiddenReason.CITIZEN_NOT_BOUND);
+  }
+  if (Array.isArray(args.ids) && list) {
+    const ids = args.ids as string[];
+    const allowed = ids.filter((id) => isBound(caller, id));
+    const result = (await resolve(source, { ...args, ids: allowed }, context, info)) as unknown[];
+    let next = 0;
+    return ids.map((id) => (isBound(caller, id) ? result[next++] : forbidden(ForbiddenReason.CITIZEN_NOT_BOUND)));
+  }
+  const result = await resolve(source, args, context, info);
+  if (list && Array.isArray(result)) return result.map((item) => (item == null || isBound(caller, (item as { id?: unknown }).id) ? item : forbidden(ForbiddenReason.CITIZEN_NOT_BOUND)));
+  if (result != null && !isBound(caller, (result as { id?: unknown }).id)) throw forbidden(ForbiddenReason.CITIZEN_NOT_BOUND);
+  return result;
+}
+
 /** Wraps the schema's resolvers in place. */
 export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequirements): void {
   for (const type of Object.values(schema.getTypeMap())) {
@@ -53,28 +75,15 @@ export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequire
       const requirement = requirements.fields.get(`${type.name}.${field.name}`) ?? typeRequirement;
       const returnsCitizen = getNamedType(field.type).name === CITIZEN;
       const list = returnsList(field.type);
-      const resolve: GraphQLFieldResolver<unknown, { caller: SubgraphCaller } & CitizenTracking> = field.resolve ?? defaultFieldResolver;
+      const resolve: Resolver = field.resolve ?? defaultFieldResolver;
       const ofCitizen = type.name === CITIZEN;
-      field.resolve = async (source, args, context, info) => {
+      // Synchronous unless citizen binding applies: a promise per field would cost every large answer.
+      field.resolve = (source, args, context, info) => {
         const { caller } = context;
         if (ofCitizen) touch(context, (source as { id?: unknown }).id);
         if (!isAllowed(requirement, { authenticated: true, scopes: caller.scopes })) throw forbidden(ForbiddenReason.SCOPE, requirement);
         if (!returnsCitizen || caller.citizens === null) return resolve(source, args, context, info);
-        if ("id" in args && !isBound(caller, args.id)) {
-          touch(context, args.id);
-          throw forbidden(ForbiddenReason.CITIZEN_NOT_BOUND);
-        }
-        if (Array.isArray(args.ids) && list) {
-          const ids = args.ids as string[];
-          const allowed = ids.filter((id) => isBound(caller, id));
-          const result = (await resolve(source, { ...args, ids: allowed }, context, info)) as unknown[];
-          let next = 0;
-          return ids.map((id) => (isBound(caller, id) ? result[next++] : forbidden(ForbiddenReason.CITIZEN_NOT_BOUND)));
-        }
-        const result = await resolve(source, args, context, info);
-        if (list && Array.isArray(result)) return result.map((item) => (item == null || isBound(caller, (item as { id?: unknown }).id) ? item : forbidden(ForbiddenReason.CITIZEN_NOT_BOUND)));
-        if (result != null && !isBound(caller, (result as { id?: unknown }).id)) throw forbidden(ForbiddenReason.CITIZEN_NOT_BOUND);
-        return result;
+        return resolveBound(resolve, list, source, args, context, info);
       };
     }
   }

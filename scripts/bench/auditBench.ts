@@ -246,7 +246,7 @@ async function deepCursor(log: AuditLog, filter: AuditRecordFilter, depth: numbe
 function statementsOf(log: AuditLog): () => Array<{ sql: string; params: unknown[] }> {
   let seen: Array<{ sql: string; params: unknown[] }> = [];
   (log.database.prisma as any).$on("query", (event: { query: string; params: string }) => {
-    if (/FROM "public"\."audit_record"/.test(event.query)) {
+    if (/FROM (?:"public"\.)?"audit_record"/.test(event.query)) {
       try {
         seen.push({ sql: event.query, params: JSON.parse(event.params) });
       } catch {
@@ -304,7 +304,8 @@ async function measureReads(log: AuditLog, gateway: AuditGateway, options: Audit
       if (cursor) pages.push({ page: "deep", after: cursor });
     }
     for (const { page, after } of pages) {
-      const inProcess = await sample(options.samples, async () => (await queryAuditRecords(log.database.prisma, readCase.filter, { first: readCase.first, after })).records.length);
+      // In-process as the gateway reads: plain SQL on the driver (the statements for EXPLAIN come from Prisma's log below).
+      const inProcess = await sample(options.samples, async () => (await queryAuditRecords(log.database.session, readCase.filter, { first: readCase.first, after })).records.length);
       statements();
       await queryAuditRecords(log.database.prisma, readCase.filter, { first: readCase.first, after });
       let plan = "";

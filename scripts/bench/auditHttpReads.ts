@@ -44,6 +44,8 @@ export async function startAuditGateway(options: {
   dataDir: string;
   citizenId: string;
   baseEnv: NodeJS.ProcessEnv;
+  /** Node flags for the gateway (e.g. `--cpu-prof`). */
+  gatewayNodeFlags?: string[];
 }): Promise<AuditGateway> {
   const { serverUrl, keys, dataDir, citizenId } = options;
   const civilDatabase = `${options.database}_civil`;
@@ -78,6 +80,7 @@ export async function startAuditGateway(options: {
     const gateway = await startChild({
       name: "gateway",
       entry: "gateway/main.ts",
+      nodeFlags: options.gatewayNodeFlags,
       env: {
         ...options.baseEnv,
         NODE_ENV: "production",

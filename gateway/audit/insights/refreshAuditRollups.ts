@@ -80,7 +80,20 @@ const ROLL_UP = `WITH "r" AS MATERIALIZED (
    UPDATE "audit_rollup_state" SET "seq" = $2 WHERE "id" = 1`;
 
 /** Rolls up every record committed since the last refresh. @returns how many seq values were covered */
-export async function refreshAuditRollups(prisma: PrismaClient): Promise<bigint> {
+export function refreshAuditRollups(prisma: PrismaClient): Promise<bigint> {
+  // One at a time per process: the page's two views arrive together, and the second then finds nothing new.
+  const previous = running.get(prisma) ?? Promise.resolve(0n);
+  const next = previous.catch(() => 0n).then(() => refreshOnce(prisma));
+  running.set(prisma, next);
+  void next.finally(() => {
+    if (running.get(prisma) === next) running.delete(prisma);
+  }).catch(() => {});
+  return next;
+}
+
+const running = new WeakMap<PrismaClient, Promise<bigint>>();
+
+async function refreshOnce(prisma: PrismaClient): Promise<bigint> {
   // Nothing new since the watermark (the usual case for a second view in a row): one read, no transaction.
   const [lag] = await prisma.$queryRawUnsafe<Array<{ behind: boolean }>>(
     `SELECT coalesce((SELECT max("seq") FROM "audit_record") > (SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1), true) AS "behind"`,

@@ -42,6 +42,6 @@ export function createAuditSubgraph(options: {
     gatewayJwks,
     graphqlPath: AUDIT_SUBGRAPH_PATH,
     beforeRefusal: options.beforeRefusal,
-    context: () => ({ prisma: audit.database.prisma, pseudonymize: audit.pseudonymize, verifyChain, anomalies, levelOf: options.levelOf }),
+    context: () => ({ prisma: audit.database.prisma, session: audit.database.session, pseudonymize: audit.pseudonymize, verifyChain, anomalies, levelOf: options.levelOf }),
   });
 }

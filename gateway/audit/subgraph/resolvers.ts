@@ -4,6 +4,7 @@ import { BadUserInputError, ErrorCode, ServiceError } from "../../../platform/er
 import type { SubgraphCaller } from "../../../platform/subgraph/createGatewayTokenVerifier.ts";
 import { assertResidentId } from "../../../platform/standard/assertResidentId.ts";
 import type { AuditOutcome, AuditRecord } from "../AuditEntry.ts";
+import type { SqlSession } from "../../../platform/database/applyMigrations.ts";
 import type { PrismaClient } from "../prisma/generated/client.ts";
 import { queryAuditRecords } from "../queryAuditRecords.ts";
 import type { ChainVerification } from "../verifyAuditChain.ts";
@@ -17,6 +18,8 @@ import type { FieldLevelOf } from "../insights/fieldLevelOf.ts";
 export interface AuditSubgraphContext {
   caller: SubgraphCaller;
   prisma: PrismaClient;
+  /** The audit database's driver: records are read with plain SQL on it (queryAuditRecords). */
+  session: SqlSession;
   pseudonymize(citizenId: string): string;
   verifyChain(): Promise<ChainVerification>;
   anomalies: AnomalyThresholds;
@@ -86,7 +89,7 @@ export const auditResolvers = {
       if (bound && filter.citizen != null && !bound.has(filter.citizen)) throw notBound();
       const onlyBound = bound && filter.citizen == null ? [...bound].map(context.pseudonymize) : undefined;
       return queryAuditRecords(
-        context.prisma,
+        context.session,
         {
           seq: filter.seq ? BigInt(filter.seq) : undefined,
           hash: filter.hash ?? undefined,
@@ -137,7 +140,7 @@ export const auditResolvers = {
       if (!bound || bound.size !== 1 || !bound.has(citizen.id)) {
         throw new ServiceError(ErrorCode.FORBIDDEN, "Not authorized to read this field", { reason: ForbiddenReason.CITIZEN_NOT_BOUND });
       }
-      const page = await queryAuditRecords(context.prisma, { citizenPseudonym: context.pseudonymize(citizen.id) }, { first: args.first });
+      const page = await queryAuditRecords(context.session, { citizenPseudonym: context.pseudonymize(citizen.id) }, { first: args.first });
       return page.records.map((record) => ({
         time: record.time,
         app: record.app,
