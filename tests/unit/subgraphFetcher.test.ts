@@ -144,7 +144,7 @@ describe("the subgraph fetcher", () => {
   it("reads an answer framed by the connection's end, and refuses one that is not HTTP", async () => {
     const answers = ["HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end", "garbage\r\n\r\n"];
     let next = 0;
-    const raw = createTcpServer((socket) => socket.once("data", () => socket.end(answers[next++])));
+    const raw = createTcpServer((socket) => socket.once("data", () => socket.end(answers[next++]!)));
     await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/`;
     try {
