@@ -110,7 +110,9 @@ function removeOldBundles(group, current) {
 
 /** The bundles of `entries`, made again when stale. */
 async function bundlesOf(entries) {
-  const group = sha256(entries.join("\n")).slice(0, 12);
+  // Per checkout as well: a copy of the repository sharing this node_modules (tests) must not run bundles whose
+  // modules' import.meta.url name another checkout's files.
+  const group = sha256([ROOT, ...entries].join("\n")).slice(0, 12);
   return freshBundles(group, entries) ?? (await bundle(group, entries));
 }
 

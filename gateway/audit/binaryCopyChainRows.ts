@@ -52,6 +52,9 @@ export interface ChainRow {
   computed: string;
 }
 
+/** Bytes JSON.stringify escapes: control characters, the quote and the backslash. */
+const ESCAPED = new Uint8Array(256).map((_, b) => (b < 0x20 || b === 0x22 || b === 0x5c ? 1 : 0));
+
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
 const POSTGRES_EPOCH_MS = 946_684_800_000;
@@ -128,7 +131,7 @@ class ChainRowReader {
 
   private row(buf: Buffer): ChainRow {
     const { starts, lengths } = this;
-    const seq = Number(buf.readBigInt64BE(starts[SEQ]!));
+    const seq = buf.readUInt32BE(starts[SEQ]!) * 2 ** 32 + buf.readUInt32BE(starts[SEQ]! + 4);
     const prevHash = buf.toString("latin1", starts[PREV_HASH]!, starts[PREV_HASH]! + lengths[PREV_HASH]!);
     const hash = buf.toString("latin1", starts[HASH]!, starts[HASH]! + lengths[HASH]!);
     const verifications = this.json(buf, VERIFICATIONS) as { length?: number } | null;
@@ -213,18 +216,17 @@ class ChainRowReader {
 
   /** UTF-8 bytes as a JSON string: copied as they are unless JSON must escape one, then as JSON.stringify writes it. */
   private jsonString(buf: Buffer, start: number, length: number): void {
-    this.ensure(length + 2);
-    const out = this.out;
-    let at = this.at;
-    out[at++] = 0x22;
     const end = start + length;
     for (let i = start; i < end; i++) {
-      const b = buf[i]!;
-      if (b < 0x20 || b === 0x22 || b === 0x5c) return this.utf8(JSON.stringify(buf.toString("utf8", start, end)));
-      out[at++] = b;
+      if (ESCAPED[buf[i]!]) return this.utf8(JSON.stringify(buf.toString("utf8", start, end)));
     }
-    out[at++] = 0x22;
-    this.at = at;
+    this.ensure(length + 2);
+    const out = this.out;
+    out[this.at++] = 0x22;
+    if (length > 24) buf.copy(out, this.at, start, end);
+    else for (let i = start, at = this.at; i < end; i++) out[at++] = buf[i]!;
+    this.at += length;
+    out[this.at++] = 0x22;
   }
 
   private bytes(buf: Buffer, start: number, length: number): void {
