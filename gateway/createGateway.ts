@@ -88,6 +88,12 @@ export interface GatewayOptions {
    * variable reaches it; gateway/main.ts never sets it.
    */
   ungovernedForBench?: boolean;
+  /**
+   * The bench's lean-executor row only (scripts/bench/apolloExecutorGatewayMain.ts):
+   * every operation runs on @apollo/gateway's own executor, so the bench can
+   * show what the lean executor saves. gateway/main.ts never sets it.
+   */
+  apolloExecutorForBench?: boolean;
 }
 
 export interface Gateway {
@@ -199,7 +205,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const leanGateway = createLeanGateway(gateway, { services: (name) => dataSources.get(name), traced: () => tracing.recording() });
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: leanGateway,
+    gateway: options.apolloExecutorForBench ? gateway : leanGateway,
     logger,
     // Introspection is authorized per caller (schema:introspect) by the authorization plugin.
     introspection: true,

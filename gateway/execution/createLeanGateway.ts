@@ -23,8 +23,7 @@ import type {
 } from "@apollo/server-gateway-interface";
 import { operationFromDocument, type Schema } from "@apollo/federation-internals";
 import type { PlanNode, QueryPlan, QueryPlanner } from "@apollo/query-planner";
-import { GraphQLError, Kind, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
-import { getVariableValues } from "graphql/execution/values.js";
+import { getVariableValues, GraphQLError, Kind, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import apolloOperationContext from "@apollo/gateway/dist/operationContext.js";
 import apolloResultShaping from "@apollo/gateway/dist/resultShaping.js";
 import { compileResultShape, type ResultShape } from "./compileResultShape.ts";

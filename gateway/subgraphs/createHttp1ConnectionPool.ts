@@ -152,24 +152,31 @@ class Connection {
   }
 
   private parseHead(head: string): boolean {
-    const lines = head.split("\r\n");
-    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
-    if (!statusLine) return false;
-    this.status = Number(statusLine[2]);
-    this.statusText = statusLine[3] ?? "";
+    // "HTTP/1.x NNN text", then "name: value" lines.
+    let lineEnd = head.indexOf("\r\n");
+    if (lineEnd < 0) lineEnd = head.length;
+    if (!head.startsWith("HTTP/1.") || head[8] !== " " || (head[7] !== "0" && head[7] !== "1")) return false;
+    const status = Number(head.slice(9, 12));
+    if (!Number.isInteger(status) || status < 100 || (lineEnd > 12 && head[12] !== " ")) return false;
+    this.status = status;
+    this.statusText = lineEnd > 13 ? head.slice(13, lineEnd) : "";
     const headers: Record<string, string> = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(":");
-      if (colon <= 0) return false;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
+    let start = lineEnd + 2;
+    while (start < head.length) {
+      let end = head.indexOf("\r\n", start);
+      if (end < 0) end = head.length;
+      const colon = head.indexOf(":", start);
+      if (colon <= start || colon > end) return false;
+      const name = head.slice(start, colon).trim().toLowerCase();
+      const value = head.slice(colon + 1, end).trim();
       headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+      start = end + 2;
     }
+    const http10 = head[7] === "0";
     this.headers = headers;
     this.headersDone = true;
     const connection = headers.connection?.toLowerCase();
-    this.keepAlive = statusLine[1] === "1" ? connection !== "close" : connection === "keep-alive";
+    this.keepAlive = http10 ? connection === "keep-alive" : connection !== "close";
     if (this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200)) {
       if (this.status < 200) return false; // no 100-continue is asked for
       this.framing = { kind: "none" };

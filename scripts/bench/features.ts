@@ -40,6 +40,12 @@ export const FEATURE_ROWS: readonly FeatureRow[] = [
     entry: "scripts/bench/ungovernedGatewayMain.ts",
   },
   { feature: "access-log", description: "ACCESS_LOG_ENABLED=false: no log line per request", off: (env) => ({ ...env, ACCESS_LOG_ENABLED: "false" }) },
+  {
+    feature: "lean-executor",
+    description: "every plan runs on @apollo/gateway's executor instead of gateway/execution (scripts/bench/apolloExecutorGatewayMain.ts; no setting does this): a negative cost is what the lean executor saves",
+    off: (env) => env,
+    entry: "scripts/bench/apolloExecutorGatewayMain.ts",
+  },
 ];
 
 export const FEATURE_NAMES = FEATURE_ROWS.map((row) => row.feature);

@@ -5,7 +5,7 @@
  * split the request.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSubgraphFetcher, SubgraphDeadlineError } from "../../gateway/subgraphs/createSubgraphFetcher.ts";
 
@@ -139,6 +139,22 @@ describe("the subgraph fetcher", () => {
     const waiting = one(`${base}/length`, {}, "{}");
     await expect(hanging).rejects.toBeInstanceOf(SubgraphDeadlineError);
     await expect(waiting).rejects.toBeInstanceOf(SubgraphDeadlineError);
+  });
+
+  it("reads an answer framed by the connection's end, and refuses one that is not HTTP", async () => {
+    const answers = ["HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end", "garbage\r\n\r\n"];
+    let next = 0;
+    const raw = createTcpServer((socket) => socket.once("data", () => socket.end(answers[next++]!)));
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/`;
+    try {
+      const response = await fetcher(url, {}, "{}");
+      expect(response).toMatchObject({ status: 200, statusText: "OK", body: "until the end" });
+      expect(response.headers["content-type"]).toBe("text/plain");
+      await expect(fetcher(url, {}, "{}")).rejects.toThrow(/malformed/);
+    } finally {
+      raw.close();
+    }
   });
 
   it("refuses a header value that would split the request", async () => {
