@@ -27,9 +27,9 @@ export type RollupKind = keyof RollupChanges;
 /** The longest span of hours (a range and the 7 days before it) kept in memory; longer ranges are computed afresh. */
 export const MAX_CACHED_HOURS = 15 * 24;
 /** Hours kept at most, across the ranges asked for. */
-const MAX_SLICES = 2 * MAX_CACHED_HOURS;
-/** Computed values kept at most. */
-const MAX_MEMOS = 20_000;
+const MAX_SLICES = MAX_CACHED_HOURS + 48;
+/** Computed values kept at most (about four per hour in use). */
+const MAX_MEMOS = 4 * MAX_SLICES;
 
 interface Memo {
   value: unknown;
@@ -76,6 +76,8 @@ async function load(prisma: PrismaClient, cache: Cache, from: number, to: number
   if (first === Infinity) return;
   if (cache.slices.size + (last - first) / HOUR_MS > MAX_SLICES) {
     for (const hour of cache.slices.keys()) if (hour < from || hour >= to) cache.slices.delete(hour);
+    // What was computed from the hours let go goes with them (the rest is cheap to compute again).
+    cache.memos.clear();
   }
   const since = new Date(first);
   const until = new Date(last + HOUR_MS);
