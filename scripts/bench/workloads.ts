@@ -13,7 +13,7 @@ export interface Workload {
 }
 
 /** One citizen's fields from all five agencies, as an app at the counter asks. */
-const ONE_STOP = `query OneStop($id: ID!) {
+export const ONE_STOP = `query OneStop($id: ID!) {
   citizen(id: $id) {
     name gender birthDate maritalStatus
     spouse { name }
@@ -26,7 +26,7 @@ const ONE_STOP = `query OneStop($id: ID!) {
 }`;
 
 /** A few fields per agency for many citizens at once. */
-const BATCH = `query Batch($ids: [ID!]!) {
+export const BATCH = `query Batch($ids: [ID!]!) {
   citizens(ids: $ids) {
     name maritalStatus
     housingFundAccount { status balance }

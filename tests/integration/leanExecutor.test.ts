@@ -18,34 +18,13 @@ import { AgencyDataSource } from "../../gateway/subgraphs/AgencyDataSource.ts";
 import { createSubgraphTokenSigner } from "../../gateway/subgraphs/createSubgraphTokenSigner.ts";
 import { prepareSupergraphForGateway } from "../../gateway/supergraph/prepareSupergraphForGateway.ts";
 import { scopesOf } from "../../schema/scopesOf.ts";
+import { BATCH, ONE_STOP } from "../../scripts/bench/workloads.ts";
 import { startSystem, type System } from "../support/startSystem.ts";
 
 const LI_WEI = "140105198605150031";
 const WANG_FANG = "140105198803120028";
 const ZHANG_MIN = "330106197501050017";
 const UNKNOWN_ID = "110101199001010010";
-
-const ONE_STOP = `query OneStop($id: ID!) {
-  citizen(id: $id) {
-    name gender birthDate maritalStatus
-    spouse { name }
-    housingFundAccount { status balance monthlyDeposit loans { outstanding collateral { address owners { share owner { name } } } } }
-    properties { address floorArea deedTaxPaid }
-    incomeRecord(year: 2025) { totalIncome taxPaid }
-    creditReport { score rating }
-    isDishonestDebtor
-  }
-}`;
-
-const BATCH = `query Batch($ids: [ID!]!) {
-  citizens(ids: $ids) {
-    name maritalStatus
-    housingFundAccount { status balance }
-    properties { address floorArea }
-    incomeRecord(year: 2025) { totalIncome }
-    creditReport { score }
-  }
-}`;
 
 const VERIFY = `query Verify($id: ID!) {
   citizen(id: $id) {
