@@ -43,6 +43,10 @@ const HASH = 19;
 const VERIFICATIONS = 20;
 const GOVERNANCE = 21;
 
+/** The text columns after the time, and the array columns after them, in canonical order. */
+const LEADING_TEXT_FIELDS = [REQUEST_ID, APP, TOKEN_ID, PURPOSE, OPERATION_NAME, OPERATION_HASH];
+const FIELD_LIST_FIELDS = [CITIZENS, REQUESTED, GRANTED, DENIED];
+
 /** A record as the chain check needs it: its place, its links and the hash recomputed from its content. */
 export interface ChainRow {
   seq: number;
@@ -139,18 +143,17 @@ class ChainRowReader {
     const extended = (verifications != null && (verifications.length ?? 0) > 0) || governance != null;
 
     this.at = 0;
-    this.ensure(512);
     this.bytes(buf, starts[PREV_HASH]!, lengths[PREV_HASH]!);
     this.ascii(extended ? '\n["audit-v2","' : '\n["audit-v1","');
     this.ascii(String(seq));
     this.ascii('","');
     this.ascii(new Date(POSTGRES_EPOCH_MS + Number(buf.readBigInt64BE(starts[TIME]!)) / 1000).toISOString());
     this.ascii('",');
-    for (const field of [REQUEST_ID, APP, TOKEN_ID, PURPOSE, OPERATION_NAME, OPERATION_HASH]) {
+    for (const field of LEADING_TEXT_FIELDS) {
       this.text(buf, field);
       this.byte(0x2c);
     }
-    for (const field of [CITIZENS, REQUESTED, GRANTED, DENIED]) {
+    for (const field of FIELD_LIST_FIELDS) {
       this.textArray(buf, field);
       this.byte(0x2c);
     }
