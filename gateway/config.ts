@@ -9,6 +9,8 @@
  * - `SUBGRAPH_TIMEOUT_MS` (5000): the longest an agency's subgraph fetch may take
  * - `OWN_SUBGRAPH_TIMEOUT_MS` (30000): the same for the gateway's own subgraphs (audit,
  *   governance), which it serves itself: their queries scan the audit log and write grants
+ * - `SUBGRAPH_MAX_RESPONSE_BYTES` (32 MiB): the largest answer the gateway reads from a
+ *   subgraph; a larger one fails that fetch (SUBGRAPH_UNAVAILABLE) and closes its connection
  * - `MAX_BODY_BYTES` (1 MiB)
  * - `JWKS` (`DATA_DIR/keys/dev-issuer.jwks.json`): the identity provider's
  *   JWKS, a file path or an https URL
@@ -83,6 +85,8 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** Deadline of a fetch from the gateway's own subgraphs (audit, governance). */
   ownSubgraphTimeoutMs: number;
+  /** The largest response (head and body) read from a subgraph. */
+  subgraphMaxResponseBytes: number;
   maxBodyBytes: number;
   jwks: string;
   tokenIssuer: string;
@@ -148,6 +152,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Readonl
     subgraphUrls: Object.freeze(subgraphUrls),
     subgraphTimeoutMs: reader.integer("SUBGRAPH_TIMEOUT_MS", 5000, 50, 120_000),
     ownSubgraphTimeoutMs: reader.integer("OWN_SUBGRAPH_TIMEOUT_MS", 30_000, 50, 600_000),
+    subgraphMaxResponseBytes: reader.integer("SUBGRAPH_MAX_RESPONSE_BYTES", 32 * 1_048_576, 65_536, 1024 * 1_048_576),
     maxBodyBytes: reader.integer("MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
     jwks: "",
     tokenIssuer: reader.string("TOKEN_ISSUER", DEV_TOKEN_ISSUER),

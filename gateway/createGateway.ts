@@ -190,6 +190,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         url: subgraphUrls[name]!,
         // The gateway's own subgraphs answer from its database, not over an agency's link: their own deadline.
         timeoutMs: OWN_SUBGRAPHS.has(name) ? config.ownSubgraphTimeoutMs : config.subgraphTimeoutMs,
+        maxResponseBytes: config.subgraphMaxResponseBytes,
         breaker: { failureThreshold: config.circuitFailureThreshold, resetMs: config.circuitResetMs },
         subgraphTokenFor,
         logger,

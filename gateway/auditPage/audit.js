@@ -7,11 +7,16 @@ const FIELDS = "seq time requestId app tokenId purpose operationName operationHa
 const LIST = `query AuditPage($filter: AuditRecordFilter, $first: Int, $after: String) {
   auditRecords(filter: $filter, first: $first, after: $after) { records { ${FIELDS} } nextCursor } }`;
 const VERIFY = "query AuditChain { auditChain { ok records signedHeads firstBadRecord problem } }";
-const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime) {
+/** Flags per page: the most recent and most severe first, "More flags" for the rest. */
+const FLAGS_PAGE = 20;
+const FLAG_FIELDS = "id rule summary app purpose citizenPseudonym fields since until observed threshold";
+/** The charts' counts and the first page of flags, in one request. */
+const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime, $flags: Int) {
   auditSummary(since: $since, until: $until, topApps: 10) {
-    since until series { hour app purpose requests reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads } } }`;
-const ANOMALIES = `query AuditAnomalies($since: DateTime, $until: DateTime) {
-  auditAnomalies(since: $since, until: $until) { id rule summary app purpose citizenPseudonym fields since until observed threshold } }`;
+    since until series { hour app purpose requests reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads }
+    anomalies(first: $flags) { total nextCursor flags { ${FLAG_FIELDS} } } } }`;
+const MORE_FLAGS = `query AuditMoreFlags($since: DateTime, $until: DateTime, $flags: Int, $after: String) {
+  auditSummary(since: $since, until: $until) { anomalies(first: $flags, after: $after) { total nextCursor flags { ${FLAG_FIELDS} } } } }`;
 const FLAG_RECORDS = `query AuditFlagRecords($since: DateTime, $until: DateTime, $id: ID) {
   auditAnomalies(since: $since, until: $until, id: $id) { id records(first: 200) { ${FIELDS} } } }`;
 
@@ -150,9 +155,11 @@ let lastSummary = null;
 
 function clearPatterns() {
   lastSummary = null;
+  flagsCursor = null;
   if (window.AuditCharts) window.AuditCharts.clear();
   $("anomalies").replaceChildren();
   $("anomalies-info").textContent = "";
+  $("more-anomalies").hidden = true;
   $("patterns-info").textContent = "";
   delete document.querySelector(".charts").dataset.drawn;
 }
@@ -178,8 +185,10 @@ function drawCharts() {
   document.querySelector(".charts").dataset.drawn = "true";
 }
 
-/** The range the flags on show were computed for: "Show records" asks about the same one. */
+/** The range the flags on show were computed for: "Show records" and "More flags" ask about the same one. */
 let flagsRange = null;
+/** Where the next page of flags starts (null: all are on show). */
+let flagsCursor = null;
 
 async function showFlagRecords(flag) {
   $("message").textContent = "";
@@ -198,11 +207,11 @@ async function showFlagRecords(flag) {
   }
 }
 
-function renderAnomalies(flags) {
+/** Shows a page of flags: the first replaces the list, later ones are added below it. */
+function renderAnomalies(page, append) {
   const list = $("anomalies");
-  list.replaceChildren();
-  $("anomalies-info").textContent = flags.length === 0 ? "No anomalies in this range." : `${flags.length} flags in this range.`;
-  for (const flag of flags) {
+  if (!append) list.replaceChildren();
+  for (const flag of page.flags) {
     const item = document.createElement("li");
     item.dataset.rule = flag.rule;
     item.dataset.app = flag.app;
@@ -224,16 +233,35 @@ function renderAnomalies(flags) {
     item.append(rule, summary, why, button);
     list.appendChild(item);
   }
+  flagsCursor = page.nextCursor;
+  $("more-anomalies").hidden = !page.nextCursor;
+  const shown = list.children.length;
+  $("anomalies-info").textContent =
+    page.total === 0 ? "No anomalies in this range." : shown < page.total ? `${shown} of ${page.total} flags in this range, the most recent first.` : `${page.total} flags in this range.`;
+}
+
+async function moreAnomalies() {
+  if (!flagsCursor || !flagsRange) return;
+  const button = $("more-anomalies");
+  button.disabled = true;
+  try {
+    const { auditSummary } = await graphql(MORE_FLAGS, { ...flagsRange, flags: FLAGS_PAGE, after: flagsCursor });
+    renderAnomalies(auditSummary.anomalies, true);
+  } catch (error) {
+    $("message").textContent = error.message;
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function loadPatterns() {
   try {
     const range = currentRange();
-    const [summary, anomalies] = await Promise.all([graphql(SUMMARY, range), graphql(ANOMALIES, range)]);
+    const { auditSummary } = await graphql(SUMMARY, { ...range, flags: FLAGS_PAGE });
     flagsRange = range;
-    lastSummary = summary.auditSummary;
+    lastSummary = auditSummary;
     drawCharts();
-    renderAnomalies(anomalies.auditAnomalies);
+    renderAnomalies(auditSummary.anomalies, false);
   } catch (error) {
     clearPatterns();
     $("message").textContent = error.message;
@@ -361,6 +389,7 @@ $("filters").addEventListener("submit", async (event) => {
   if (!$("message").textContent) await loadPatterns();
 });
 $("group-by").addEventListener("change", drawCharts);
+$("more-anomalies").addEventListener("click", moreAnomalies);
 $("next-page").addEventListener("click", () => loadPage(Number($("next-page").dataset.index)));
 $("first-page").addEventListener("click", () => loadPage(0));
 $("verify").addEventListener("click", verify);

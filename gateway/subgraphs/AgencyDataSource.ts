@@ -28,6 +28,8 @@ export interface AgencyDataSourceOptions {
   url: string;
   /** The longest one fetch may take. */
   timeoutMs: number;
+  /** The largest answer read from the agency (head and body). @default 32 MiB */
+  maxResponseBytes?: number;
   /** Opens after repeated failures so a down agency is not waited for on every request. */
   breaker?: CircuitBreakerOptions;
   /** Signs the gateway's short-lived token for this subgraph. */
@@ -66,7 +68,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource implements PlanSer
       },
     });
     // A lean keep-alive client with a hard deadline per fetch; no retries.
-    this.post = createSubgraphFetcher({ timeoutMs: options.timeoutMs });
+    this.post = createSubgraphFetcher({ timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes });
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {

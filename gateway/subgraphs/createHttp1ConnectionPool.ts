@@ -8,7 +8,9 @@
  * request makes eight of them.
  *
  * A request has one deadline covering the wait for a connection, the send
- * and the whole response. Nothing is retried. A response the parser does not
+ * and the whole response, and one size limit covering the response's head
+ * and body (a larger answer fails the request and closes the connection
+ * before more of it is buffered). Nothing is retried. A response the parser does not
  * accept (malformed framing, bytes after the response) fails that request
  * and closes its connection.
  */
@@ -27,6 +29,10 @@ export interface Http1PoolOptions {
   maxSockets?: number;
   /** An idle connection older than this is closed instead of reused. @default 30_000 */
   idleMs?: number;
+  /** The most bytes read for one response, head and body together. @default 32 MiB */
+  maxResponseBytes?: number;
+  /** The error a response over `maxResponseBytes` fails with. */
+  tooLarge?: () => Error;
 }
 
 export interface Http1Target {
@@ -47,6 +53,8 @@ export interface Http1ConnectionPool {
 }
 
 const UNSAFE_HEADER = /[\r\n\0]/;
+/** A chunk size: hex digits only (at most eight: no chunk is near 4 GiB). */
+const CHUNK_SIZE = /^[0-9a-fA-F]{1,8}$/;
 const CRLF = Buffer.from("\r\n");
 const HEADERS_END = Buffer.from("\r\n\r\n");
 
@@ -60,6 +68,8 @@ interface Job {
 
 interface Pool {
   key: string;
+  maxResponseBytes: number;
+  tooLarge: () => Error;
   target: Http1Target;
   idle: Connection[];
   open: number;
@@ -74,6 +84,8 @@ class Connection {
   idleSince = 0;
   closed = false;
   private buffered: Buffer | null = null;
+  /** Bytes read for the current response. */
+  private received = 0;
   private headersDone = false;
   private status = 0;
   private statusText = "";
@@ -106,6 +118,7 @@ class Connection {
     this.job = job;
     job.connection = this;
     this.buffered = null;
+    this.received = 0;
     this.headersDone = false;
     this.headers = {};
     this.body = [];
@@ -136,6 +149,8 @@ class Connection {
       this.socket.destroy();
       return;
     }
+    this.received += chunk.length;
+    if (this.received > this.pool.maxResponseBytes) return this.fail(this.pool.tooLarge());
     let data = this.buffered ? Buffer.concat([this.buffered, chunk]) : chunk;
     this.buffered = null;
     if (!this.headersDone) {
@@ -147,6 +162,8 @@ class Connection {
       }
       if (!this.parseHead(data.toString("latin1", 0, end))) return this.fail(new Error("malformed subgraph response head"));
       data = data.subarray(end + 4);
+      // A declared length over the limit is refused before any of the body is kept.
+      if (this.framing.kind === "length" && end + 4 + this.framing.remaining > this.pool.maxResponseBytes) return this.fail(this.pool.tooLarge());
     }
     this.readBody(data);
   }
@@ -233,8 +250,10 @@ class Connection {
         if (line !== "") return this.fail(new Error("malformed chunked subgraph response"));
         framing.expecting = "size";
       } else if (framing.expecting === "size") {
-        const size = Number.parseInt(line.split(";", 1)[0]!.trim(), 16);
-        if (!Number.isFinite(size) || size < 0) return this.fail(new Error("malformed chunked subgraph response"));
+        const digits = line.split(";", 1)[0]!.trim();
+        if (!CHUNK_SIZE.test(digits)) return this.fail(new Error("malformed chunked subgraph response"));
+        const size = Number.parseInt(digits, 16);
+        if (size > this.pool.maxResponseBytes) return this.fail(this.pool.tooLarge());
         if (size === 0) framing.expecting = "trailers";
         else {
           framing.expecting = "data";
@@ -271,6 +290,8 @@ class Connection {
 export function createHttp1ConnectionPool(options: Http1PoolOptions = {}): Http1ConnectionPool {
   const maxSockets = options.maxSockets ?? 256;
   const idleMs = options.idleMs ?? 30_000;
+  const maxResponseBytes = options.maxResponseBytes ?? 32 * 1_048_576;
+  const tooLarge = options.tooLarge ?? (() => new Error(`subgraph response larger than ${maxResponseBytes} bytes`));
   const pools = new Map<string, Pool>();
 
   const free = (connection: Connection) => {
@@ -313,7 +334,7 @@ export function createHttp1ConnectionPool(options: Http1PoolOptions = {}): Http1
       const key = `${target.hostname}:${target.port}`;
       let pool = pools.get(key);
       if (!pool) {
-        pool = { key, target, idle: [], open: 0, waiting: [] };
+        pool = { key, maxResponseBytes, tooLarge, target, idle: [], open: 0, waiting: [] };
         pools.set(key, pool);
       }
       let payload = `POST ${target.path} HTTP/1.1\r\nhost: ${target.host}\r\nconnection: keep-alive\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;

@@ -18,12 +18,24 @@ export class SubgraphDeadlineError extends Error {
   }
 }
 
+/** The subgraph's answer was larger than the gateway reads (its connection is closed). */
+export class SubgraphResponseTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`subgraph response larger than ${limit} bytes`);
+    this.name = "SubgraphResponseTooLargeError";
+  }
+}
+
 export interface SubgraphFetcherOptions {
   /** The whole fetch (waiting for a connection, send, receive) must finish within this. */
   timeoutMs: number;
   /** Open connections per subgraph host. @default 256 */
   maxSockets?: number;
+  /** The largest response read, head and body together. @default 32 MiB */
+  maxResponseBytes?: number;
 }
+
+export const DEFAULT_MAX_SUBGRAPH_RESPONSE_BYTES = 32 * 1_048_576;
 
 /** A subgraph's HTTP answer, whatever its status. */
 export interface SubgraphHttpResponse {
@@ -65,7 +77,8 @@ function joined(headers: IncomingHttpHeaders): Record<string, string | undefined
 
 export function createSubgraphFetcher(options: SubgraphFetcherOptions): SubgraphFetcher {
   const maxSockets = options.maxSockets ?? 256;
-  const pool = createHttp1ConnectionPool({ maxSockets });
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_SUBGRAPH_RESPONSE_BYTES;
+  const pool = createHttp1ConnectionPool({ maxSockets, maxResponseBytes, tooLarge: () => new SubgraphResponseTooLargeError(maxResponseBytes) });
   let httpsAgent: HttpsAgent | undefined;
   let lastUrl = "";
   let lastTarget: Target | undefined;
@@ -83,7 +96,12 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
       });
       request.once("response", (response) => {
         const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        let received = 0;
+        response.on("data", (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > maxResponseBytes) request.destroy(new SubgraphResponseTooLargeError(maxResponseBytes));
+          else chunks.push(chunk);
+        });
         response.once("error", fail);
         response.once("end", () => {
           clearTimeout(deadline);

@@ -20,11 +20,16 @@ const FIELDS =
 /** The audit page's queries (gateway/auditPage/audit.js). */
 export const LIST = `query AuditPage($filter: AuditRecordFilter, $first: Int, $after: String) {
   auditRecords(filter: $filter, first: $first, after: $after) { records { ${FIELDS} } nextCursor } }`;
-const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime) {
+const FLAG_FIELDS = "id rule summary app purpose citizenPseudonym fields since until observed threshold";
+/** The charts' counts and the first page of flags, in one request. */
+const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime, $flags: Int) {
   auditSummary(since: $since, until: $until, topApps: 10) {
-    since until series { hour app purpose requests reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads } } }`;
-const ANOMALIES = `query AuditAnomalies($since: DateTime, $until: DateTime) {
-  auditAnomalies(since: $since, until: $until) { id rule summary app purpose citizenPseudonym fields since until observed threshold } }`;
+    since until series { hour app purpose requests reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads }
+    anomalies(first: $flags) { total nextCursor flags { ${FLAG_FIELDS} } } } }`;
+const MORE_FLAGS = `query AuditMoreFlags($since: DateTime, $until: DateTime, $flags: Int, $after: String) {
+  auditSummary(since: $since, until: $until) { anomalies(first: $flags, after: $after) { total nextCursor flags { ${FLAG_FIELDS} } } } }`;
+/** The page's flags per page (FLAGS_PAGE in audit.js). */
+const FLAGS_PAGE = 20;
 const ACCESS_LOG = `query AccessLog($id: ID!) { citizen(id: $id) { accessLog(first: 20) { time app purpose fields outcome } } }`;
 
 export interface AuditGateway {
@@ -126,14 +131,33 @@ export async function postGraphQL(url: string, token: string, query: string, var
   return body.data;
 }
 
-/** The auditor page's first load: the first page of records, then the charts' summary and the anomaly flags together. */
-export async function auditPageFirstLoad(gateway: AuditGateway): Promise<number> {
+/** The last 24 hours, as the page asks by default. */
+function lastDay(): { since: string; until: string } {
   const until = new Date();
-  const since = new Date(until.getTime() - 24 * 3_600_000);
-  const data = await postGraphQL(gateway.url, gateway.auditorToken, LIST, { filter: {}, first: 25, after: null });
-  const range = { since: since.toISOString(), until: until.toISOString() };
-  await Promise.all([postGraphQL(gateway.url, gateway.auditorToken, SUMMARY, range), postGraphQL(gateway.url, gateway.auditorToken, ANOMALIES, range)]);
-  return data.auditRecords.records.length;
+  return { since: new Date(until.getTime() - 24 * 3_600_000).toISOString(), until: until.toISOString() };
+}
+
+/** The auditor page's first load: the first page of records, then the charts' summary with the first page of flags. */
+export async function auditPageFirstLoad(gateway: AuditGateway): Promise<{ records: number; bytes: number; flags: number; totalFlags: number; nextCursor: string | null }> {
+  const list = await postGraphQLSized(gateway.url, gateway.auditorToken, LIST, { filter: {}, first: 25, after: null });
+  const summary = await postGraphQLSized(gateway.url, gateway.auditorToken, SUMMARY, { ...lastDay(), flags: FLAGS_PAGE });
+  const { anomalies } = summary.data.auditSummary;
+  return { records: list.data.auditRecords.records.length, bytes: list.bytes + summary.bytes, flags: anomalies.flags.length, totalFlags: anomalies.total, nextCursor: anomalies.nextCursor };
+}
+
+/** The page's "More flags": the next page of the last day's flags. */
+export async function auditPageMoreFlags(gateway: AuditGateway, after: string): Promise<{ flags: number; bytes: number }> {
+  const more = await postGraphQLSized(gateway.url, gateway.auditorToken, MORE_FLAGS, { ...lastDay(), flags: FLAGS_PAGE, after });
+  return { flags: more.data.auditSummary.anomalies.flags.length, bytes: more.bytes };
+}
+
+/** postGraphQL, with the answer's size in bytes. */
+async function postGraphQLSized(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<{ data: any; bytes: number }> {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const text = await response.text();
+  const body = JSON.parse(text) as { data?: unknown; errors?: Array<{ message: string }> };
+  if (body.errors?.length) throw new Error(`${response.status}: ${body.errors.map((e) => e.message).join("; ")}`);
+  return { data: body.data, bytes: Buffer.byteLength(text) };
 }
 
 export async function accessLog(gateway: AuditGateway, citizenId: string): Promise<number> {

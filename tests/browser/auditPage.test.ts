@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
-import { EXPECTED_FLAGS, seedAnomalies } from "../support/seedAnomalies.ts";
+import { EXPECTED_FLAGS, STORM_DAY, seedAnomalies, seedFlagStorm } from "../support/seedAnomalies.ts";
 import { startSystem, type System } from "../support/startSystem.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -36,6 +36,8 @@ describe.skipIf(!available)("audit page (/audit) in headless Chromium", () => {
     auditorToken = await sign("app:auditor-console", ["audit:read"], "AUDIT_REVIEW");
     // Records that trip every anomaly rule on 2026-03-09 (UTC), written through the gateway's writer.
     await seedAnomalies(system.gateway.audit.writer);
+    // 36 flags on STORM_DAY: more than the page shows at first.
+    await seedFlagStorm(system.gateway.audit.writer, 12, 3);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -181,6 +183,42 @@ describe.skipIf(!available)("audit page (/audit) in headless Chromium", () => {
     // Per purpose instead of per app: the same chart, redrawn.
     await page.selectOption("#group-by", "purpose");
     expect(await page.locator(".charts[data-drawn]").count()).toBe(1);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("shows the most recent flags first and adds the rest a page at a time", async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, timezoneId: "UTC" });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(error.message));
+    await page.goto(system.gatewayUrl.replace("/graphql", "/audit"));
+    await page.fill("#token", auditorToken);
+    const day = STORM_DAY.toISOString().slice(0, 10);
+    await page.fill('input[name="since"]', `${day}T00:00`);
+    await page.fill('input[name="until"]', `${day}T23:59`);
+    await page.click("#search");
+    await page.waitForSelector("#anomalies li");
+    const flags = page.locator("#anomalies li");
+    expect(await flags.count()).toBe(20);
+    expect(await page.textContent("#anomalies-info")).toBe("20 of 36 flags in this range, the most recent first.");
+    // The newest hour's flags first: 02:00 in Shanghai (18:00 UTC), the apps that read 6 times before those that read 5.
+    expect(await flags.first().innerText()).toContain("read data 6 times at 02:00");
+    expect(await flags.nth(11).innerText()).toContain("read data 5 times at 02:00");
+    expect(await flags.nth(12).innerText()).toContain("at 01:00");
+    expect(await page.isVisible("#more-anomalies")).toBe(true);
+
+    await page.click("#more-anomalies");
+    await page.waitForFunction(() => document.querySelectorAll("#anomalies li").length === 36);
+    expect(await page.textContent("#anomalies-info")).toBe("36 flags in this range.");
+    expect(await page.isVisible("#more-anomalies")).toBe(false);
+    const texts = await flags.allInnerTexts();
+    expect(new Set(texts).size).toBe(36);
+    expect(texts.at(-1)).toContain("at 00:00");
+    // Each added flag still opens its records.
+    await flags.last().locator("button.show-records").click();
+    await page.waitForFunction(() => (document.querySelector("#page-info")?.textContent ?? "").includes("Off-hours burst"));
+    expect(await page.locator("#records tbody tr.record").count()).toBe(5);
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -16,7 +16,7 @@ import { startRollupRefresh } from "../../gateway/audit/insights/startRollupRefr
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
-import { ANOMALY_DAY, EXPECTED_FLAGS, seedAnomalies } from "../support/seedAnomalies.ts";
+import { ANOMALY_DAY, EXPECTED_FLAGS, STORM_DAY, seedAnomalies, seedFlagStorm } from "../support/seedAnomalies.ts";
 import { startSystem, usingPostgres, type System } from "../support/startSystem.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -96,6 +96,35 @@ describe("audit patterns and anomaly flags", () => {
     const again = await ask(ANOMALIES.replace("$until: DateTime)", "$until: DateTime, $id: ID)").replace("until: $until)", "until: $until, id: $id)"), { ...range, id: byRule.OFF_HOURS.id });
     expect(again.auditAnomalies).toHaveLength(1);
     expect(again.auditAnomalies[0].records.map((r: { seq: string }) => r.seq)).toEqual(byRule.OFF_HOURS.records.map((r: { seq: string }) => r.seq));
+  });
+
+  it("pages a range's flags: the most recent hour first, the most severe first within it, by keyset, without gaps or repeats", async () => {
+    await seedFlagStorm(system.gateway.audit.writer, 12, 3);
+    const storm = { since: STORM_DAY.toISOString(), until: new Date(STORM_DAY.getTime() + 24 * 3_600_000).toISOString() };
+    const PAGE = `query Flags($since: DateTime, $until: DateTime, $after: String) {
+      auditSummary(since: $since, until: $until) { anomalies(first: 7, after: $after) { total nextCursor flags { id rule app since observed threshold } } } }`;
+    const pages: Array<{ total: number; nextCursor: string | null; flags: Array<{ id: string; rule: string; since: string; observed: number; threshold: number }> }> = [];
+    let after: string | null = null;
+    do {
+      const { auditSummary } = await ask(PAGE, { ...storm, after });
+      pages.push(auditSummary.anomalies);
+      after = auditSummary.anomalies.nextCursor;
+    } while (after && pages.length < 20);
+    expect(pages.map((page) => page.flags.length)).toEqual([7, 7, 7, 7, 7, 1]);
+    expect(new Set(pages.map((page) => page.total))).toEqual(new Set([36]));
+    const paged = pages.flatMap((page) => page.flags);
+    expect(new Set(paged.map((flag) => flag.rule))).toEqual(new Set(["OFF_HOURS"]));
+    // The same flags as the whole list, none twice, in order: newest hour, then most severe (6 reads over 5 before 5 over 5), then id.
+    const { auditAnomalies } = await ask(`query All($since: DateTime, $until: DateTime) { auditAnomalies(since: $since, until: $until) { id } }`, storm);
+    expect(paged.map((flag) => flag.id).sort()).toEqual(auditAnomalies.map((flag: { id: string }) => flag.id).sort());
+    expect(paged.map((flag) => flag.since)).toEqual([...Array(12).fill("2026-03-19T18:00:00.000Z"), ...Array(12).fill("2026-03-19T17:00:00.000Z"), ...Array(12).fill("2026-03-19T16:00:00.000Z")]);
+    expect(paged.slice(0, 12).map((flag) => flag.observed)).toEqual([...Array(6).fill(6), ...Array(6).fill(5)]);
+    const firstHour = paged.slice(0, 6).map((flag) => flag.id);
+    expect(firstHour).toEqual([...firstHour].sort());
+
+    // A cursor not from a page is refused as bad input.
+    const bad = await postGraphQL(system.gatewayUrl, PAGE, { ...storm, after: "not-a-cursor" }, { authorization: `Bearer ${auditor}` });
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   });
 
   it("flags real bisection through the gateway: one app, one citizen, many income thresholds", async () => {

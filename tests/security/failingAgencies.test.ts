@@ -1,6 +1,6 @@
 /**
  * Failing agencies: one down (its process not running), one hanging (accepts
- * and never answers). Each costs only its own fields — null with
+ * and never answers), one flooding (an answer that never ends). Each costs only its own fields — null with
  * SUBGRAPH_UNAVAILABLE at their paths — the rest arrives, the answer comes
  * within the subgraph timeout, and after repeated failures the circuit
  * breaker stops waiting for the hanging agency at all.
@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../gateway/createGateway.ts";
 import { grantTestApps, startSystem, type System } from "../support/startSystem.ts";
-import { LI_WEI, codeAt, leaksOf, send, startExtraGateway, startHangingAgency, token, type HttpResult } from "./support/hostile.ts";
+import type { GatewayConfig } from "../../gateway/config.ts";
+import { LI_WEI, codeAt, leaksOf, send, startExtraGateway, startFloodingAgency, startHangingAgency, token, type HttpResult } from "./support/hostile.ts";
 
 const EVERY_AGENCY = `query($id: ID!) { citizen(id: $id) {
   name spouse { name }
@@ -22,19 +23,27 @@ const EVERY_AGENCY = `query($id: ID!) { citizen(id: $id) {
   isDishonestDebtor
 } }`;
 
-const TIMEOUT_MS = 500;
+// The hanging agency never answers, so any answer at all proves the deadline ended its fetch;
+// the upper bounds below are loose on purpose (a loaded machine stretches every request).
+const TIMEOUT_MS = 1500;
+const DEADLINE_SLACK_MS = 8000;
 const THRESHOLD = 3;
+
+const FLOOD_LIMIT = 256 * 1024;
 
 let system: System;
 let hanging: Awaited<ReturnType<typeof startHangingAgency>>;
+let flooding: Awaited<ReturnType<typeof startFloodingAgency>>;
 let hangGateway: RunningGateway;
+let floodGateway: RunningGateway;
 let all: string;
 
-beforeAll(async () => {
-  system = await startSystem({ suite: "security-failing", withoutAgencies: ["credit"] });
-  hanging = await startHangingAgency();
-  // The second gateway has its own database: the app's grant is made there first, through its API,
-  // by the same gateway with ordinary timeouts (a short deadline is what this suite is about).
+/**
+ * A second gateway over the system's agencies, with its own database: the
+ * app's grant is made there first, through its API, by the same gateway
+ * with ordinary settings (the `overrides` are what a suite is about).
+ */
+async function grantedGateway(overrides: Partial<GatewayConfig>): Promise<RunningGateway> {
   const gatewayDir = mkdtempSync(join(tmpdir(), "failing-agencies-"));
   const granting = await startExtraGateway(system, { auditDatabase: { kind: "pglite", dataDir: gatewayDir } });
   try {
@@ -42,18 +51,28 @@ beforeAll(async () => {
   } finally {
     await granting.stop();
   }
-  hangGateway = await startExtraGateway(system, {
-    auditDatabase: { kind: "pglite", dataDir: gatewayDir },
+  return startExtraGateway(system, { auditDatabase: { kind: "pglite", dataDir: gatewayDir }, ...overrides });
+}
+
+beforeAll(async () => {
+  system = await startSystem({ suite: "security-failing", withoutAgencies: ["credit"] });
+  hanging = await startHangingAgency();
+  flooding = await startFloodingAgency();
+  hangGateway = await grantedGateway({
     subgraphUrls: { tax: hanging.url, credit: "http://127.0.0.1:9/graphql" },
     subgraphTimeoutMs: TIMEOUT_MS,
     circuitFailureThreshold: THRESHOLD,
     circuitResetMs: 60_000,
   });
+  // A long deadline: what ends the flooded fetch must be the size limit.
+  floodGateway = await grantedGateway({ subgraphUrls: { tax: flooding.url }, subgraphTimeoutMs: 60_000, subgraphMaxResponseBytes: FLOOD_LIMIT });
   all = await token(system);
 });
 
 afterAll(async () => {
+  await floodGateway?.stop();
   await hangGateway?.stop();
+  await flooding?.stop();
   await hanging?.stop();
   await system?.stop();
 });
@@ -75,7 +94,7 @@ describe("an agency down (credit not running)", () => {
     expect(codeAt(r, ["citizen", "creditReport"])).toBe("SUBGRAPH_UNAVAILABLE");
     expect(codeAt(r, ["citizen", "isDishonestDebtor"])).toBe("SUBGRAPH_UNAVAILABLE");
     expect((r.body.errors ?? []).every((e) => e.extensions?.code === "SUBGRAPH_UNAVAILABLE")).toBe(true);
-    expect(r.ms).toBeLessThan(2000);
+    expect(r.ms).toBeLessThan(DEADLINE_SLACK_MS); // a refused connection is not waited for
     expectNoLeak(r);
   });
 
@@ -90,7 +109,7 @@ describe("an agency down (credit not running)", () => {
 });
 
 describe("an agency hanging (tax accepts and never answers)", () => {
-  it("tax's fields are null with SUBGRAPH_UNAVAILABLE and the answer arrives in < 2 s", async () => {
+  it("tax's fields are null with SUBGRAPH_UNAVAILABLE and the answer arrives once the deadline passes", async () => {
     const r = await send(hangGateway.url, EVERY_AGENCY, { token: all, variables: { id: LI_WEI } });
     expect(r.status).toBe(200);
     const c = r.body.data.citizen;
@@ -99,7 +118,7 @@ describe("an agency hanging (tax accepts and never answers)", () => {
     expect(codeAt(r, ["citizen", "incomeRecord"])).toBe("SUBGRAPH_UNAVAILABLE");
     expect(c.creditReport).toBeNull();
     expect(codeAt(r, ["citizen", "creditReport"])).toBe("SUBGRAPH_UNAVAILABLE");
-    expect(r.ms).toBeLessThan(2000);
+    expect(r.ms).toBeLessThan(TIMEOUT_MS + DEADLINE_SLACK_MS);
     expect(r.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(hanging.requests()).toBeGreaterThan(0);
     expectNoLeak(r, new URL(hanging.url).host);
@@ -114,7 +133,7 @@ describe("an agency hanging (tax accepts and never answers)", () => {
       expect(r.body.data.citizen.name).toBe("李伟");
       expect(r.body.data.citizen.incomeRecord).toBeNull();
       expect(codeAt(r, ["citizen", "incomeRecord"])).toBe("SUBGRAPH_UNAVAILABLE");
-      expect(r.ms).toBeLessThan(2000);
+      expect(r.ms).toBeLessThan(TIMEOUT_MS + DEADLINE_SLACK_MS);
     }
   });
 
@@ -126,7 +145,6 @@ describe("an agency hanging (tax accepts and never answers)", () => {
     expect(r.status).toBe(200);
     expect(r.body.data.citizen.name).toBe("李伟");
     expect(codeAt(r, ["citizen", "incomeRecord"])).toBe("SUBGRAPH_UNAVAILABLE");
-    expect(r.ms).toBeLessThan(TIMEOUT_MS / 2);
     expect(hanging.requests()).toBe(before);
     expectNoLeak(r, new URL(hanging.url).host);
   });
@@ -136,12 +154,34 @@ describe("an agency hanging (tax accepts and never answers)", () => {
     expect(r.status).toBe(200);
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data.citizen.housingFundAccount.balance).toBe("86400.00");
-    expect(r.ms).toBeLessThan(1000);
   });
 
   it("every failed request is still audited, with the agencies it called", async () => {
     const rows = await hangGateway.audit.database.prisma.auditRecord.findMany();
     expect(rows.length).toBeGreaterThan(5);
     expect(rows.some((row) => row.errorCodes.includes("SUBGRAPH_UNAVAILABLE"))).toBe(true);
+  });
+});
+
+describe("an agency flooding its answer (tax sends a body that never ends)", () => {
+  it("the gateway stops reading at its limit: tax's fields are SUBGRAPH_UNAVAILABLE, the rest arrives", async () => {
+    const r = await send(floodGateway.url, EVERY_AGENCY, { token: all, variables: { id: LI_WEI } });
+    expect(r.status).toBe(200);
+    const c = r.body.data.citizen;
+    expect(c).toMatchObject({ name: "李伟", spouse: { name: "王芳" }, housingFundAccount: { balance: "86400.00" } });
+    expect(c.incomeRecord).toBeNull();
+    expect(codeAt(r, ["citizen", "incomeRecord"])).toBe("SUBGRAPH_UNAVAILABLE");
+    expectNoLeak(r, new URL(flooding.url).host);
+    // The gateway closed the connection instead of reading on: the agency wrote little more than the limit
+    // (what was in flight in the socket buffers), not the minute's worth the deadline would have allowed.
+    await expect.poll(() => flooding.closed()).toBeGreaterThan(0);
+    expect(flooding.bytesWritten()).toBeLessThan(FLOOD_LIMIT + 8 * 1_048_576);
+  });
+
+  it("the gateway keeps serving after a flood", async () => {
+    const r = await send(floodGateway.url, `{ citizen(id: "${LI_WEI}") { name housingFundAccount { balance } } }`, { token: all });
+    expect(r.status).toBe(200);
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data.citizen.housingFundAccount.balance).toBe("86400.00");
   });
 });

@@ -118,3 +118,30 @@ export async function seedAnomalies(writer: AuditWriter): Promise<number> {
   await Promise.all(entries.map((entry) => writer.write(entry)));
   return entries.length;
 }
+
+/** The day of the flag storm (seedFlagStorm): well after the seeded day and the days the suites look at beside it. */
+export const STORM_DAY = new Date(ANOMALY_DAY.getTime() + 10 * DAY);
+
+/**
+ * More flags than a page holds: `apps` apps each read 5 times at night in
+ * each of `hours` hours (from 16:00 UTC, i.e. midnight in Shanghai) of
+ * STORM_DAY, one OFF_HOURS flag per app and hour; the odd-numbered apps
+ * read 6 times, so within an hour the flags differ in severity too.
+ */
+export function flagStormSeed(apps: number, hours: number): AuditEntry[] {
+  const entries: AuditEntry[] = [];
+  const stormAt = (hour: number, minute: number) => new Date(STORM_DAY.getTime() + hour * HOUR + minute * 60_000);
+  for (let hour = 16; hour < 16 + hours; hour++) {
+    for (let app = 0; app < apps; app++) {
+      const reads = app % 2 ? 6 : 5;
+      for (let i = 0; i < reads; i++) entries.push(read(`app:storm-${String(app).padStart(2, "0")}`, "STORM_CHECK", stormAt(hour, i), NAME, [citizen(`storm-${app}`)]));
+    }
+  }
+  return entries;
+}
+
+export async function seedFlagStorm(writer: AuditWriter, apps: number, hours: number): Promise<number> {
+  const entries = flagStormSeed(apps, hours);
+  await Promise.all(entries.map((entry) => writer.write(entry)));
+  return entries.length;
+}

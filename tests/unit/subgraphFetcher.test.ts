@@ -1,13 +1,14 @@
 /**
  * The subgraph fetcher's own HTTP/1.1 client against a real node:http server:
  * both framings, multi-byte text split across packets, connections reused,
- * the pool's limit, a server that closes or hangs, and headers that would
- * split the request.
+ * the pool's limit, a server that closes or hangs, headers that would
+ * split the request, and answers larger than the gateway reads.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSubgraphFetcher, SubgraphDeadlineError } from "../../gateway/subgraphs/createSubgraphFetcher.ts";
+import { readGatewayConfig } from "../../gateway/config.ts";
+import { createSubgraphFetcher, SubgraphDeadlineError, SubgraphResponseTooLargeError } from "../../gateway/subgraphs/createSubgraphFetcher.ts";
 
 let server: Server;
 let base: string;
@@ -52,6 +53,24 @@ function handle(request: IncomingMessage, response: ServerResponse) {
         return;
       case "/hang":
         return;
+      case "/big": {
+        // 300 kB declared up front.
+        const big = JSON.stringify({ text: "x".repeat(300_000) });
+        response.setHeader("content-length", Buffer.byteLength(big));
+        response.end(big);
+        return;
+      }
+      case "/endless": {
+        // Chunks for as long as the client keeps the connection (the framing never ends).
+        response.setHeader("content-type", "application/json");
+        const more = () => {
+          if (response.destroyed || request.socket.destroyed) return;
+          if (response.write("x".repeat(16_384))) setImmediate(more);
+          else response.once("drain", more);
+        };
+        more();
+        return;
+      }
       case "/slow":
         setTimeout(() => response.end("slow"), 30);
         return;
@@ -159,5 +178,51 @@ describe("the subgraph fetcher", () => {
 
   it("refuses a header value that would split the request", async () => {
     await expect(fetcher(`${base}/length`, { "x-request-id": "a\r\nx-evil: 1" }, "{}")).rejects.toThrow(/unsafe header/);
+  });
+
+  it("refuses an answer larger than its limit, whatever its framing, and keeps serving", async () => {
+    const small = createSubgraphFetcher({ timeoutMs: 5_000, maxResponseBytes: 65_536 });
+    // Declared with Content-Length: refused from the head, before the body is kept.
+    await expect(small(`${base}/big`, {}, "{}")).rejects.toBeInstanceOf(SubgraphResponseTooLargeError);
+    // Chunked without end: refused once the limit is read, long before the deadline.
+    await expect(small(`${base}/endless`, {}, "{}")).rejects.toBeInstanceOf(SubgraphResponseTooLargeError);
+    // Framed by the connection's end, from a raw server that never stops.
+    const raw = createTcpServer((socket) =>
+      socket.once("data", () => {
+        socket.write("HTTP/1.0 200 OK\r\n\r\n");
+        const more = () => {
+          if (!socket.destroyed && socket.write("y".repeat(16_384))) setImmediate(more);
+          else if (!socket.destroyed) socket.once("drain", more);
+        };
+        socket.on("error", () => {});
+        more();
+      }),
+    );
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    try {
+      await expect(small(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/`, {}, "{}")).rejects.toBeInstanceOf(SubgraphResponseTooLargeError);
+    } finally {
+      raw.close();
+    }
+    // The same client still answers within its limit; the default limit reads the 300 kB answer.
+    expect(JSON.parse((await small(`${base}/length`, {}, "fits")).body)).toEqual({ echo: "fits" });
+    expect(JSON.parse((await fetcher(`${base}/big`, {}, "{}")).body).text).toHaveLength(300_000);
+  });
+
+  it("refuses a chunk size that is not hex digits", async () => {
+    const raw = createTcpServer((socket) => socket.once("data", () => socket.end("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1g\r\nx\r\n0\r\n\r\n")));
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    try {
+      await expect(fetcher(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/`, {}, "{}")).rejects.toThrow(/malformed chunked/);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("takes its limit from SUBGRAPH_MAX_RESPONSE_BYTES, read once with the gateway's config", () => {
+    expect(readGatewayConfig({}).subgraphMaxResponseBytes).toBe(32 * 1_048_576);
+    expect(readGatewayConfig({ SUBGRAPH_MAX_RESPONSE_BYTES: "1048576" }).subgraphMaxResponseBytes).toBe(1_048_576);
+    expect(() => readGatewayConfig({ SUBGRAPH_MAX_RESPONSE_BYTES: "lots" })).toThrow(/SUBGRAPH_MAX_RESPONSE_BYTES/);
+    expect(() => readGatewayConfig({ SUBGRAPH_MAX_RESPONSE_BYTES: "10" })).toThrow(/SUBGRAPH_MAX_RESPONSE_BYTES/);
   });
 });

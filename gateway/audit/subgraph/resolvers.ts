@@ -12,7 +12,9 @@ import type { AnomalyThresholds } from "../insights/AnomalyThresholds.ts";
 import type { AuditAnomaly } from "../insights/AuditAnomaly.ts";
 import { detectAuditAnomalies } from "../insights/detectAuditAnomalies.ts";
 import { queryAnomalyRecords } from "../insights/queryAnomalyRecords.ts";
-import { summarizeAudit } from "../insights/summarizeAudit.ts";
+import { pageAuditAnomalies } from "../insights/pageAuditAnomalies.ts";
+import { hourOf } from "../insights/readRollups.ts";
+import { summarizeAudit, type AuditSummary } from "../insights/summarizeAudit.ts";
 import type { FieldLevelOf } from "../insights/fieldLevelOf.ts";
 
 export interface AuditSubgraphContext {
@@ -24,6 +26,12 @@ export interface AuditSubgraphContext {
   verifyChain(): Promise<ChainVerification>;
   anomalies: AnomalyThresholds;
   levelOf: FieldLevelOf;
+}
+
+/** What auditSummary resolves to: its range, and its counts computed when first asked for. */
+interface SummaryOfRange {
+  range: { since: Date; until: Date; topApps: number };
+  summary(): Promise<AuditSummary>;
 }
 
 /** The longest range auditSummary and auditAnomalies answer. */
@@ -105,9 +113,12 @@ export const auditResolvers = {
         { first: args.first, after: args.after },
       );
     },
-    auditSummary(_: unknown, args: { since?: Date | null; until?: Date | null; topApps: number }, context: AuditSubgraphContext) {
+    auditSummary(_: unknown, args: { since?: Date | null; until?: Date | null; topApps: number }, context: AuditSubgraphContext): SummaryOfRange {
       assertUnbound(context);
-      return summarizeAudit(context.prisma, { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) }, context.levelOf);
+      const range = { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) };
+      let summary: Promise<AuditSummary> | undefined;
+      // Computed once, and only if one of its counts is asked for (a page of flags alone does not need them).
+      return { range, summary: () => (summary ??= summarizeAudit(context.prisma, range, context.levelOf)) };
     },
     async auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null; id?: string | null }, context: AuditSubgraphContext) {
       assertUnbound(context);
@@ -122,6 +133,18 @@ export const auditResolvers = {
   AuditRecord: {
     seq: (record: AuditRecord) => record.seq.toString(),
     citizenPseudonyms: (record: AuditRecord) => record.citizens,
+  },
+  AuditSummary: {
+    since: (parent: SummaryOfRange) => hourOf(parent.range.since),
+    until: (parent: SummaryOfRange) => parent.range.until,
+    series: async (parent: SummaryOfRange) => (await parent.summary()).series,
+    agencies: async (parent: SummaryOfRange) => (await parent.summary()).agencies,
+    levels: async (parent: SummaryOfRange) => (await parent.summary()).levels,
+    topApps: async (parent: SummaryOfRange) => (await parent.summary()).topApps,
+    async anomalies(parent: SummaryOfRange, args: { first: number; after?: string | null }, context: AuditSubgraphContext) {
+      const flags = await detectAuditAnomalies(context.prisma, parent.range, context.anomalies);
+      return pageAuditAnomalies(flags, args);
+    },
   },
   AuditAnomaly: {
     app: (flag: AuditAnomaly) => flag.scope.app,

@@ -148,6 +148,39 @@ export async function startHangingAgency(): Promise<{ url: string; requests: () 
   };
 }
 
+/**
+ * An "agency" that answers every request with a chunked body that never
+ * ends, as fast as the client reads it: it counts the bytes it wrote and the
+ * connections the client closed on it.
+ */
+export async function startFloodingAgency(): Promise<{ url: string; bytesWritten: () => number; closed: () => number; stop(): Promise<void> }> {
+  let written = 0;
+  let closed = 0;
+  const server: Server = createServer((request, response) => {
+    response.setHeader("content-type", "application/json");
+    response.write('{"data":{"_entities":[');
+    request.socket.once("close", () => closed++);
+    const more = () => {
+      if (response.destroyed || request.socket.destroyed) return;
+      written += 16_384;
+      if (response.write("0".repeat(16_384))) setImmediate(more);
+      else response.once("drain", more);
+    };
+    more();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    bytesWritten: () => written,
+    closed: () => closed,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 /** Whether something listens on host:port (e.g. Redis). */
 export function listening(host: string, port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
