@@ -17,7 +17,7 @@
  * size of the log, and every hash is recomputed here. On a PostgreSQL server
  * each partition is a binary `COPY ... TO STDOUT` in storage order (no sort;
  * for an append-only table that is seq order), a few at a time, its records
- * laid out and hashed here (binaryCopyChainRows.ts); each part yields runs of
+ * laid out and hashed here (binaryCopyChainScan.ts); each part yields runs of
  * consecutive, linked records, and the runs are then put together in seq
  * order, so an edited, missing, duplicated or reordered record is found
  * whatever order the storage holds them in. On PGlite the database lays out
@@ -30,7 +30,8 @@ import { createInterface } from "node:readline";
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
 import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import { GENESIS_HASH } from "./auditChain.ts";
-import { BINARY_COPY_COLUMNS, binaryCopyChainRows, type ChainRow } from "./binaryCopyChainRows.ts";
+import { BINARY_COPY_COLUMNS, scanBinaryCopy } from "./binaryCopyChainScan.ts";
+import { PartScan, PROBLEM_RANK, type Problem } from "./chainPartScan.ts";
 import { CANONICAL_COLUMNS, completeCanonical, type CanonicalRow } from "./canonicalAuditSql.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 import type { SignedHead } from "./startChainHeadSigning.ts";
@@ -129,19 +130,20 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
 
   // Each part (on a PostgreSQL server, one per partition, read in storage order) is scanned on its own, a few at a time.
   const parts = lastSeq >= start.seq ? await partsOf(session, start.seq, lastSeq, { rangeSize, readAhead }) : [];
+  const maxRuns = options.maxRuns ?? MAX_RUNS;
   const scans = await mapConcurrently(parts, Math.max(1, options.streams ?? 2), async (part) => {
-    const scan = await scanPart(part.rows(false), headAt, options.maxRuns ?? MAX_RUNS);
+    const scan = await part.scan(false, new PartScan(headAt, maxRuns));
     // Too fragmented to keep as runs (a heap rewritten out of seq order): read it again in seq order.
     if (!scan.fragmented) return scan;
     rereadInOrder++;
-    return scanPart(part.rows(true), headAt, Infinity);
+    return part.scan(true, new PartScan(headAt, Infinity));
   });
 
   // Put the runs together in seq order: they must continue one another from the start to the last record.
   const runs = scans.flatMap((scan) => scan.runs).sort((a, b) => a.first - b.first);
   let firstProblem: Problem | null = null;
   const problem = (candidate: Problem | null) => {
-    if (candidate && (!firstProblem || candidate.seq < firstProblem.seq || (candidate.seq === firstProblem.seq && RANK[candidate.kind] < RANK[firstProblem.kind]))) firstProblem = candidate;
+    if (candidate && (!firstProblem || candidate.seq < firstProblem.seq || (candidate.seq === firstProblem.seq && PROBLEM_RANK[candidate.kind] < PROBLEM_RANK[firstProblem.kind]))) firstProblem = candidate;
   };
   for (const scan of scans) problem(scan.problem);
   let expected = start.seq;
@@ -186,102 +188,67 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
 /** Most runs kept for one part before it is read again in seq order. */
 const MAX_RUNS = 10_000;
 
-type ProblemKind = "duplicate" | "missing" | "link" | "changed" | "head";
-interface Problem {
-  seq: number;
-  kind: ProblemKind;
-}
-/** Which of two problems at the same record is named: the one checked first. */
-const RANK: Record<ProblemKind, number> = { duplicate: 0, missing: 1, link: 2, changed: 3, head: 4 };
-
-/** Consecutive records, each linked to the one before. */
-interface Run {
-  first: number;
-  last: number;
-  firstPrevHash: string;
-  lastHash: string;
-}
-
 /** A stretch of the log read as one stream: a partition, or the whole table. */
 interface Part {
-  /** Its records (seq within the range checked), in storage order, or in seq order when `ordered`. */
-  rows(ordered: boolean): AsyncIterable<ChainRow[]>;
-}
-
-interface PartScan {
-  runs: Run[];
-  /** The part's lowest-seq problem. */
-  problem: Problem | null;
-  /** Signed heads whose record carries the signed hash. */
-  goodHeads: SignedHead[];
-  fragmented: boolean;
-}
-
-/**
- * Checks one part's records in whatever order they arrive: each hash
- * recomputed, each signed head matched, each record linked to the one before
- * it where that one came just before; what is left to check (the links
- * between runs, gaps, duplicates) is in the runs it returns.
- */
-async function scanPart(batches: AsyncIterable<ChainRow[]>, headAt: Map<number, SignedHead>, maxRuns: number): Promise<PartScan> {
-  const scan: PartScan = { runs: [], problem: null, goodHeads: [], fragmented: false };
-  const fail = (seq: number, kind: ProblemKind) => {
-    if (!scan.problem || seq < scan.problem.seq) scan.problem = { seq, kind };
-  };
-  let run: Run | null = null;
-  for await (const rows of batches) {
-    for (const row of rows) {
-      const seq = row.seq;
-      if (run !== null && seq === run.last + 1) {
-        if (row.prevHash !== run.lastHash) fail(seq, "link");
-        run.last = seq;
-        run.lastHash = row.hash;
-      } else {
-        run = { first: seq, last: seq, firstPrevHash: row.prevHash, lastHash: row.hash };
-        scan.runs.push(run);
-        if (scan.runs.length > maxRuns) {
-          scan.fragmented = true;
-          return scan;
-        }
-      }
-      if (row.computed !== row.hash) fail(seq, "changed");
-      const head = headAt.get(seq);
-      if (head) {
-        if (head.hash !== row.hash) fail(seq, "head");
-        else scan.goodHeads.push(head);
-      }
-    }
-  }
-  return scan;
+  /** Checks its records (seq within the range checked) into `scan`, read in storage order, or in seq order when `ordered`. */
+  scan(ordered: boolean, scan: PartScan): Promise<PartScan>;
 }
 
 /**
  * The parts holding records from..to. On a PostgreSQL server each partition
  * is a part, streamed as a binary COPY in storage order (no sort: for an
  * append-only table that is seq order, and any other order still checks,
- * as runs); an unpartitioned table is one part. On PGlite the one part is
- * read in seq ranges, a few ahead.
+ * as runs); an unpartitioned table is one part. A partition wholly inside
+ * the range is copied as a table, the cheapest COPY for the database (the
+ * reader skips any record beyond the range, appended since); one that
+ * starts before it (an incremental run) is copied through a query on seq,
+ * which its index serves; one wholly before it is not read. On PGlite the
+ * one part is read in seq ranges, a few ahead.
  */
 async function partsOf(session: SqlSession, from: number, to: number, ranges: { rangeSize: number; readAhead: number }): Promise<Part[]> {
   const copyOut = session.copyOut;
-  if (!copyOut) return [{ rows: () => chainRowsOf(rangeRows(session, from, to + 1, ranges.rangeSize, ranges.readAhead)) }];
+  if (!copyOut) return [{ scan: (_ordered, scan) => scanCanonicalRows(rangeRows(session, from, to + 1, ranges.rangeSize, ranges.readAhead), scan) }];
   const partitions = await session.query<{ name: string }>(
     "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_record'::regclass ORDER BY c.relname",
   );
-  const tables = partitions.length > 0 ? partitions.map((p) => `ONLY "${p.name}"`) : ["ONLY audit_record"];
-  return tables.map((table) => ({
-    rows: (ordered) =>
-      binaryCopyChainRows(
-        copyOut(`COPY (SELECT ${BINARY_COPY_COLUMNS} FROM ${table} WHERE seq >= ${from} AND seq <= ${to}${ordered ? " ORDER BY seq" : ""}) TO STDOUT (FORMAT binary)`),
-      ),
-  }));
+  const tables = partitions.length > 0 ? partitions.map((p) => `"${p.name}"`) : ["audit_record"];
+  const parts: Part[] = [];
+  for (const table of tables) {
+    const [bounds] = await session.query<{ first: string | null; last: string | null }>(`SELECT min(seq)::text AS first, max(seq)::text AS last FROM ONLY ${table}`);
+    if (bounds?.first == null || Number(bounds.last) < from) continue;
+    const whole = Number(bounds.first) >= from;
+    parts.push({
+      scan: async (ordered, scan) => {
+        const sql =
+          whole && !ordered
+            ? `COPY ${table} (${BINARY_COPY_COLUMNS}) TO STDOUT (FORMAT binary)`
+            : `COPY (SELECT ${BINARY_COPY_COLUMNS} FROM ONLY ${table} WHERE seq >= ${from} AND seq <= ${to}${ordered ? " ORDER BY seq" : ""}) TO STDOUT (FORMAT binary)`;
+        await scanBinaryCopy(copyOut(sql), scan, from, to);
+        return scan;
+      },
+    });
+  }
+  return parts;
 }
 
-/** Rows whose hash input the database laid out (canonicalAuditSql.ts), hashed here. */
-async function* chainRowsOf(batches: AsyncIterable<CanonicalRow[]>): AsyncIterable<ChainRow[]> {
+/** Checks rows whose hash input the database laid out (canonicalAuditSql.ts), hashing each here. */
+async function scanCanonicalRows(batches: AsyncIterable<CanonicalRow[]>, scan: PartScan): Promise<PartScan> {
+  let lastHash: string | null = null;
   for await (const rows of batches) {
-    yield rows.map((row) => ({ seq: Number(row.seq), prevHash: row.prev_hash, hash: row.hash, computed: digest("sha256", completeCanonical(row), "hex") }));
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (scan.follows(seq)) scan.extend(seq, row.prev_hash === lastHash);
+      else {
+        if (lastHash !== null) scan.endRun(lastHash);
+        if (!scan.startRun(seq, row.prev_hash)) return scan;
+      }
+      lastHash = row.hash;
+      if (digest("sha256", completeCanonical(row), "hex") !== row.hash) scan.changed(seq);
+      if (scan.hasHead(seq)) scan.checkHead(seq, row.hash);
+    }
   }
+  if (lastHash !== null) scan.endRun(lastHash);
+  return scan;
 }
 
 /** Runs `task` over `items`, at most `limit` at once, answers in the items' order. */
