@@ -4,7 +4,6 @@
  * group commit. If the audit database cannot take the record, the response
  * is replaced by SERVICE_UNAVAILABLE with no data (fail closed).
  */
-import { createHash } from "node:crypto";
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { FormattedExecutionResult, GraphQLFormattedError } from "graphql";
 import { ErrorCode } from "../../platform/errors.ts";
@@ -12,6 +11,7 @@ import type { GatewayContext } from "../GatewayContext.ts";
 import type { AuditEntry, AuditOutcome } from "./AuditEntry.ts";
 import type { AuditWriter, CommittedRecord } from "./createAuditWriter.ts";
 import { sanitizeAuditText } from "./sanitizeAuditText.ts";
+import { createTextDigestCache } from "../../platform/security/createTextDigestCache.ts";
 import { PLACEHOLDER_KEY } from "../authz/createOperationAuthorizer.ts";
 
 export interface AuditPluginOptions {
@@ -47,12 +47,13 @@ function outcomeOf(data: unknown, errorCodes: string[]): AuditOutcome {
 }
 
 export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<GatewayContext> {
+  const operationHashOf = createTextDigestCache();
   return {
     async requestDidStart({ request, contextValue }) {
       // From here Apollo always reaches willSendResponse: this plugin writes the record (the HTTP layer writes the others).
       if (contextValue.auditState) contextValue.auditState.recorded = true;
       // Taken before authorization rewrites the operation: the record names what the app sent.
-      const operationHash = typeof request.query === "string" ? createHash("sha256").update(request.query).digest("hex") : null;
+      const operationHash = typeof request.query === "string" ? operationHashOf(request.query) : null;
       const operationName = request.operationName ?? null;
       return {
         async willSendResponse({ response, contextValue, operationName: resolvedName }) {
@@ -75,7 +76,8 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Gat
             purpose: sanitizeAuditText(principal.purpose),
             operationName: sanitizeAuditText(operationName ?? contextValue.operationName ?? resolvedName ?? null),
             operationHash,
-            citizens: unique([...(contextValue.citizensAskedFor ?? []), ...contextValue.citizensRead].map(options.pseudonymize)),
+            // Each citizen once (the one asked for is usually read too): one HMAC per distinct id.
+            citizens: unique([...new Set([...(contextValue.citizensAskedFor ?? []), ...contextValue.citizensRead])].map(options.pseudonymize)),
             requestedFields: unique(decision?.requested ?? []),
             grantedFields: unique(decision?.granted ?? []),
             deniedFields: unique(denied.map((d) => d.coordinate)),

@@ -213,7 +213,11 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   }
 
   async function insert(params: unknown[]): Promise<number> {
-    const rows = await session.query<{ inserted: number | string }>(options.flushAfterCommit ? APPEND_ASYNC : APPEND, params);
+    const rows = await session.query<{ inserted: number | string }>(
+      options.flushAfterCommit ? APPEND_ASYNC : APPEND,
+      params,
+      options.flushAfterCommit ? "audit_append_async" : "audit_append",
+    );
     return Number(rows[0]?.inserted ?? 0);
   }
 

@@ -7,7 +7,9 @@
  *
  * A request's uses are taken together, in one round trip: one pipelined batch
  * of a Lua script per key on Redis, one call of the database function
- * `verification_budget_take` (migration 0007) on PostgreSQL or PGlite. Each
+ * `verification_budget_take` (migration 0007) on PostgreSQL or PGlite, which
+ * also takes, in the same call, the uses of the app's other requests that
+ * arrived while its previous call was under way. Each
  * key's check is atomic: the script runs alone on Redis; the function holds
  * an advisory lock per key, taken in sorted order so that no two requests
  * deadlock.
@@ -71,28 +73,72 @@ export function createRedisVerificationBudget(url: string, limits: VerificationB
 
 const TAKE_STATEMENT = `SELECT "verification_budget_take"($1, $2::text[], $3::text[], $4::text[], $5::timestamptz, $6::bigint, $7::integer) AS allowed`;
 
+interface WaitingTake {
+  uses: VerificationBudgetUse[];
+  resolve(answers: boolean[]): void;
+  reject(error: unknown): void;
+}
+
 export function createDatabaseVerificationBudget(session: SqlSession, limits: VerificationBudgetLimits): VerificationBudget {
-  return {
-    async take(app, uses) {
-      if (uses.length === 0) return [];
-      // Sorted by key, so concurrent requests take their locks in one order.
-      const order = uses
-        .map((use, index) => ({ use, index, key: `${use.citizen}\n${use.coordinate}` }))
-        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      const [row] = await session.query<{ allowed: boolean[] }>(TAKE_STATEMENT, [
-        app,
-        order.map(({ use }) => use.citizen),
-        order.map(({ use }) => use.coordinate),
-        order.map(({ use }) => sha256(use.argumentsKey)),
-        new Date().toISOString(),
-        limits.windowMs,
-        limits.distinctArguments,
-      ]);
-      const answers = new Array<boolean>(uses.length);
-      order.forEach(({ index }, position) => {
-        answers[index] = row?.allowed[position] === true;
+  /** Per app: whether a call is under way, and the takes that arrived meanwhile (they go together in the next call). */
+  const apps = new Map<string, { running: boolean; waiting: WaitingTake[] }>();
+
+  /** One call of the function for every waiting take of `app`, each answered with its own uses' answers. */
+  async function takeTogether(app: string, takes: WaitingTake[]): Promise<void> {
+    // Sorted by key across the group, so concurrent calls take their locks in one order.
+    const order = takes
+      .flatMap((take, owner) => take.uses.map((use, index) => ({ use, owner, index, key: `${use.citizen}\n${use.coordinate}` })))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    try {
+      const [row] = await session.query<{ allowed: boolean[] }>(
+        TAKE_STATEMENT,
+        [
+          app,
+          order.map(({ use }) => use.citizen),
+          order.map(({ use }) => use.coordinate),
+          order.map(({ use }) => sha256(use.argumentsKey)),
+          new Date().toISOString(),
+          limits.windowMs,
+          limits.distinctArguments,
+        ],
+        "verification_budget_take",
+      );
+      const answers = takes.map((take) => new Array<boolean>(take.uses.length));
+      order.forEach(({ owner, index }, position) => {
+        answers[owner]![index] = row?.allowed[position] === true;
       });
-      return answers;
+      takes.forEach((take, owner) => take.resolve(answers[owner]!));
+    } catch (error) {
+      for (const take of takes) take.reject(error);
+    }
+  }
+
+  async function run(app: string): Promise<void> {
+    const state = apps.get(app)!;
+    state.running = true;
+    while (state.waiting.length > 0) {
+      const takes = state.waiting;
+      state.waiting = [];
+      await takeTogether(app, takes);
+    }
+    apps.delete(app);
+  }
+
+  return {
+    /**
+     * One call per request when requests come one at a time; requests of one
+     * app that arrive while its call is under way wait for it and then go
+     * together in one call (the function takes each key in turn, so the
+     * answers are those of the requests taken one after another).
+     */
+    take(app, uses) {
+      if (uses.length === 0) return Promise.resolve([]);
+      return new Promise<boolean[]>((resolve, reject) => {
+        let state = apps.get(app);
+        if (!state) apps.set(app, (state = { running: false, waiting: [] }));
+        state.waiting.push({ uses, resolve, reject });
+        if (!state.running) void run(app);
+      });
     },
     async close() {},
   };

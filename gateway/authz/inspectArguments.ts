@@ -21,6 +21,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type DocumentNode,
+  type FieldNode,
 } from "graphql";
 import { BadUserInputError, ServiceError } from "../../platform/errors.ts";
 import { assertResidentId } from "../../platform/standard/assertResidentId.ts";
@@ -57,15 +58,69 @@ export function inspectArguments(
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
   if (coerced.errors) throw badVariable(coerced.errors[0]!);
   const variables = coerced.coerced;
+  const citizens: string[] = [];
+  const verifications: VerificationRequest[] = [];
+  const sites = argumentSitesOf(schema, document, operation, isVerificationField);
+  // The ids each root citizen field names, by its place in `sites`.
+  const idsAt: Array<string[] | undefined> = [];
+  for (let i = 0; i < sites.length; i++) {
+    const site = sites[i]!;
+    const args = argumentsOf(site.field, site.node, variables);
+    if (site.rootCitizenField) {
+      const ids = citizenIdsOf(site.rootCitizenField, args);
+      idsAt[i] = ids;
+      citizens.push(...ids);
+    }
+    if (site.verification) {
+      verifications.push({ coordinate: site.coordinate, path: [...site.path], arguments: args, citizens: site.subjectsFrom === null ? null : idsAt[site.subjectsFrom]! });
+    }
+  }
+  return { citizens, verifications };
+}
+
+/** A field whose arguments matter: it takes arguments, or it is a root citizen field or a verification field. */
+interface ArgumentSite {
+  field: GraphQLField<unknown, unknown>;
+  node: FieldNode;
+  coordinate: string;
+  /** Response path (response keys, no list positions). */
+  path: string[];
+  rootCitizenField: "citizen" | "citizens" | null;
+  verification: boolean;
+  /** The site of the root citizen field whose ids are this field's citizens; null under any other field. */
+  subjectsFrom: number | null;
+}
+
+interface CompiledSites {
+  schema: GraphQLSchema;
+  isVerificationField: (coordinate: string) => boolean;
+  sites: ArgumentSite[];
+}
+
+/**
+ * The fields to inspect, in the order the operation's selections name them,
+ * found once per parsed operation (the authorizer keeps the document per
+ * operation text): only the argument values change between requests. A
+ * field that takes no arguments always has none, so it is not a site unless
+ * it is a citizen or verification field.
+ */
+const compiledSites = new WeakMap<OperationDefinitionNode, CompiledSites>();
+
+function argumentSitesOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  isVerificationField: (coordinate: string) => boolean,
+): ArgumentSite[] {
+  const kept = compiledSites.get(operation);
+  if (kept && kept.schema === schema && kept.isVerificationField === isVerificationField) return kept.sites;
   const fragments = new Map(
     document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
   );
-  const citizens: string[] = [];
-  const verifications: VerificationRequest[] = [];
+  const sites: ArgumentSite[] = [];
   const rootType = schema.getRootType(operation.operation);
-  if (!rootType) return { citizens, verifications };
 
-  function walk(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, path: string[], subjects: string[] | null, depth: number): void {
+  function walk(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, path: string[], subjectsFrom: number | null, depth: number): void {
     if (depth > 200) return; // fragment cycles are refused by validation; this only bounds a surprise
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -75,28 +130,29 @@ export function inspectArguments(
         if (!field) continue;
         const coordinate = `${parentType.name}.${name}`;
         const responsePath = [...path, selection.alias?.value ?? name];
-        const args = argumentsOf(field, selection, variables);
-        let below: string[] | null = null;
-        if (parentType === rootType && (name === "citizen" || name === "citizens")) {
-          below = citizenIdsOf(name, args);
-          citizens.push(...below);
+        const rootCitizenField = parentType === rootType && (name === "citizen" || name === "citizens") ? name : null;
+        const verification = isVerificationField(coordinate);
+        let site: number | null = null;
+        if (field.args.length > 0 || rootCitizenField || verification) {
+          site = sites.length;
+          sites.push({ field, node: selection, coordinate, path: responsePath, rootCitizenField, verification, subjectsFrom });
         }
-        if (isVerificationField(coordinate)) verifications.push({ coordinate, path: responsePath, arguments: args, citizens: subjects });
         const named = getNamedType(field.type);
         // Below any other field, a citizen is reached through a relation: who it is, only execution knows.
-        if (selection.selectionSet && isCompositeType(named)) walk(selection.selectionSet, named, responsePath, below, depth + 1);
+        if (selection.selectionSet && isCompositeType(named)) walk(selection.selectionSet, named, responsePath, rootCitizenField ? site : null, depth + 1);
       } else {
         const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? fragments.get(selection.name.value) : selection;
         if (!fragment) continue;
         const conditionName = fragment.typeCondition?.name.value;
         const condition = conditionName ? schema.getType(conditionName) : parentType;
-        if (condition && isCompositeType(condition)) walk(fragment.selectionSet, condition, path, subjects, depth + 1);
+        if (condition && isCompositeType(condition)) walk(fragment.selectionSet, condition, path, subjectsFrom, depth + 1);
       }
     }
   }
 
-  walk(operation.selectionSet, rootType, [], null, 0);
-  return { citizens, verifications };
+  if (rootType) walk(operation.selectionSet, rootType, [], null, 0);
+  compiledSites.set(operation, { schema, isVerificationField, sites });
+  return sites;
 }
 
 function argumentsOf(field: GraphQLField<unknown, unknown>, node: Parameters<typeof getArgumentValues>[1], variables: Record<string, unknown>): Record<string, unknown> {

@@ -6,12 +6,11 @@
  * operation is replaced by `{ __typename }` and the refusal is the answer.
  */
 import type { ApolloServerPlugin } from "@apollo/server";
-import { parse, type DocumentNode } from "graphql";
 import { ErrorCode, ServiceError } from "../../platform/errors.ts";
 import { INTROSPECTION_SCOPE } from "../authz/createOperationAuthorizer.ts";
 import type { GatewayContext } from "../GatewayContext.ts";
 import { operationHashOf, type AppRegistry } from "./appRegistry.ts";
-import { measureOperation } from "./measureOperation.ts";
+import { createOperationMeasurer } from "./createOperationMeasurer.ts";
 import { assertWithinLimits, operationTooComplex, type OperationLimits } from "./operationLimits.ts";
 
 export interface GuardPluginOptions {
@@ -32,6 +31,7 @@ function refuse(error: unknown) {
 }
 
 export function guardPlugin(options: GuardPluginOptions): ApolloServerPlugin<GatewayContext> {
+  const measureOf = createOperationMeasurer({ maxTokens: options.limits.maxTokens });
   return {
     async requestDidStart({ request, contextValue }) {
       try {
@@ -47,16 +47,11 @@ export function guardPlugin(options: GuardPluginOptions): ApolloServerPlugin<Gat
           throw notSafelisted();
         }
         if (typeof request.query !== "string") return;
-        let document: DocumentNode;
-        try {
-          document = parse(request.query, { maxTokens: options.limits.maxTokens });
-        } catch (error) {
-          // Too many tokens is a limit; any other syntax error is Apollo's to report.
-          // graphql-js: "Document contains more that N tokens. Parsing aborted."
-          if (error instanceof Error && /tokens\. Parsing aborted|token limit/i.test(error.message)) throw operationTooComplex();
-          return;
-        }
-        const measure = measureOperation(document, request.operationName);
+        const measurement = measureOf(request.query, request.operationName);
+        // Too many tokens is a limit; any other syntax error is Apollo's to report.
+        if (measurement.kind === "too-many-tokens") throw operationTooComplex();
+        if (measurement.kind === "syntax-error") return;
+        const measure = measurement.measure;
         if (measure) {
           assertWithinLimits(measure, options.limits, {
             introspectionDepthExempt: contextValue.principal.scopes.has(INTROSPECTION_SCOPE),

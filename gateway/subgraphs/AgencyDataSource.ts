@@ -49,6 +49,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource implements PlanSer
   private readonly logger: AgencyDataSourceOptions["logger"];
   readonly breaker: CircuitBreaker;
   private readonly post: SubgraphFetcher;
+  private readonly quotedQueries = new Map<string, string>();
 
   constructor(options: AgencyDataSourceOptions) {
     super({ url: options.url });
@@ -94,6 +95,23 @@ export class AgencyDataSource extends RemoteGraphQLDataSource implements PlanSer
     }
   }
 
+  /**
+   * `JSON.stringify({ query, variables, operationName })`, byte for byte, with
+   * the quoted query kept per text: a plan sends the same few operation texts
+   * to this subgraph on every request, only the variables change.
+   */
+  private bodyOf(request: SubgraphRequest): string {
+    let query = this.quotedQueries.get(request.query);
+    if (query === undefined) {
+      query = JSON.stringify(request.query);
+      if (this.quotedQueries.size >= 1000) this.quotedQueries.clear();
+      this.quotedQueries.set(request.query, query);
+    }
+    const variables = request.variables === undefined ? "" : `,"variables":${JSON.stringify(request.variables)}`;
+    const operationName = request.operationName === undefined ? "" : `,"operationName":${JSON.stringify(request.operationName)}`;
+    return `{"query":${query}${variables}${operationName}}`;
+  }
+
   private async fetch(request: SubgraphRequest, requestContext: Pick<GatewayGraphQLRequestContext, "context" | "overallCachePolicy">): Promise<GatewayGraphQLResponse> {
     const context = requestContext.context as GatewayContext | undefined;
     const unavailable = () => unavailableResponse(this.name, request.query ?? "", request.variables) as GatewayGraphQLResponse;
@@ -114,7 +132,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource implements PlanSer
       };
       this.tracing?.inject({ set: (name, value) => void (headers[name] = value) });
       if (!request.query) throw new Error("Missing query");
-      const answer = await this.post(this.url!, headers, JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName }));
+      const answer = await this.post(this.url!, headers, this.bodyOf(request));
       const body = bodyOf(answer);
       if (answer.status < 200 || answer.status >= 300) {
         // The agency answered and refused (e.g. a value its scalars reject): it is up; pass its GraphQL errors on.

@@ -12,8 +12,12 @@ import { createHash } from "node:crypto";
 export interface SqlSession {
   /** Runs one or more statements with no parameters. */
   exec(sql: string): Promise<void>;
-  /** Runs one statement and returns its rows. */
-  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * Runs one statement and returns its rows. With `prepareAs`, a PostgreSQL
+   * server parses the statement once per connection under that name (for the
+   * statements every request runs; one name, one text).
+   */
+  query<Row>(sql: string, params?: unknown[], prepareAs?: string): Promise<Row[]>;
   /**
    * Streams `COPY (...) TO STDOUT` (text format) on a connection of its own,
    * chunk by chunk: PostgreSQL server only (absent on PGlite).

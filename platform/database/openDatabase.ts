@@ -100,7 +100,8 @@ export async function openDatabase<Client extends PrismaLike>(
     pool.on("error", () => {}); // an idle client's lost connection is reported by the next query
     session = {
       exec: async (sql) => void (await pool.query(sql)),
-      query: async <Row>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as Row[],
+      query: async <Row>(sql: string, params?: unknown[], prepareAs?: string) =>
+        (await (prepareAs ? pool.query({ name: prepareAs, text: sql, values: params }) : pool.query(sql, params))).rows as Row[],
       copyOut: (sql) => copyOutOf(pool, sql),
     };
     adapter = new PrismaPg(pool) as unknown as SqlDriverAdapterFactory;

@@ -53,6 +53,13 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   tracing?: Tracing;
 }
 
+/**
+ * Accept headers for which Apollo Server chooses exactly what it chooses
+ * without one (a JSON response; no HTML page, no multipart): they are not
+ * passed on, so it does not parse them with Negotiator on every request.
+ */
+const ACCEPT_SAME_AS_NONE: ReadonlySet<string> = new Set(["application/json", "*/*"]);
+
 /** An error the context function throws to answer without running GraphQL. */
 export class HttpError extends Error {
   constructor(
@@ -137,7 +144,8 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
       return void response.end();
     }
     try {
-      const url = new URL(request.url ?? "/", "http://localhost");
+      // The GraphQL path as is (nearly every request) needs no URL parser.
+      const url = request.url === graphqlPath ? { pathname: graphqlPath, search: "" } : new URL(request.url ?? "/", "http://localhost");
       const route = options.routes?.[url.pathname];
       if (route) return await route(request, response);
       if (url.pathname !== graphqlPath) return sendError(response, new HttpError(404, "NOT_FOUND", "Not found"));
@@ -147,8 +155,10 @@ export function createGraphQLRequestHandler<Context extends BaseContext>(
       }
       const body = await readBody(request, maxBodyBytes);
       const headers = new HeaderMap();
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+      for (const name in request.headers) {
+        const value = request.headers[name];
+        if (value === undefined || (name === "accept" && ACCEPT_SAME_AS_NONE.has(value as string))) continue;
+        headers.set(name, Array.isArray(value) ? value.join(", ") : value);
       }
       const context = await options.context(request);
       const result = await options.apollo.executeHTTPGraphQLRequest({

@@ -16,7 +16,7 @@
  *
  * Each figure is printed with its goal. Results go to scripts/bench/results/.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
@@ -72,6 +72,8 @@ interface AuditBenchOptions {
   database: string;
   /** Which parts to run (all by default). */
   only: Set<string>;
+  /** Where the gateway writes a heap snapshot before the reads and after each round of more (none by default). */
+  heapSnapshots: string | null;
 }
 
 const PARTS = ["ingest", "reads", "verify", "archive"];
@@ -86,10 +88,11 @@ export const AUDIT_USAGE = `npm run bench -- --audit [options]   (needs DATABASE
   --audit-seed-only     only seed database bench_audit (then run again with --audit-reuse)
   --audit-database D    the seeded database's name (bench_audit)
   --audit-only LIST     only these parts, comma-separated: ingest,reads,verify,archive (all)
+  --audit-heap-snapshots DIR   the gateway writes a heap snapshot into DIR before the reads and after each round (what grows)
   --json                print one JSON line of the results at the end`;
 
 function parse(argv: readonly string[]): AuditBenchOptions {
-  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 100, only: new Set(PARTS), database: "bench_audit" };
+  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 100, only: new Set(PARTS), database: "bench_audit", heapSnapshots: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const number = () => {
@@ -107,6 +110,7 @@ function parse(argv: readonly string[]): AuditBenchOptions {
     else if (flag === "--audit-producers") options.producers = number();
     else if (flag === "--audit-samples") options.samples = number();
     else if (flag === "--audit-database") options.database = argv[++i] ?? "bench_audit";
+    else if (flag === "--audit-heap-snapshots") options.heapSnapshots = resolve(argv[++i] ?? ".");
     else if (flag === "--audit-only") {
       options.only = new Set((argv[++i] ?? "").split(","));
       for (const part of options.only) if (!PARTS.includes(part)) throw new Error(`--audit-only: unknown part ${part} (${PARTS.join(", ")})`);
@@ -465,9 +469,36 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
   // 3. Reads at size, over HTTP through the gateway (and in-process), with the gateway's memory around them.
   let reads: AuditReport["reads"] | null = null;
   if (options.only.has("reads")) {
-    const gateway = await startAuditGateway({ serverUrl, database: options.database, keys, dataDir: workDir, citizenId: syntheticResidentId(BUSY_CITIZEN), baseEnv: childEnvironment() });
+    const snapshots = options.heapSnapshots;
+    if (snapshots) mkdirSync(snapshots, { recursive: true });
+    const gateway = await startAuditGateway({
+      serverUrl,
+      database: options.database,
+      keys,
+      dataDir: workDir,
+      citizenId: syntheticResidentId(BUSY_CITIZEN),
+      baseEnv: childEnvironment(),
+      gatewayNodeFlags: snapshots ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshots}`] : undefined,
+    });
+    /** Asks the gateway for a heap snapshot (a full collection first) and waits until it is written. */
+    const heapSnapshot = async () => {
+      if (!snapshots) return;
+      const files = () => readdirSync(snapshots).filter((name) => name.endsWith(".heapsnapshot"));
+      const before = files().length;
+      process.kill(gateway.pid, "SIGUSR2");
+      while (files().length === before) await new Promise((done) => setTimeout(done, 200));
+      const file = join(snapshots, files().sort().at(-1)!);
+      // Written on the gateway's main thread: done when it stops growing and the gateway answers again.
+      for (let size = -1; size !== statSync(file).size; ) {
+        size = statSync(file).size;
+        await new Promise((done) => setTimeout(done, 1000));
+      }
+      await accessLog(gateway, syntheticResidentId(BUSY_CITIZEN));
+      progress(`heap snapshot ${file} (${mib(statSync(file).size)} MiB)`);
+    };
     try {
       await auditPageFirstLoad(gateway); // rollups caught up, caches warm
+      await heapSnapshot();
       const rssBefore = rssMiBOf(gateway.pid);
       const load = uptime();
       const measured = await measureReads(log, gateway, options);
@@ -488,6 +519,7 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
           requests += 5;
         }
         rounds.push({ requests, rssMiB: rssMiBOf(gateway.pid) });
+        await heapSnapshot();
         progress(`gateway RSS ${rounds.at(-1)!.rssMiB} MiB after ${requests} more requests`);
       }
       const requests = rounds.reduce((sum, r) => sum + r.requests, 0);

@@ -91,4 +91,19 @@ describe.each([
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => budget.take(app, i % 2 ? uses : [...uses].reverse())));
     expect(answers.flat().every(Boolean)).toBe(true);
   });
+
+  it.skipIf(onRedis && !redisUp)("concurrent requests of one app with several fields each: every request gets its own answers, in its order, within the budget", async () => {
+    const app = `app:budget-${randomUUID().slice(0, 8)}`;
+    // 24 requests over 4 citizens, 6 thresholds each: per citizen exactly 3 are granted; the unbudgeted-argument field always is.
+    const requests = Array.from({ length: 24 }, (_, i) => [
+      { citizen: `citizen-${i % 4}`, coordinate: "Citizen.isDishonestDebtor", argumentsKey: "{}" },
+      { citizen: `citizen-${i % 4}`, coordinate: FIELD, argumentsKey: `{"amount":${i}}` },
+    ]);
+    const answers = await Promise.all(requests.map((uses) => budget.take(app, uses)));
+    answers.forEach((answer) => expect(answer).toHaveLength(2));
+    expect(answers.map((answer) => answer[0])).toEqual(Array(24).fill(true));
+    for (let citizen = 0; citizen < 4; citizen++) {
+      expect(answers.filter((_, i) => i % 4 === citizen && answers[i]![1]).length, `citizen-${citizen}`).toBe(3);
+    }
+  });
 });

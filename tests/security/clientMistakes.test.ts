@@ -98,6 +98,15 @@ describe("client mistakes are 4xx with the spec's codes (issue 9, item 4)", () =
     expect(ok.status).toBe(200);
     expect(ok.headers.get("content-type")).toMatch(/^application\/json/);
   });
+
+  it("Accept: */* is answered in application/json; an Accept of nothing served is 406", async () => {
+    const ok = await post({ query: `{ citizen(id: "${LI_WEI}") { name } }` }, { accept: "*/*" });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(ok.body.data.citizen.name).toBe("李伟");
+    const refused = await post({ query: "{ __typename }" }, { accept: "text/plain" });
+    expect(refused.status).toBe(406);
+  });
 });
 
 describe("graphql-http's server audit against the running gateway (issue 9, item 4)", () => {
