@@ -27,7 +27,11 @@ export interface AuditRecordFilter {
 
 export interface AuditRecordPage {
   records: AuditRecord[];
-  /** Pass as `after` for the next (older) page; null on the last page. */
+  /**
+   * Pass as `after` for the next (older) page; null on the last page. The
+   * last record's `seq` and, after a dot, its commit time (ms): the next
+   * page starts in that month without looking the record up.
+   */
   nextCursor: string | null;
 }
 
@@ -111,7 +115,8 @@ export async function queryAuditRecords(
 ): Promise<AuditRecordPage> {
   const query = readerOf(source);
   const first = Math.max(1, Math.min(page.first, MAX_PAGE));
-  const after = page.after && /^\d{1,19}$/.test(page.after) ? BigInt(page.after) : undefined;
+  const cursor = page.after ? /^(\d{1,19})(?:\.(\d{1,15}))?$/.exec(page.after) : null;
+  const after = cursor ? BigInt(cursor[1]!) : undefined;
   const where = conditionsOf(filter);
   if (after !== undefined) where.add((p) => `"seq" < ${p}::bigint`, after.toString());
   // Records are committed within moments of their request: the same window on committed_at, widened by a day,
@@ -138,12 +143,11 @@ export async function queryAuditRecords(
     rows = await read({}, first + 1);
   } else {
     if (after !== undefined) {
-      // Start at the cursor's month.
-      const [cursor] = await query<{ committedAt: Date }>(`SELECT "committed_at" AS "committedAt" FROM "audit_record" WHERE "seq" = $1::bigint`, [after.toString()]);
-      if (cursor) {
-        const at = new Date(cursor.committedAt);
-        committedUntil = committedUntil && committedUntil < at ? committedUntil : new Date(at.getTime() + 1);
-      }
+      // Start at the cursor's month: its commit time comes with it (a cursor of only a seq is looked up).
+      const at = cursor?.[2]
+        ? new Date(Number(cursor[2]))
+        : (await query<{ committedAt: Date }>(`SELECT "committed_at" AS "committedAt" FROM "audit_record" WHERE "seq" = $1::bigint`, [after.toString()]))[0]?.committedAt;
+      if (at) committedUntil = committedUntil && committedUntil < new Date(at) ? committedUntil : new Date(new Date(at).getTime() + 1);
     }
     const oldest = months[0]!;
     const top = committedUntil ?? new Date();
@@ -161,7 +165,13 @@ export async function queryAuditRecords(
     }
   }
   const records = rows.slice(0, first);
-  return { records, nextCursor: rows.length > first ? records.at(-1)!.seq.toString() : null };
+  return { records, nextCursor: rows.length > first ? cursorOf(records.at(-1)!) : null };
+}
+
+function cursorOf(record: AuditRecord): string {
+  const committedAt = (record as AuditRecord & { committedAt?: Date | string }).committedAt;
+  const at = committedAt === undefined ? NaN : new Date(committedAt).getTime();
+  return Number.isFinite(at) ? `${record.seq}.${at}` : record.seq.toString();
 }
 
 function monthStart(at: Date): Date {

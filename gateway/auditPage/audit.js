@@ -13,7 +13,7 @@ const FLAG_FIELDS = "id rule summary app purpose citizenPseudonym fields since u
 /** The charts' counts and the first page of flags, in one request. */
 const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime, $flags: Int) {
   auditSummary(since: $since, until: $until, topApps: 10) {
-    since until series { hour app purpose requests reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads }
+    since until series { hour app purpose reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads }
     anomalies(first: $flags) { total nextCursor flags { ${FLAG_FIELDS} } } } }`;
 const MORE_FLAGS = `query AuditMoreFlags($since: DateTime, $until: DateTime, $flags: Int, $after: String) {
   auditSummary(since: $since, until: $until) { anomalies(first: $flags, after: $after) { total nextCursor flags { ${FLAG_FIELDS} } } } }`;
@@ -254,18 +254,27 @@ async function moreAnomalies() {
   }
 }
 
-async function loadPatterns() {
+/** Asks for the range's counts and first page of flags; showPatterns shows the answer (or the error). */
+function askPatterns() {
   try {
     const range = currentRange();
-    const { auditSummary } = await graphql(SUMMARY, { ...range, flags: FLAGS_PAGE });
-    flagsRange = range;
-    lastSummary = auditSummary;
-    drawCharts();
-    renderAnomalies(auditSummary.anomalies, false);
+    return graphql(SUMMARY, { ...range, flags: FLAGS_PAGE }).then((data) => ({ range, summary: data.auditSummary }), (error) => ({ error }));
   } catch (error) {
-    clearPatterns();
-    $("message").textContent = error.message;
+    return Promise.resolve({ error });
   }
+}
+
+async function showPatterns(asked) {
+  const answer = await asked;
+  if (answer.error) {
+    clearPatterns();
+    $("message").textContent = answer.error.message;
+    return;
+  }
+  flagsRange = answer.range;
+  lastSummary = answer.summary;
+  drawCharts();
+  renderAnomalies(answer.summary.anomalies, false);
 }
 
 function render(records) {
@@ -385,8 +394,10 @@ async function exportRecords(format) {
 $("filters").addEventListener("submit", async (event) => {
   event.preventDefault();
   cursors = [null];
+  // Both asked at once; the patterns are shown after the records, and not at all when the search failed.
+  const patterns = askPatterns();
   await loadPage(0);
-  if (!$("message").textContent) await loadPatterns();
+  if (!$("message").textContent) await showPatterns(patterns);
 });
 $("group-by").addEventListener("change", drawCharts);
 $("more-anomalies").addEventListener("click", moreAnomalies);

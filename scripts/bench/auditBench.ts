@@ -16,7 +16,7 @@
  *
  * Each figure is printed with its goal. Results go to scripts/bench/results/.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
@@ -27,6 +27,8 @@ import { createCitizenPseudonymizer } from "../../gateway/audit/createCitizenPse
 import { refreshAuditRollups } from "../../gateway/audit/insights/refreshAuditRollups.ts";
 import { queryAuditRecords, type AuditRecordFilter } from "../../gateway/audit/queryAuditRecords.ts";
 import { startChainHeadSigning } from "../../gateway/audit/startChainHeadSigning.ts";
+import { cpuMillis } from "./procStats.ts";
+import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import { verifyAuditChain } from "../../gateway/audit/verifyAuditChain.ts";
 import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
 import { ensureDevKeys, loadSigningKey, publicJwksOfPrivateKey } from "../../platform/security/keys.ts";
@@ -70,6 +72,8 @@ interface AuditBenchOptions {
   database: string;
   /** Which parts to run (all by default). */
   only: Set<string>;
+  /** Where the gateway writes a heap snapshot before the reads and after each round of more (none by default). */
+  heapSnapshots: string | null;
 }
 
 const PARTS = ["ingest", "reads", "verify", "archive"];
@@ -84,10 +88,11 @@ export const AUDIT_USAGE = `npm run bench -- --audit [options]   (needs DATABASE
   --audit-seed-only     only seed database bench_audit (then run again with --audit-reuse)
   --audit-database D    the seeded database's name (bench_audit)
   --audit-only LIST     only these parts, comma-separated: ingest,reads,verify,archive (all)
+  --audit-heap-snapshots DIR   the gateway writes a heap snapshot into DIR before the reads and after each round (what grows)
   --json                print one JSON line of the results at the end`;
 
 function parse(argv: readonly string[]): AuditBenchOptions {
-  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 100, only: new Set(PARTS), database: "bench_audit" };
+  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 100, only: new Set(PARTS), database: "bench_audit", heapSnapshots: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const number = () => {
@@ -105,6 +110,7 @@ function parse(argv: readonly string[]): AuditBenchOptions {
     else if (flag === "--audit-producers") options.producers = number();
     else if (flag === "--audit-samples") options.samples = number();
     else if (flag === "--audit-database") options.database = argv[++i] ?? "bench_audit";
+    else if (flag === "--audit-heap-snapshots") options.heapSnapshots = resolve(argv[++i] ?? ".");
     else if (flag === "--audit-only") {
       options.only = new Set((argv[++i] ?? "").split(","));
       for (const part of options.only) if (!PARTS.includes(part)) throw new Error(`--audit-only: unknown part ${part} (${PARTS.join(", ")})`);
@@ -463,9 +469,36 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
   // 3. Reads at size, over HTTP through the gateway (and in-process), with the gateway's memory around them.
   let reads: AuditReport["reads"] | null = null;
   if (options.only.has("reads")) {
-    const gateway = await startAuditGateway({ serverUrl, database: options.database, keys, dataDir: workDir, citizenId: syntheticResidentId(BUSY_CITIZEN), baseEnv: childEnvironment() });
+    const snapshots = options.heapSnapshots;
+    if (snapshots) mkdirSync(snapshots, { recursive: true });
+    const gateway = await startAuditGateway({
+      serverUrl,
+      database: options.database,
+      keys,
+      dataDir: workDir,
+      citizenId: syntheticResidentId(BUSY_CITIZEN),
+      baseEnv: childEnvironment(),
+      gatewayNodeFlags: snapshots ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshots}`] : undefined,
+    });
+    /** Asks the gateway for a heap snapshot (a full collection first) and waits until it is written. */
+    const heapSnapshot = async () => {
+      if (!snapshots) return;
+      const files = () => readdirSync(snapshots).filter((name) => name.endsWith(".heapsnapshot"));
+      const before = files().length;
+      process.kill(gateway.pid, "SIGUSR2");
+      while (files().length === before) await new Promise((done) => setTimeout(done, 200));
+      const file = join(snapshots, files().sort().at(-1)!);
+      // Written on the gateway's main thread: done when it stops growing and the gateway answers again.
+      for (let size = -1; size !== statSync(file).size; ) {
+        size = statSync(file).size;
+        await new Promise((done) => setTimeout(done, 1000));
+      }
+      await accessLog(gateway, syntheticResidentId(BUSY_CITIZEN));
+      progress(`heap snapshot ${file} (${mib(statSync(file).size)} MiB)`);
+    };
     try {
       await auditPageFirstLoad(gateway); // rollups caught up, caches warm
+      await heapSnapshot();
       const rssBefore = rssMiBOf(gateway.pid);
       const load = uptime();
       const measured = await measureReads(log, gateway, options);
@@ -486,6 +519,7 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
           requests += 5;
         }
         rounds.push({ requests, rssMiB: rssMiBOf(gateway.pid) });
+        await heapSnapshot();
         progress(`gateway RSS ${rounds.at(-1)!.rssMiB} MiB after ${requests} more requests`);
       }
       const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
@@ -513,8 +547,11 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
     let rssBeforeVerify = 0;
     let peakRss = 0;
     let fullLoad: number[] = [];
+    let fullCpu: { verifier: number; database: number | null } | null = null;
     if (options.only.has("verify")) {
       progress("verify --full");
+      const cpuBefore = process.cpuUsage();
+      const databaseCpuBefore = await databaseBackendCpuMillis(log.database.session, options.database);
       rssBeforeVerify = process.memoryUsage().rss;
       peakRss = rssBeforeVerify;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
@@ -523,6 +560,12 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
       fullSeconds = (performance.now() - begin) / 1000;
       clearInterval(sampler);
       fullLoad = uptime();
+      const cpu = process.cpuUsage(cpuBefore);
+      const databaseCpuAfter = await databaseBackendCpuMillis(log.database.session, options.database);
+      fullCpu = {
+        verifier: round((cpu.user + cpu.system) / 1e6),
+        database: databaseCpuBefore && databaseCpuAfter ? round([...databaseCpuAfter].reduce((sum, [pid, ms]) => sum + ms - (databaseCpuBefore.get(pid) ?? 0), 0) / 1000) : null,
+      };
       progress(`verify --full: ${full.records} records in ${round(fullSeconds)} s (${Math.round(full.records / fullSeconds)}/s), ok=${full.ok} (load ${fullLoad.join(", ")})`);
     }
     if (options.only.has("ingest")) {
@@ -538,7 +581,7 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
       progress(`verify (incremental): ${incremental.checked} records in ${round(incrementalSeconds, 2)} s, ok=${incremental.ok}`);
       verify = {
         load: fullLoad,
-        full: { ok: full.ok, records: full.records, seconds: round(fullSeconds), recordsPerSecond: Math.round(full.records / fullSeconds), goalRecordsPerSecond: 200_000 },
+        full: { ok: full.ok, records: full.records, seconds: round(fullSeconds), recordsPerSecond: Math.round(full.records / fullSeconds), goalRecordsPerSecond: 200_000, cpuSeconds: fullCpu, rereadInOrder: full.rereadInOrder },
         incremental: { ok: incremental.ok, checked: incremental.checked, fromSeq: incremental.fromSeq, seconds: round(incrementalSeconds, 3), recordsPerSecond: Math.round(incremental.checked / incrementalSeconds) },
         memory: { rssBeforeMiB: mib(rssBeforeVerify), peakRssMiB: mib(peakRss) },
       };
@@ -600,6 +643,18 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
   if (options.json) console.log(JSON.stringify({ ...report, reads: reads && { ...reads, cases: reads.cases.map(({ plan: _plan, ...rest }) => rest) } }));
 }
 
+/** CPU used so far by each backend connected to `database` (pid → ms), from /proc (same host); null when not readable. */
+async function databaseBackendCpuMillis(session: SqlSession, database: string): Promise<Map<number, number> | null> {
+  const backends = await session.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1", [database]);
+  const cpu = new Map<number, number>();
+  try {
+    for (const { pid } of backends) cpu.set(pid, cpuMillis(pid));
+  } catch {
+    return null;
+  }
+  return cpu;
+}
+
 /** The 1-, 5- and 15-minute load averages. */
 function loadAverage(): number[] {
   return loadavg().map((value) => round(value, 2));
@@ -642,7 +697,17 @@ type AuditReport = {
   } | null;
   verify: {
     load: number[];
-    full: { ok: boolean; records: number; seconds: number; recordsPerSecond: number; goalRecordsPerSecond: number };
+    full: {
+      ok: boolean;
+      records: number;
+      seconds: number;
+      recordsPerSecond: number;
+      goalRecordsPerSecond: number;
+      /** CPU used during the run: this process (all its threads), and the database's backends on the bench database (from /proc; null when not readable). */
+      cpuSeconds: { verifier: number; database: number | null } | null;
+      /** Partitions read again in seq order (too fragmented in storage order). */
+      rereadInOrder: number;
+    };
     incremental: { ok: boolean; checked: number; fromSeq: string; seconds: number; recordsPerSecond: number };
     memory: { rssBeforeMiB: number; peakRssMiB: number };
   } | null;
@@ -695,7 +760,7 @@ function renderAuditReport(report: AuditReport): string[] {
   const v = report.verify;
   if (v) {
     lines.push("");
-    lines.push(`verify --full: ${v.full.records.toLocaleString("en")} records in ${v.full.seconds} s = ${v.full.recordsPerSecond.toLocaleString("en")}/s (goal ≥200,000/s: ${mark(v.full.recordsPerSecond >= 200_000)}), ok=${v.full.ok}; RSS ${v.memory.rssBeforeMiB} MiB before, peak ${v.memory.peakRssMiB} MiB; ${load(v.load)}`);
+    lines.push(`verify --full: ${v.full.records.toLocaleString("en")} records in ${v.full.seconds} s = ${v.full.recordsPerSecond.toLocaleString("en")}/s (goal ≥200,000/s: ${mark(v.full.recordsPerSecond >= 200_000)}), ok=${v.full.ok}; CPU ${v.full.cpuSeconds ? `${v.full.cpuSeconds.verifier} s verifier + ${v.full.cpuSeconds.database ?? "?"} s database` : "?"}; ${v.full.rereadInOrder} partitions read again in seq order; RSS ${v.memory.rssBeforeMiB} MiB before, peak ${v.memory.peakRssMiB} MiB; ${load(v.load)}`);
     lines.push(`verify (incremental, from seq ${v.incremental.fromSeq}): ${v.incremental.checked.toLocaleString("en")} new records in ${v.incremental.seconds} s = ${v.incremental.recordsPerSecond.toLocaleString("en")}/s, ok=${v.incremental.ok} (cost proportional to the new records)`);
   }
   const a = report.archive;

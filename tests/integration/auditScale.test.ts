@@ -263,6 +263,14 @@ describe("audit log at scale", () => {
       [app],
     );
     expect(months.length).toBeGreaterThanOrEqual(3);
+
+    // A cursor carries its record's commit time; one of only a seq (as earlier pages gave) reads the same page.
+    const middle = await queryAuditRecords(log.database.session, { app }, { first: Math.floor(seen.length / 2) });
+    expect(middle.nextCursor).toMatch(/^\d+\.\d+$/);
+    const next = await queryAuditRecords(log.database.session, { app }, { first: 37, after: middle.nextCursor });
+    const bySeqOnly = await queryAuditRecords(log.database.session, { app }, { first: 37, after: middle.nextCursor!.split(".")[0] });
+    expect(next.records.map((r) => r.seq)).toEqual(bySeqOnly.records.map((r) => r.seq));
+    expect(next.records[0]!.seq).toBe(seen[Math.floor(seen.length / 2)]);
   });
 
   it.skipIf(!usingPostgres)("partitions by month, ahead of time, each append-only", async () => {
