@@ -105,6 +105,9 @@ export class BinaryCopyChainReader {
   private lastView: DataView | null = null;
   private lastHashAt = 0;
   private lastHashLength = 0;
+  /** The hash of the last record added when it had waited (up to 256 bytes: a char(64) of 4-byte characters). */
+  private readonly waitedHash = Buffer.alloc(256);
+  private readonly waitedView = new DataView(this.waitedHash.buffer, this.waitedHash.byteOffset, this.waitedHash.length);
   /** "YYYY-MM-DDT" of the day last written, and that day's number. */
   private readonly dayText = Buffer.alloc(11);
   private day = Number.NaN;
@@ -123,7 +126,8 @@ export class BinaryCopyChainReader {
     if (rest) {
       // A record begun in the previous chunk: completed from the start of this one, copying only what that takes.
       this.rest = null;
-      let take = Math.min(chunk.length, 16 * 1024);
+      // At first small enough for Buffer's pool (a record is well under 4 KiB), then four times more each try.
+      let take = Math.min(chunk.length, Math.max(1024, 4000 - rest.length));
       for (;;) {
         const bridge = Buffer.concat([rest, chunk.subarray(0, take)]);
         const pos = this.records(bridge, 0);
@@ -193,7 +197,7 @@ export class BinaryCopyChainReader {
   /** The stream ended: it must have ended with the COPY trailer. */
   end(): void {
     if (!this.ended) throw new Error("the COPY stream ended before its trailer");
-    if (this.lastBuf) this.scan.endRun(this.lastBuf.toString("latin1", this.lastHashAt, this.lastHashAt + this.lastHashLength));
+    this.scan.finish(this.lastBuf ? this.lastHash() : null);
   }
 
   /** Checks one record into the scan. @returns false once the scan is too fragmented */
@@ -207,21 +211,42 @@ export class BinaryCopyChainReader {
     const hashLength = lengths[HASH]!;
     if (scan.follows(seq)) {
       scan.extend(seq, this.linked(this.view!, prevAt, prevLength));
+      this.setLast(buf, this.view!, hashAt, hashLength);
+    } else if (scan.canWait(seq)) {
+      // Ahead of the run (written into space left in an earlier page): it waits for its predecessor.
+      scan.wait({ seq, prevHash: buf.toString("latin1", prevAt, prevAt + prevLength), hash: buf.toString("latin1", hashAt, hashAt + hashLength) });
     } else {
-      if (this.lastBuf) scan.endRun(this.lastBuf.toString("latin1", this.lastHashAt, this.lastHashAt + this.lastHashLength));
+      if (this.lastBuf) scan.endRun(this.lastHash());
       if (!scan.startRun(seq, buf.toString("latin1", prevAt, prevAt + prevLength))) return false;
+      this.setLast(buf, this.view!, hashAt, hashLength);
     }
-    this.lastBuf = buf;
-    this.lastView = this.view;
-    this.lastHashAt = hashAt;
-    this.lastHashLength = hashLength;
 
     let length = this.layoutFast(buf, seq);
     if (length < 0) length = this.layoutCareful(buf, seq);
     const computed = digest("sha256", this.input(length), "binary");
     if (!matchesHex(computed, buf, hashAt, hashLength)) scan.changed(seq);
     if (scan.hasHead(seq)) scan.checkHead(seq, buf.toString("latin1", hashAt, hashAt + hashLength));
+
+    // Records that came ahead and now follow the run.
+    for (let waiting = scan.next(); waiting; waiting = scan.next()) {
+      scan.extend(waiting.seq, waiting.prevHash === this.lastHash());
+      const length = this.waitedHash.write(waiting.hash, 0, "latin1");
+      this.setLast(this.waitedHash, this.waitedView, 0, length);
+    }
     return true;
+  }
+
+  /** The last record added to the run keeps its hash `length` bytes at `at` of `buf`. */
+  private setLast(buf: Buffer, view: DataView, at: number, length: number): void {
+    this.lastBuf = buf;
+    this.lastView = view;
+    this.lastHashAt = at;
+    this.lastHashLength = length;
+  }
+
+  /** The last record added's hash. */
+  private lastHash(): string {
+    return this.lastBuf!.toString("latin1", this.lastHashAt, this.lastHashAt + this.lastHashLength);
   }
 
   /** The first `length` bytes of `out`: a view made once per length, not once per record. */

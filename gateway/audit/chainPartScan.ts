@@ -27,12 +27,29 @@ export interface Problem {
 /** Which of two problems at the same record is named: the one checked first. */
 export const PROBLEM_RANK: Record<ProblemKind, number> = { duplicate: 0, missing: 1, link: 2, changed: 3, head: 4 };
 
+/** A record that came before its predecessor, waiting for it. */
+export interface WaitingRecord {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** Records kept waiting for their predecessor, at most (about 250 bytes each). */
+const WAITING_LIMIT = 50_000;
+
 /**
  * A part's scan, fed record by record in arrival order. A reader calls, per
  * record: `follows(seq)`; then `extend` (its prevHash compared with the
- * previous record's hash) or `endRun` with the previous record's hash and
+ * previous record's hash), or, for a record ahead of the current run,
+ * `canWait` and `wait`, or else `endRun` with the previous record's hash and
  * `startRun`; `changed` when its recomputed hash differs; `checkHead` when
- * `hasHead(seq)`. At the end, `endRun` once more.
+ * `hasHead(seq)`; then, while `next()` gives a waiting record that now
+ * follows, `extend` with it. At the end, `finish`.
+ *
+ * A table appended in seq order is read back in seq order but for records
+ * written into space left in earlier pages: those come a little ahead of
+ * their place. They wait (a bounded number of them) until the run reaches
+ * them, instead of each breaking the run in three.
  */
 export class PartScan {
   readonly runs: Run[] = [];
@@ -43,6 +60,7 @@ export class PartScan {
   /** More runs than `maxRuns`: the part is read again in seq order. */
   fragmented = false;
   private run: Run | null = null;
+  private readonly waiting = new Map<number, WaitingRecord>();
 
   constructor(
     private readonly headAt: ReadonlyMap<number, SignedHead>,
@@ -73,6 +91,40 @@ export class PartScan {
     return !this.fragmented;
   }
 
+  /** Whether record `seq`, ahead of the current run, can wait for it. */
+  canWait(seq: number): boolean {
+    return this.run !== null && seq > this.run.last + 1 && this.waiting.size < WAITING_LIMIT && !this.waiting.has(seq);
+  }
+
+  wait(record: WaitingRecord): void {
+    this.waiting.set(record.seq, record);
+  }
+
+  /** The waiting record that follows the current run, taken out of waiting. */
+  next(): WaitingRecord | undefined {
+    if (this.waiting.size === 0 || this.run === null) return undefined;
+    const record = this.waiting.get(this.run.last + 1);
+    if (record) this.waiting.delete(record.seq);
+    return record;
+  }
+
+  /** The part ended: closes the current run, and makes runs of the records still waiting (their predecessor was not in this part). */
+  finish(lastHash: string | null): void {
+    if (lastHash !== null) this.endRun(lastHash);
+    let run: Run | null = null;
+    for (const record of [...this.waiting.values()].sort((a, b) => a.seq - b.seq)) {
+      if (run && record.seq === run.last + 1 && record.prevHash === run.lastHash) {
+        run.last = record.seq;
+        run.lastHash = record.hash;
+      } else {
+        run = { first: record.seq, last: record.seq, firstPrevHash: record.prevHash, lastHash: record.hash };
+        this.runs.push(run);
+      }
+    }
+    this.waiting.clear();
+    if (this.runs.length > this.maxRuns) this.fragmented = true;
+  }
+
   /** Record `seq`'s stored hash is not the hash of its content. */
   changed(seq: number): void {
     this.fail(seq, "changed");
@@ -89,7 +141,9 @@ export class PartScan {
     else this.goodHeads.push(head);
   }
 
+  /** Keeps the lowest-seq problem; at the same record, the one checked first in seq order (PROBLEM_RANK), whatever order they were found in. */
   private fail(seq: number, kind: ProblemKind): void {
-    if (!this.problem || seq < this.problem.seq) this.problem = { seq, kind };
+    const problem = this.problem;
+    if (!problem || seq < problem.seq || (seq === problem.seq && PROBLEM_RANK[kind] < PROBLEM_RANK[problem.kind])) this.problem = { seq, kind };
   }
 }

@@ -32,6 +32,7 @@ import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import { GENESIS_HASH } from "./auditChain.ts";
 import { BINARY_COPY_COLUMNS, scanBinaryCopy } from "./binaryCopyChainScan.ts";
 import { PartScan, PROBLEM_RANK, type Problem } from "./chainPartScan.ts";
+import { ChainScanThread, type PartResult } from "./chainScanThread.ts";
 import { CANONICAL_COLUMNS, completeCanonical, type CanonicalRow } from "./canonicalAuditSql.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 import type { SignedHead } from "./startChainHeadSigning.ts";
@@ -72,6 +73,13 @@ export interface VerifyAuditChainOptions {
   streams?: number;
   /** Runs a part may break into (storage out of seq order) before it is read again in seq order. @default 10_000 */
   maxRuns?: number;
+  /**
+   * Lay out and hash records in worker threads, one per stream, while this
+   * thread reads (PostgreSQL server; chainScanThread.ts). @default true for
+   * a full run, false for an incremental one (a few records; the gateway's
+   * audit page runs those)
+   */
+  threads?: boolean;
 }
 
 const SIGNATURE_ALGORITHMS = ["ES256", "EdDSA", "RS256"];
@@ -129,15 +137,30 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
   const lastSeq = top?.last == null ? 0 : Number(top.last);
 
   // Each part (on a PostgreSQL server, one per partition, read in storage order) is scanned on its own, a few at a time.
-  const parts = lastSeq >= start.seq ? await partsOf(session, start.seq, lastSeq, { rangeSize, readAhead }) : [];
+  const parts = lastSeq >= start.seq ? await partsOf(session, start.seq, lastSeq, headAt, { rangeSize, readAhead }) : [];
   const maxRuns = options.maxRuns ?? MAX_RUNS;
-  const scans = await mapConcurrently(parts, Math.max(1, options.streams ?? 2), async (part) => {
-    const scan = await part.scan(false, new PartScan(headAt, maxRuns));
-    // Too fragmented to keep as runs (a heap rewritten out of seq order): read it again in seq order.
-    if (!scan.fragmented) return scan;
-    rereadInOrder++;
-    return part.scan(true, new PartScan(headAt, Infinity));
-  });
+  // Full runs on a PostgreSQL server lay out and hash in worker threads, one per stream, while this thread reads.
+  const useThreads = (options.threads ?? (options.mode ?? "full") === "full") && session.copyOut !== undefined;
+  const idle: ChainScanThread[] = [];
+  const threads: ChainScanThread[] = [];
+  const acquire = () => idle.pop() ?? threads[threads.push(new ChainScanThread(headAt)) - 1]!;
+  let scans: PartResult[];
+  try {
+    scans = await mapConcurrently(parts, Math.max(1, options.streams ?? 2), async (part) => {
+      const thread = useThreads ? acquire() : null;
+      try {
+        const scan = await part.scan(false, maxRuns, thread);
+        // Too fragmented to keep as runs (a heap rewritten out of seq order): read it again in seq order.
+        if (!scan.fragmented) return scan;
+        rereadInOrder++;
+        return await part.scan(true, Infinity, thread);
+      } finally {
+        if (thread) idle.push(thread);
+      }
+    });
+  } finally {
+    await Promise.all(threads.map((thread) => thread.close()));
+  }
 
   // Put the runs together in seq order: they must continue one another from the start to the last record.
   const runs = scans.flatMap((scan) => scan.runs).sort((a, b) => a.first - b.first);
@@ -190,8 +213,8 @@ const MAX_RUNS = 10_000;
 
 /** A stretch of the log read as one stream: a partition, or the whole table. */
 interface Part {
-  /** Checks its records (seq within the range checked) into `scan`, read in storage order, or in seq order when `ordered`. */
-  scan(ordered: boolean, scan: PartScan): Promise<PartScan>;
+  /** Checks its records (seq within the range checked), read in storage order, or in seq order when `ordered`; in `thread` when given. */
+  scan(ordered: boolean, maxRuns: number, thread: ChainScanThread | null): Promise<PartResult>;
 }
 
 /**
@@ -205,9 +228,9 @@ interface Part {
  * which its index serves; one wholly before it is not read. On PGlite the
  * one part is read in seq ranges, a few ahead.
  */
-async function partsOf(session: SqlSession, from: number, to: number, ranges: { rangeSize: number; readAhead: number }): Promise<Part[]> {
+async function partsOf(session: SqlSession, from: number, to: number, headAt: ReadonlyMap<number, SignedHead>, ranges: { rangeSize: number; readAhead: number }): Promise<Part[]> {
   const copyOut = session.copyOut;
-  if (!copyOut) return [{ scan: (_ordered, scan) => scanCanonicalRows(rangeRows(session, from, to + 1, ranges.rangeSize, ranges.readAhead), scan) }];
+  if (!copyOut) return [{ scan: (_ordered, maxRuns) => scanCanonicalRows(rangeRows(session, from, to + 1, ranges.rangeSize, ranges.readAhead), new PartScan(headAt, maxRuns)) }];
   const partitions = await session.query<{ name: string }>(
     "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_record'::regclass ORDER BY c.relname",
   );
@@ -218,11 +241,13 @@ async function partsOf(session: SqlSession, from: number, to: number, ranges: { 
     if (bounds?.first == null || Number(bounds.last) < from) continue;
     const whole = Number(bounds.first) >= from;
     parts.push({
-      scan: async (ordered, scan) => {
+      scan: async (ordered, maxRuns, thread) => {
         const sql =
           whole && !ordered
             ? `COPY ${table} (${BINARY_COPY_COLUMNS}) TO STDOUT (FORMAT binary)`
             : `COPY (SELECT ${BINARY_COPY_COLUMNS} FROM ONLY ${table} WHERE seq >= ${from} AND seq <= ${to}${ordered ? " ORDER BY seq" : ""}) TO STDOUT (FORMAT binary)`;
+        if (thread) return thread.scan(copyOut(sql), from, to, maxRuns);
+        const scan = new PartScan(headAt, maxRuns);
         await scanBinaryCopy(copyOut(sql), scan, from, to);
         return scan;
       },
@@ -232,7 +257,7 @@ async function partsOf(session: SqlSession, from: number, to: number, ranges: { 
 }
 
 /** Checks rows whose hash input the database laid out (canonicalAuditSql.ts), hashing each here. */
-async function scanCanonicalRows(batches: AsyncIterable<CanonicalRow[]>, scan: PartScan): Promise<PartScan> {
+async function scanCanonicalRows(batches: AsyncIterable<CanonicalRow[]>, scan: PartScan): Promise<PartResult> {
   let lastHash: string | null = null;
   for await (const rows of batches) {
     for (const row of rows) {
@@ -247,7 +272,7 @@ async function scanCanonicalRows(batches: AsyncIterable<CanonicalRow[]>, scan: P
       if (scan.hasHead(seq)) scan.checkHead(seq, row.hash);
     }
   }
-  if (lastHash !== null) scan.endRun(lastHash);
+  scan.finish(lastHash);
   return scan;
 }
 

@@ -27,6 +27,8 @@ import { createCitizenPseudonymizer } from "../../gateway/audit/createCitizenPse
 import { refreshAuditRollups } from "../../gateway/audit/insights/refreshAuditRollups.ts";
 import { queryAuditRecords, type AuditRecordFilter } from "../../gateway/audit/queryAuditRecords.ts";
 import { startChainHeadSigning } from "../../gateway/audit/startChainHeadSigning.ts";
+import { cpuMillis } from "./procStats.ts";
+import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import { verifyAuditChain } from "../../gateway/audit/verifyAuditChain.ts";
 import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
 import { ensureDevKeys, loadSigningKey, publicJwksOfPrivateKey } from "../../platform/security/keys.ts";
@@ -550,8 +552,11 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
     let rssBeforeVerify = 0;
     let peakRss = 0;
     let fullLoad: number[] = [];
+    let fullCpu: { verifier: number; database: number | null } | null = null;
     if (options.only.has("verify")) {
       progress("verify --full");
+      const cpuBefore = process.cpuUsage();
+      const databaseCpuBefore = await databaseBackendCpuMillis(log.database.session, options.database);
       rssBeforeVerify = process.memoryUsage().rss;
       peakRss = rssBeforeVerify;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
@@ -560,6 +565,12 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
       fullSeconds = (performance.now() - begin) / 1000;
       clearInterval(sampler);
       fullLoad = uptime();
+      const cpu = process.cpuUsage(cpuBefore);
+      const databaseCpuAfter = await databaseBackendCpuMillis(log.database.session, options.database);
+      fullCpu = {
+        verifier: round((cpu.user + cpu.system) / 1e6),
+        database: databaseCpuBefore && databaseCpuAfter ? round([...databaseCpuAfter].reduce((sum, [pid, ms]) => sum + ms - (databaseCpuBefore.get(pid) ?? 0), 0) / 1000) : null,
+      };
       progress(`verify --full: ${full.records} records in ${round(fullSeconds)} s (${Math.round(full.records / fullSeconds)}/s), ok=${full.ok} (load ${fullLoad.join(", ")})`);
     }
     if (options.only.has("ingest")) {
@@ -575,7 +586,7 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
       progress(`verify (incremental): ${incremental.checked} records in ${round(incrementalSeconds, 2)} s, ok=${incremental.ok}`);
       verify = {
         load: fullLoad,
-        full: { ok: full.ok, records: full.records, seconds: round(fullSeconds), recordsPerSecond: Math.round(full.records / fullSeconds), goalRecordsPerSecond: 200_000 },
+        full: { ok: full.ok, records: full.records, seconds: round(fullSeconds), recordsPerSecond: Math.round(full.records / fullSeconds), goalRecordsPerSecond: 200_000, cpuSeconds: fullCpu, rereadInOrder: full.rereadInOrder },
         incremental: { ok: incremental.ok, checked: incremental.checked, fromSeq: incremental.fromSeq, seconds: round(incrementalSeconds, 3), recordsPerSecond: Math.round(incremental.checked / incrementalSeconds) },
         memory: { rssBeforeMiB: mib(rssBeforeVerify), peakRssMiB: mib(peakRss) },
       };
@@ -637,6 +648,18 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
   if (options.json) console.log(JSON.stringify({ ...report, reads: reads && { ...reads, cases: reads.cases.map(({ plan: _plan, ...rest }) => rest) } }));
 }
 
+/** CPU used so far by each backend connected to `database` (pid → ms), from /proc (same host); null when not readable. */
+async function databaseBackendCpuMillis(session: SqlSession, database: string): Promise<Map<number, number> | null> {
+  const backends = await session.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1", [database]);
+  const cpu = new Map<number, number>();
+  try {
+    for (const { pid } of backends) cpu.set(pid, cpuMillis(pid));
+  } catch {
+    return null;
+  }
+  return cpu;
+}
+
 /** The 1-, 5- and 15-minute load averages. */
 function loadAverage(): number[] {
   return loadavg().map((value) => round(value, 2));
@@ -679,7 +702,17 @@ type AuditReport = {
   } | null;
   verify: {
     load: number[];
-    full: { ok: boolean; records: number; seconds: number; recordsPerSecond: number; goalRecordsPerSecond: number };
+    full: {
+      ok: boolean;
+      records: number;
+      seconds: number;
+      recordsPerSecond: number;
+      goalRecordsPerSecond: number;
+      /** CPU used during the run: this process (all its threads), and the database's backends on the bench database (from /proc; null when not readable). */
+      cpuSeconds: { verifier: number; database: number | null } | null;
+      /** Partitions read again in seq order (too fragmented in storage order). */
+      rereadInOrder: number;
+    };
     incremental: { ok: boolean; checked: number; fromSeq: string; seconds: number; recordsPerSecond: number };
     memory: { rssBeforeMiB: number; peakRssMiB: number };
   } | null;
@@ -734,7 +767,7 @@ function renderAuditReport(report: AuditReport): string[] {
   const v = report.verify;
   if (v) {
     lines.push("");
-    lines.push(`verify --full: ${v.full.records.toLocaleString("en")} records in ${v.full.seconds} s = ${v.full.recordsPerSecond.toLocaleString("en")}/s (goal ≥200,000/s: ${mark(v.full.recordsPerSecond >= 200_000)}), ok=${v.full.ok}; RSS ${v.memory.rssBeforeMiB} MiB before, peak ${v.memory.peakRssMiB} MiB; ${load(v.load)}`);
+    lines.push(`verify --full: ${v.full.records.toLocaleString("en")} records in ${v.full.seconds} s = ${v.full.recordsPerSecond.toLocaleString("en")}/s (goal ≥200,000/s: ${mark(v.full.recordsPerSecond >= 200_000)}), ok=${v.full.ok}; CPU ${v.full.cpuSeconds ? `${v.full.cpuSeconds.verifier} s verifier + ${v.full.cpuSeconds.database ?? "?"} s database` : "?"}; ${v.full.rereadInOrder} partitions read again in seq order; RSS ${v.memory.rssBeforeMiB} MiB before, peak ${v.memory.peakRssMiB} MiB; ${load(v.load)}`);
     lines.push(`verify (incremental, from seq ${v.incremental.fromSeq}): ${v.incremental.checked.toLocaleString("en")} new records in ${v.incremental.seconds} s = ${v.incremental.recordsPerSecond.toLocaleString("en")}/s, ok=${v.incremental.ok} (cost proportional to the new records)`);
   }
   const a = report.archive;

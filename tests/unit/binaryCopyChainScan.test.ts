@@ -183,18 +183,26 @@ describe("binary COPY chain reader", () => {
     expect(scanOf([moved]).problem).toEqual({ seq: 20, kind: "link" });
   });
 
-  it("keeps records stored out of seq order as runs, and skips records outside the range", () => {
-    const order = [...records.slice(0, 10), ...records.slice(30, 50), ...records.slice(10, 30), ...records.slice(50)];
-    const scan = scanOf(cut(binaryCopy(order), [777]), { from: 5, to: last.seq - 3 });
-    expect(scan.problem).toBeNull();
-    expect(scan.runs.map((run) => [run.first, run.last])).toEqual([
-      [5, 10],
-      [31, 50],
+  it("lets records stored ahead of their place wait for the run, keeps records stored behind it as runs, and skips records outside the range", () => {
+    // Records written into space left in earlier pages come ahead of their place: they wait, and the part stays one run.
+    const ahead = [...records.slice(0, 10), ...records.slice(30, 50), ...records.slice(10, 30), ...records.slice(50)];
+    const one = scanOf(cut(binaryCopy(ahead), [777]), { from: 5, to: last.seq - 3 });
+    expect(one.problem).toBeNull();
+    expect(one.runs).toEqual([{ first: 5, last: last.seq - 3, firstPrevHash: records[3]!.hash, lastHash: records.at(-4)!.hash }]);
+    // Records behind the run start a run of their own; what waited in vain is kept as runs too.
+    const behind = [...records.slice(10, 30), ...records.slice(0, 10), ...records.slice(30)];
+    const runs = scanOf(cut(binaryCopy(behind), [999]));
+    expect(runs.problem).toBeNull();
+    expect(runs.runs.map((run) => [run.first, run.last])).toEqual([
       [11, 30],
-      [51, last.seq - 3],
+      [1, 10],
+      [31, last.seq],
     ]);
-    expect(scan.runs[1]).toMatchObject({ firstPrevHash: records[29]!.hash, lastHash: records[49]!.hash });
-    expect(scanOf([binaryCopy(order)], { maxRuns: 2 }).fragmented).toBe(true);
+    expect(runs.runs[0]).toMatchObject({ firstPrevHash: records[9]!.hash, lastHash: records[29]!.hash });
+    expect(scanOf([binaryCopy(behind)], { maxRuns: 2 }).fragmented).toBe(true);
+    // A waiting record that does not link to the run is named.
+    const unlinked = binaryCopy(ahead, (r) => (r.seq === 31 ? { ...r, prevHash: GENESIS_HASH } : r));
+    expect(scanOf([unlinked]).problem).toEqual({ seq: 31, kind: "link" });
   });
 
   it("refuses a stream that is not a binary COPY or ends before its trailer", () => {
