@@ -24,15 +24,6 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/**
- * Stdout, shared by every logger of the process, written asynchronously:
- * lines logged while a write is under way go out together in the next one,
- * instead of one blocking write system call per line (the access log writes
- * a line per request). pino flushes what is left when the process exits.
- */
-let stdout: DestinationStream | undefined;
-const stdoutDestination = () => (stdout ??= pino.destination({ dest: 1, sync: false }));
-
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
@@ -44,7 +35,7 @@ export function createLogger(options: LoggerOptions): Logger {
       // Defence in depth: no secret ever belongs in a log line.
       redact: { paths: ["authorization", "headers.authorization", "*.authorization", "token"], censor: "[redacted]" },
     },
-    options.destination ?? stdoutDestination(),
+    options.destination,
   );
 }
 

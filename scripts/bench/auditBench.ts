@@ -505,10 +505,13 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
       const rssAfterReads = rssMiBOf(gateway.pid);
       // More of the same, in rounds: does the gateway's memory keep growing with the reads, or level off?
       const busy = syntheticResidentId(BUSY_CITIZEN);
-      const rounds: Array<{ requests: number; rssMiB: number }> = [];
+      const rounds: Array<{ requests: number; rssMiB: number; minMiB: number; maxMiB: number }> = [];
       for (let round = 0; round < 3; round++) {
         const begin = performance.now();
         let requests = 0;
+        // RSS rises with garbage and falls at each major collection: the lowest and highest seen in the round tell whether it levels off.
+        const seen: number[] = [];
+        const sampler = setInterval(() => seen.push(rssMiBOf(gateway.pid)), 250);
         while (performance.now() - begin < options.ingestSeconds * 1000) {
           await Promise.all([
             auditRecordsPage(gateway, { citizen: busy }, 50, null),
@@ -518,9 +521,11 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
           ]);
           requests += 5;
         }
-        rounds.push({ requests, rssMiB: rssMiBOf(gateway.pid) });
+        clearInterval(sampler);
+        const rssMiB = rssMiBOf(gateway.pid);
+        rounds.push({ requests, rssMiB, minMiB: Math.min(rssMiB, ...seen), maxMiB: Math.max(rssMiB, ...seen) });
         await heapSnapshot();
-        progress(`gateway RSS ${rounds.at(-1)!.rssMiB} MiB after ${requests} more requests`);
+        progress(`gateway RSS ${rssMiB} MiB after ${requests} more requests (${rounds.at(-1)!.minMiB}–${rounds.at(-1)!.maxMiB} MiB during them)`);
       }
       const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
       reads = {
@@ -693,7 +698,7 @@ type AuditReport = {
     load: number[];
     cases: ReadReport[];
     firstLoad: FirstLoadReport;
-    gatewayRssMiB: { before: number; afterMeasuredReads: number; after: number; requestsBetween: number; rounds?: Array<{ requests: number; rssMiB: number }>; atRecords: number };
+    gatewayRssMiB: { before: number; afterMeasuredReads: number; after: number; requestsBetween: number; rounds?: Array<{ requests: number; rssMiB: number; minMiB?: number; maxMiB?: number }>; atRecords: number };
   } | null;
   verify: {
     load: number[];
@@ -754,7 +759,9 @@ function renderAuditReport(report: AuditReport): string[] {
     if (f.more) lines.push(row(`audit page "More flags" (${f.more.flags} flags, ${f.more.kB} kB)`, "next", f.more.p50Ms, f.more.p99Ms, "-", "-", f.more.flags));
     lines.push("  (db ms: PostgreSQL's planning + execution time of the read's statements, EXPLAIN ANALYZE; plans in the saved report)");
     const g = r.gatewayRssMiB;
-    const rounds = g.rounds?.length ? ` → ${g.rounds.map((x) => x.rssMiB).join(" → ")} MiB after each of ${g.rounds.length} rounds of more (${g.requestsBetween} requests)` : `, ${g.after} MiB after ${g.requestsBetween} more`;
+    const rounds = g.rounds?.length
+      ? ` → ${g.rounds.map((x) => x.rssMiB).join(" → ")} MiB after each of ${g.rounds.length} rounds of more (${g.requestsBetween} requests; lowest–highest during each: ${g.rounds.map((x) => `${x.minMiB}–${x.maxMiB}`).join(", ")} MiB)`
+      : `, ${g.after} MiB after ${g.requestsBetween} more`;
     lines.push(`  gateway memory at ${g.atRecords.toLocaleString("en")} records: RSS ${g.before} MiB before the reads, ${g.afterMeasuredReads} MiB after them${rounds} (goal: flat)`);
   }
   const v = report.verify;
