@@ -209,17 +209,7 @@ export class BinaryCopyChainReader {
     const prevLength = lengths[PREV_HASH]!;
     const hashAt = starts[HASH]!;
     const hashLength = lengths[HASH]!;
-    if (scan.follows(seq)) {
-      scan.extend(seq, this.linked(this.view!, prevAt, prevLength));
-      this.setLast(buf, this.view!, hashAt, hashLength);
-    } else if (scan.canWait(seq)) {
-      // Ahead of the run (written into space left in an earlier page): it waits for its predecessor.
-      scan.wait({ seq, prevHash: buf.toString("latin1", prevAt, prevAt + prevLength), hash: buf.toString("latin1", hashAt, hashAt + hashLength) });
-    } else {
-      if (this.lastBuf) scan.endRun(this.lastHash());
-      if (!scan.startRun(seq, buf.toString("latin1", prevAt, prevAt + prevLength))) return false;
-      this.setLast(buf, this.view!, hashAt, hashLength);
-    }
+    if (!this.place(buf, seq, prevAt, prevLength, hashAt, hashLength)) return false;
 
     let length = this.layoutFast(buf, seq);
     if (length < 0) length = this.layoutCareful(buf, seq);
@@ -227,13 +217,51 @@ export class BinaryCopyChainReader {
     if (!matchesHex(computed, buf, hashAt, hashLength)) scan.changed(seq);
     if (scan.hasHead(seq)) scan.checkHead(seq, buf.toString("latin1", hashAt, hashAt + hashLength));
 
-    // Records that came ahead and now follow the run.
+    this.drain();
+    return true;
+  }
+
+  /** Places record `seq` in the scan: continuing the run, waiting for it, or starting a new one. @returns false once too fragmented */
+  private place(buf: Buffer, seq: number, prevAt: number, prevLength: number, hashAt: number, hashLength: number): boolean {
+    const scan = this.scan;
+    if (scan.follows(seq)) {
+      scan.extend(seq, this.linked(this.view!, prevAt, prevLength));
+      this.setLast(buf, this.view!, hashAt, hashLength);
+      return true;
+    }
+    if (scan.canWait(seq)) {
+      // Ahead of the run (written into space left in an earlier page): it waits for its predecessor.
+      scan.wait({ seq, prevHash: buf.toString("latin1", prevAt, prevAt + prevLength), hash: buf.toString("latin1", hashAt, hashAt + hashLength) });
+      return true;
+    }
+    if (scan.stuck(seq)) {
+      // The run waits for a record stored behind where the scan began: it ends, and the waiting records go on as the next run.
+      scan.endRun(this.lastHash());
+      const first = scan.takeLowestWaiting();
+      if (!scan.startRun(first.seq, first.prevHash)) return false;
+      this.setWaitedLast(first.hash);
+      this.drain();
+      return this.place(buf, seq, prevAt, prevLength, hashAt, hashLength);
+    }
+    if (this.lastBuf) scan.endRun(this.lastHash());
+    if (!scan.startRun(seq, buf.toString("latin1", prevAt, prevAt + prevLength))) return false;
+    this.setLast(buf, this.view!, hashAt, hashLength);
+    return true;
+  }
+
+  /** Adds the waiting records that now follow the run. */
+  private drain(): void {
+    const scan = this.scan;
     for (let waiting = scan.next(); waiting; waiting = scan.next()) {
       scan.extend(waiting.seq, waiting.prevHash === this.lastHash());
-      const length = this.waitedHash.write(waiting.hash, 0, "latin1");
-      this.setLast(this.waitedHash, this.waitedView, 0, length);
+      this.setWaitedLast(waiting.hash);
     }
-    return true;
+  }
+
+  /** The last record added had waited: its hash is kept here. */
+  private setWaitedLast(hash: string): void {
+    const length = this.waitedHash.write(hash, 0, "latin1");
+    this.setLast(this.waitedHash, this.waitedView, 0, length);
   }
 
   /** The last record added to the run keeps its hash `length` bytes at `at` of `buf`. */

@@ -34,7 +34,7 @@ export interface WaitingRecord {
   hash: string;
 }
 
-/** Records kept waiting for their predecessor, at most (about 250 bytes each). */
+/** Records kept waiting for their predecessor, at most, by default (about 250 bytes each). */
 const WAITING_LIMIT = 50_000;
 
 /**
@@ -49,7 +49,8 @@ const WAITING_LIMIT = 50_000;
  * A table appended in seq order is read back in seq order but for records
  * written into space left in earlier pages: those come a little ahead of
  * their place. They wait (a bounded number of them) until the run reaches
- * them, instead of each breaking the run in three.
+ * them, instead of each breaking the run in three. When no more can wait
+ * (`stuck`), the run ends and the lowest waiting record starts the next.
  */
 export class PartScan {
   readonly runs: Run[] = [];
@@ -65,6 +66,7 @@ export class PartScan {
   constructor(
     private readonly headAt: ReadonlyMap<number, SignedHead>,
     private readonly maxRuns: number,
+    private readonly waitingLimit = WAITING_LIMIT,
   ) {}
 
   /** Whether record `seq` continues the current run (it follows the previous record added). */
@@ -93,7 +95,25 @@ export class PartScan {
 
   /** Whether record `seq`, ahead of the current run, can wait for it. */
   canWait(seq: number): boolean {
-    return this.run !== null && seq > this.run.last + 1 && this.waiting.size < WAITING_LIMIT && !this.waiting.has(seq);
+    return this.run !== null && seq > this.run.last + 1 && this.waiting.size < this.waitingLimit && !this.waiting.has(seq);
+  }
+
+  /**
+   * Whether record `seq`, ahead of the current run, finds no room to wait:
+   * the run itself waits for a record that is not coming soon (stored
+   * behind where the scan began: a synchronized scan starts mid-table).
+   * The reader then ends the run and goes on from the lowest waiting record.
+   */
+  stuck(seq: number): boolean {
+    return this.run !== null && seq > this.run.last + 1 && this.waiting.size >= this.waitingLimit;
+  }
+
+  /** The lowest waiting record, taken out of waiting (to start a run with). */
+  takeLowestWaiting(): WaitingRecord {
+    let lowest: WaitingRecord | null = null;
+    for (const record of this.waiting.values()) if (!lowest || record.seq < lowest.seq) lowest = record;
+    this.waiting.delete(lowest!.seq);
+    return lowest!;
   }
 
   wait(record: WaitingRecord): void {

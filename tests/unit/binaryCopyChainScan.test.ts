@@ -145,8 +145,8 @@ function cut(stream: Buffer, sizes: number[]): Buffer[] {
   return chunks;
 }
 
-function scanOf(chunks: Buffer[], options: { from?: number; to?: number; maxRuns?: number } = {}): PartScan {
-  const scan = new PartScan(new Map(), options.maxRuns ?? Infinity);
+function scanOf(chunks: Buffer[], options: { from?: number; to?: number; maxRuns?: number; waitingLimit?: number } = {}): PartScan {
+  const scan = new PartScan(new Map(), options.maxRuns ?? Infinity, options.waitingLimit);
   const reader = new BinaryCopyChainReader(scan, options.from ?? 1, options.to ?? Number.MAX_SAFE_INTEGER);
   for (const chunk of chunks) if (!reader.push(chunk)) return scan;
   reader.end();
@@ -200,6 +200,18 @@ describe("binary COPY chain reader", () => {
     ]);
     expect(runs.runs[0]).toMatchObject({ firstPrevHash: records[9]!.hash, lastHash: records[29]!.hash });
     expect(scanOf([binaryCopy(behind)], { maxRuns: 2 }).fragmented).toBe(true);
+    // A scan that began mid-table (a synchronized scan) and whose run waits for a record stored behind: once no more can wait, the waiting records go on as the next run.
+    const bySeq = (seqs: number[]) => seqs.map((seq) => records[seq - 1]!);
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    const midTable = scanOf(cut(binaryCopy(bySeq([10, ...range(12, last.seq), ...range(1, 9), 11])), [555]), { waitingLimit: 5 });
+    expect(midTable.problem).toBeNull();
+    expect(midTable.runs.map((run) => [run.first, run.last])).toEqual([
+      [10, 10],
+      [12, last.seq],
+      [1, 9],
+      [11, 11],
+    ]);
+    expect(midTable.runs[1]).toMatchObject({ firstPrevHash: records[10]!.hash, lastHash: last.hash });
     // A waiting record that does not link to the run is named.
     const unlinked = binaryCopy(ahead, (r) => (r.seq === 31 ? { ...r, prevHash: GENESIS_HASH } : r));
     expect(scanOf([unlinked]).problem).toEqual({ seq: 31, kind: "link" });
