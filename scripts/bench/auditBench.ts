@@ -556,7 +556,16 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
     if (options.only.has("verify")) {
       progress("verify --full");
       const cpuBefore = process.cpuUsage();
+      // The verifier's worker threads connect and disconnect: their backends' CPU is sampled while they run.
       const databaseCpuBefore = await databaseBackendCpuMillis(log.database.session, options.database);
+      const databaseCpuSeen = new Map<number, number>();
+      let databaseCpuReadable = databaseCpuBefore !== null;
+      const sampleDatabaseCpu = async () => {
+        const now = await databaseBackendCpuMillis(log.database.session, options.database).catch(() => null);
+        if (!now) databaseCpuReadable = false;
+        for (const [pid, ms] of now ?? []) databaseCpuSeen.set(pid, Math.max(ms, databaseCpuSeen.get(pid) ?? 0));
+      };
+      const databaseSampler = setInterval(() => void sampleDatabaseCpu(), 250);
       rssBeforeVerify = process.memoryUsage().rss;
       peakRss = rssBeforeVerify;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
@@ -566,10 +575,11 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
       clearInterval(sampler);
       fullLoad = uptime();
       const cpu = process.cpuUsage(cpuBefore);
-      const databaseCpuAfter = await databaseBackendCpuMillis(log.database.session, options.database);
+      clearInterval(databaseSampler);
+      await sampleDatabaseCpu();
       fullCpu = {
         verifier: round((cpu.user + cpu.system) / 1e6),
-        database: databaseCpuBefore && databaseCpuAfter ? round([...databaseCpuAfter].reduce((sum, [pid, ms]) => sum + ms - (databaseCpuBefore.get(pid) ?? 0), 0) / 1000) : null,
+        database: databaseCpuBefore && databaseCpuReadable ? round([...databaseCpuSeen].reduce((sum, [pid, ms]) => sum + ms - (databaseCpuBefore.get(pid) ?? 0), 0) / 1000) : null,
       };
       progress(`verify --full: ${full.records} records in ${round(fullSeconds)} s (${Math.round(full.records / fullSeconds)}/s), ok=${full.ok} (load ${fullLoad.join(", ")})`);
     }
@@ -648,16 +658,18 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
   if (options.json) console.log(JSON.stringify({ ...report, reads: reads && { ...reads, cases: reads.cases.map(({ plan: _plan, ...rest }) => rest) } }));
 }
 
-/** CPU used so far by each backend connected to `database` (pid → ms), from /proc (same host); null when not readable. */
+/** CPU used so far by each backend connected to `database` (pid → ms), from /proc (same host); null when none is readable. */
 async function databaseBackendCpuMillis(session: SqlSession, database: string): Promise<Map<number, number> | null> {
   const backends = await session.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1", [database]);
   const cpu = new Map<number, number>();
-  try {
-    for (const { pid } of backends) cpu.set(pid, cpuMillis(pid));
-  } catch {
-    return null;
+  for (const { pid } of backends) {
+    try {
+      cpu.set(pid, cpuMillis(pid));
+    } catch {
+      // exited meanwhile
+    }
   }
-  return cpu;
+  return backends.length > 0 && cpu.size === 0 ? null : cpu;
 }
 
 /** The 1-, 5- and 15-minute load averages. */
@@ -708,7 +720,7 @@ type AuditReport = {
       seconds: number;
       recordsPerSecond: number;
       goalRecordsPerSecond: number;
-      /** CPU used during the run: this process (all its threads), and the database's backends on the bench database (from /proc; null when not readable). */
+      /** CPU used during the run: this process (all its threads), and the database's backends on the bench database (from /proc, sampled every 250 ms, so a backend's last 250 ms may be missed; null when not readable). */
       cpuSeconds: { verifier: number; database: number | null } | null;
       /** Partitions read again in seq order (too fragmented in storage order). */
       rereadInOrder: number;
