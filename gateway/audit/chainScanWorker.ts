@@ -1,68 +1,81 @@
 /**
  * The worker thread side of ChainScanThread (chainScanThread.ts): checks one
- * part of the audit chain at a time from the binary COPY bytes the main
- * thread reads and sends here, and answers what it found. Each chunk is
- * acknowledged once checked, so the main thread keeps only a few in flight.
+ * part of the audit chain at a time, reading its binary COPY stream on a
+ * connection of its own and laying out and hashing each record here, and
+ * answers what it found.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import { BinaryCopyChainReader } from "./binaryCopyChainScan.ts";
 import { PartScan, type Problem, type Run } from "./chainPartScan.ts";
 import type { SignedHead } from "./startChainHeadSigning.ts";
 
-/** What the main thread sends: a part begins, a chunk of its COPY stream, its end. */
-export type ToChainScanWorker =
-  | { type: "begin"; part: number; from: number; to: number; maxRuns: number }
-  | { type: "chunk"; part: number; data: ArrayBuffer }
-  | { type: "end"; part: number };
+/** What the main thread sends: a part to check (a COPY ... TO STDOUT (FORMAT binary) of BINARY_COPY_COLUMNS). */
+export interface ToChainScanWorker {
+  part: number;
+  sql: string;
+  from: number;
+  to: number;
+  maxRuns: number;
+}
 
-/** What the worker answers: a chunk checked, the part's scan (possibly before its end, once too fragmented), or why it failed. */
+/** What the worker answers: the part's scan (possibly before its end, once too fragmented), or why it failed. */
 export type FromChainScanWorker =
-  | { type: "ack"; part: number }
   | { type: "done"; part: number; runs: Run[]; problem: Problem | null; goodHeadSeqs: number[]; fragmented: boolean }
   | { type: "error"; part: number; message: string };
 
-/** The signed heads to match, as [seq, head] pairs. */
 export interface ChainScanWorkerData {
+  /** The database's connection string. */
+  url: string;
+  /** The signed heads to match, as [seq, head] pairs. */
   heads: Array<[number, SignedHead]>;
 }
 
 const port = parentPort!;
-const heads = new Map((workerData as ChainScanWorkerData).heads);
-let part = -1;
-let scan: PartScan | null = null;
-let reader: BinaryCopyChainReader | null = null;
-let answered = true;
+const data = workerData as ChainScanWorkerData;
+const heads = new Map(data.heads);
+let client: pg.Client | null = null;
 
-function answer(message: FromChainScanWorker): void {
-  port.postMessage(message);
+async function scanPart(message: ToChainScanWorker): Promise<FromChainScanWorker> {
+  client ??= await connect();
+  const scan = new PartScan(heads, message.maxRuns);
+  const reader = new BinaryCopyChainReader(scan, message.from, message.to);
+  const stream = client.query(copyTo(message.sql));
+  let stopped = false;
+  for await (const chunk of stream) {
+    if (!reader.push(chunk as Buffer)) {
+      // Too fragmented: the rest is not read, and the connection, still copying, is not reused.
+      stopped = true;
+      stream.destroy();
+      await closeClient();
+      break;
+    }
+  }
+  if (!stopped) reader.end();
+  return { type: "done", part: message.part, runs: scan.runs, problem: scan.problem, goodHeadSeqs: scan.goodHeads.map((head) => Number(head.seq)), fragmented: scan.fragmented };
 }
 
-function done(): void {
-  answered = true;
-  answer({ type: "done", part, runs: scan!.runs, problem: scan!.problem, goodHeadSeqs: scan!.goodHeads.map((head) => Number(head.seq)), fragmented: scan!.fragmented });
+async function connect(): Promise<pg.Client> {
+  const connected = new pg.Client({ connectionString: data.url });
+  connected.on("error", () => {}); // reported by the query that fails
+  await connected.connect();
+  return connected;
+}
+
+async function closeClient(): Promise<void> {
+  const closing = client;
+  client = null;
+  await closing?.end().catch(() => {});
 }
 
 port.on("message", (message: ToChainScanWorker) => {
-  try {
-    if (message.type === "begin") {
-      part = message.part;
-      scan = new PartScan(heads, message.maxRuns);
-      reader = new BinaryCopyChainReader(scan, message.from, message.to);
-      answered = false;
-      return;
-    }
-    if (message.part !== part) return;
-    if (message.type === "chunk") {
-      if (!answered && !reader!.push(Buffer.from(message.data))) done();
-      answer({ type: "ack", part });
-      return;
-    }
-    if (!answered) {
-      reader!.end();
-      done();
-    }
-  } catch (error) {
-    answered = true;
-    answer({ type: "error", part, message: (error as Error).message });
-  }
+  scanPart(message).then(
+    (answer) => port.postMessage(answer),
+    async (error: Error) => {
+      await closeClient();
+      port.postMessage({ type: "error", part: message.part, message: error.message } satisfies FromChainScanWorker);
+    },
+  );
 });
+port.on("close", () => void closeClient());

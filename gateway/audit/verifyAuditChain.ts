@@ -74,10 +74,10 @@ export interface VerifyAuditChainOptions {
   /** Runs a part may break into (storage out of seq order) before it is read again in seq order. @default 10_000 */
   maxRuns?: number;
   /**
-   * Lay out and hash records in worker threads, one per stream, while this
-   * thread reads (PostgreSQL server; chainScanThread.ts). @default true for
-   * a full run, false for an incremental one (a few records; the gateway's
-   * audit page runs those)
+   * Read, lay out and hash records in worker threads, one per stream, each
+   * on a connection of its own (PostgreSQL server, `session.serverUrl`;
+   * chainScanThread.ts). @default true for a full run, false for an
+   * incremental one (a few records; the gateway's audit page runs those)
    */
   threads?: boolean;
 }
@@ -139,11 +139,12 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
   // Each part (on a PostgreSQL server, one per partition, read in storage order) is scanned on its own, a few at a time.
   const parts = lastSeq >= start.seq ? await partsOf(session, start.seq, lastSeq, headAt, { rangeSize, readAhead }) : [];
   const maxRuns = options.maxRuns ?? MAX_RUNS;
-  // Full runs on a PostgreSQL server lay out and hash in worker threads, one per stream, while this thread reads.
-  const useThreads = (options.threads ?? (options.mode ?? "full") === "full") && session.copyOut !== undefined;
+  // Full runs on a PostgreSQL server read, lay out and hash in worker threads, one per stream, each on a connection of its own.
+  const serverUrl = session.serverUrl;
+  const useThreads = (options.threads ?? (options.mode ?? "full") === "full") && session.copyOut !== undefined && serverUrl !== undefined;
   const idle: ChainScanThread[] = [];
   const threads: ChainScanThread[] = [];
-  const acquire = () => idle.pop() ?? threads[threads.push(new ChainScanThread(headAt)) - 1]!;
+  const acquire = () => idle.pop() ?? threads[threads.push(new ChainScanThread(serverUrl!, headAt)) - 1]!;
   let scans: PartResult[];
   try {
     scans = await mapConcurrently(parts, Math.max(1, options.streams ?? 2), async (part) => {
@@ -246,7 +247,7 @@ async function partsOf(session: SqlSession, from: number, to: number, headAt: Re
           whole && !ordered
             ? `COPY ${table} (${BINARY_COPY_COLUMNS}) TO STDOUT (FORMAT binary)`
             : `COPY (SELECT ${BINARY_COPY_COLUMNS} FROM ONLY ${table} WHERE seq >= ${from} AND seq <= ${to}${ordered ? " ORDER BY seq" : ""}) TO STDOUT (FORMAT binary)`;
-        if (thread) return thread.scan(copyOut(sql), from, to, maxRuns);
+        if (thread) return thread.scan(sql, from, to, maxRuns);
         const scan = new PartScan(headAt, maxRuns);
         await scanBinaryCopy(copyOut(sql), scan, from, to);
         return scan;

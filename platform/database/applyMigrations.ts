@@ -23,6 +23,11 @@ export interface SqlSession {
    * chunk by chunk: PostgreSQL server only (absent on PGlite).
    */
   copyOut?(sql: string): AsyncIterable<Buffer>;
+  /**
+   * The database's connection string, for work done on connections of its
+   * own in worker threads (`verify --full`): PostgreSQL server only.
+   */
+  serverUrl?: string;
 }
 
 const MIGRATION_LOCK = 4_211_2025;

@@ -103,6 +103,7 @@ export async function openDatabase<Client extends PrismaLike>(
       query: async <Row>(sql: string, params?: unknown[], prepareAs?: string) =>
         (await (prepareAs ? pool.query({ name: prepareAs, text: sql, values: params }) : pool.query(sql, params))).rows as Row[],
       copyOut: (sql) => copyOutOf(pool, sql),
+      serverUrl: location.url,
     };
     adapter = new PrismaPg(pool) as unknown as SqlDriverAdapterFactory;
     closeDriver = () => pool.end();
