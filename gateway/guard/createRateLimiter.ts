@@ -29,17 +29,64 @@ function takeToken(bucket: { tokens: number; at: number }, limit: RateLimit, now
   return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond)) };
 }
 
-export function createMemoryRateLimiter(): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
+export interface MemoryRateLimiterOptions {
+  /** Buckets kept at most; beyond it the least recently created are dropped. @default 100_000 */
+  maxBuckets?: number;
+  /** The clock (tests). @default Date.now */
+  now?: () => number;
+}
+
+export interface MemoryRateLimiter extends RateLimiter {
+  /** How many buckets are held now. */
+  buckets(): number;
+}
+
+interface MemoryBucket {
+  tokens: number;
+  at: number;
+  /** When the bucket is full again: from then on it is the same as no bucket. */
+  fullAt: number;
+}
+
+/** How often, at the most, full buckets are looked for. */
+const SWEEP_INTERVAL_MS = 10_000;
+
+/**
+ * The buckets live in a Map keyed by app (or by client address before a
+ * token is verified, which anyone can vary). A bucket that has refilled is
+ * the same as a missing one, so full buckets are dropped in a sweep at most
+ * every ten seconds (and whenever the map doubles), and the map never holds
+ * more than `maxBuckets`: past it the oldest go first, which gives their
+ * callers a fresh burst rather than letting distinct addresses grow the heap.
+ */
+export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}): MemoryRateLimiter {
+  const maxBuckets = options.maxBuckets ?? 100_000;
+  const now = options.now ?? Date.now;
+  const buckets = new Map<string, MemoryBucket>();
+  let lastSweep = now();
+  let sizeAfterSweep = 0;
+
+  const sweep = (time: number) => {
+    for (const [key, bucket] of buckets) if (bucket.fullAt <= time) buckets.delete(key);
+    lastSweep = time;
+    sizeAfterSweep = buckets.size;
+  };
+
   return {
     async take(app, limit) {
+      const time = now();
+      if (time - lastSweep >= SWEEP_INTERVAL_MS || buckets.size > 2 * sizeAfterSweep + 1024) sweep(time);
       let bucket = buckets.get(app);
       if (!bucket) {
-        bucket = { tokens: limit.burst, at: Date.now() };
+        if (buckets.size >= maxBuckets) buckets.delete(buckets.keys().next().value!);
+        bucket = { tokens: limit.burst, at: time, fullAt: time };
         buckets.set(app, bucket);
       }
-      return takeToken(bucket, limit, Date.now());
+      const decision = takeToken(bucket, limit, time);
+      bucket.fullAt = time + ((limit.burst - bucket.tokens) / limit.perSecond) * 1000;
+      return decision;
     },
+    buckets: () => buckets.size,
     async close() {},
   };
 }

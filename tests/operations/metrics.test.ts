@@ -92,7 +92,8 @@ describe("the gateway's metrics", () => {
     const gateway = await startExtraGateway(system, {
       auditDatabase: { kind: "pglite", dataDir: gatewayDir },
       rateLimit: { perSecond: 1, burst: 2 },
-      subgraphTimeoutMs: 100,
+      // Long enough for the healthy agencies on a loaded machine: only the hanging one must time out.
+      subgraphTimeoutMs: 1500,
       circuitFailureThreshold: 1,
       subgraphUrls: { tax: hanging.url },
     });
