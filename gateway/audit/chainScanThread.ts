@@ -20,6 +20,20 @@ export interface PartResult {
   fragmented: boolean;
 }
 
+/**
+ * The worker's entry. Under tsx (the CLI, tests) this module is TypeScript and
+ * the worker loads chainScanWorker.ts through tsx's loader
+ * (startChainScanWorker.mjs); in the compiled tree of `npm run build` it is
+ * chainScanThread.js with chainScanWorker.js beside it. Bundled into another
+ * file (as `npm start` bundles the gateway) there is no worker file to start:
+ * null, and the chain is checked on the calling thread.
+ */
+export const CHAIN_SCAN_WORKER_ENTRY: URL | null = import.meta.url.endsWith("/chainScanThread.ts")
+  ? new URL("./startChainScanWorker.mjs", import.meta.url)
+  : import.meta.url.endsWith("/chainScanThread.js")
+    ? new URL("./chainScanWorker.js", import.meta.url)
+    : null;
+
 export class ChainScanThread {
   private readonly worker: Worker;
   private part = 0;
@@ -32,7 +46,8 @@ export class ChainScanThread {
     private readonly headAt: ReadonlyMap<number, SignedHead>,
   ) {
     const workerData: ChainScanWorkerData = { url, heads: [...headAt] };
-    this.worker = new Worker(new URL("./startChainScanWorker.mjs", import.meta.url), { workerData });
+    if (!CHAIN_SCAN_WORKER_ENTRY) throw new Error("no chain scan worker to start: this module was bundled");
+    this.worker = new Worker(CHAIN_SCAN_WORKER_ENTRY, { workerData });
     this.worker.on("message", (message: FromChainScanWorker) => {
       if (this.pending?.part === message.part) this.pending.resolve(message);
     });

@@ -32,7 +32,7 @@ import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import { GENESIS_HASH } from "./auditChain.ts";
 import { BINARY_COPY_COLUMNS, scanBinaryCopy } from "./binaryCopyChainScan.ts";
 import { PartScan, PROBLEM_RANK, type Problem } from "./chainPartScan.ts";
-import { ChainScanThread, type PartResult } from "./chainScanThread.ts";
+import { CHAIN_SCAN_WORKER_ENTRY, ChainScanThread, type PartResult } from "./chainScanThread.ts";
 import { CANONICAL_COLUMNS, completeCanonical, type CanonicalRow } from "./canonicalAuditSql.ts";
 import type { PrismaClient } from "./prisma/generated/client.ts";
 import type { SignedHead } from "./startChainHeadSigning.ts";
@@ -141,7 +141,7 @@ export async function verifyAuditChain(options: VerifyAuditChainOptions): Promis
   const maxRuns = options.maxRuns ?? MAX_RUNS;
   // Full runs on a PostgreSQL server read, lay out and hash in worker threads, one per stream, each on a connection of its own.
   const serverUrl = session.serverUrl;
-  const useThreads = (options.threads ?? (options.mode ?? "full") === "full") && session.copyOut !== undefined && serverUrl !== undefined;
+  const useThreads = (options.threads ?? (options.mode ?? "full") === "full") && session.copyOut !== undefined && serverUrl !== undefined && CHAIN_SCAN_WORKER_ENTRY !== null;
   const idle: ChainScanThread[] = [];
   const threads: ChainScanThread[] = [];
   const acquire = () => idle.pop() ?? threads[threads.push(new ChainScanThread(serverUrl!, headAt)) - 1]!;
