@@ -5,12 +5,9 @@
  * with the append-only triggers bypassed (as a superuser would), verify
  * exits non-zero and names that row.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,39 +17,14 @@ import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
 import { STANDARD_SCOPES } from "../support/standardScopes.ts";
 import { startSystem, usingPostgres, type System } from "../support/startSystem.ts";
+import { runAuditCli, unusedPort } from "../support/runAuditCli.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const LI_WEI = "140105198605150031";
 const WANG_FANG = "140105198803120028";
 /** The traffic record (counted from the first) that the tamper scenario edits. */
 const TAMPERED = 3;
 /** The traffic reads names and housing fund balances only. */
 const UNUSED_AGENCIES = ["credit", "real-estate", "tax"];
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
-  return new Promise((resolve) => {
-    execFile("npx", ["tsx", "scripts/audit.ts", ...args], { cwd: ROOT, env: childEnv, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** A loopback port nothing listens on, so the CLI finds no running gateway to ask. */
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** @returns how many records were there before (the governance steps that granted the suite's app) */
 async function makeTraffic(system: System): Promise<number> {
@@ -91,14 +63,14 @@ function cliScenario(setup: () => Promise<{ env: Record<string, string | undefin
   });
 
   it("verify exits 0 and says the chain verifies", async () => {
-    const run = await runCli(["verify", "--jwks", jwks], env);
+    const run = await runAuditCli(["verify", "--jwks", jwks], env);
     expect(run.stderr).not.toMatch(/BROKEN/);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`audit chain verifies: ${base + 6} records, \\d+ signed heads`));
   });
 
   it("list --json prints the records newest first, filtered, with no value in them", async () => {
-    const run = await runCli(["list", "--json"], env);
+    const run = await runAuditCli(["list", "--json"], env);
     expect(run.code).toBe(0);
     const records = run.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
     expect(records.slice(0, 6).map((r) => r.seq)).toEqual(seqs(6, 5, 4, 3, 2, 1));
@@ -106,7 +78,7 @@ function cliScenario(setup: () => Promise<{ env: Record<string, string | undefin
     expect(records.slice(1, 6).every((r) => r.app === "app:audit-cli-test" && r.purpose === "CLI_TEST" && r.dataReleased === true)).toBe(true);
     for (const value of ["86400.00", "李伟", "王芳", LI_WEI, WANG_FANG]) expect(run.stdout).not.toContain(value);
 
-    const filtered = await runCli(["list", "--json", "--app", "app:audit-cli-test", "--citizen", LI_WEI, "--field", "HousingFundAccount.balance"], env);
+    const filtered = await runAuditCli(["list", "--json", "--app", "app:audit-cli-test", "--citizen", LI_WEI, "--field", "HousingFundAccount.balance"], env);
     expect(filtered.code).toBe(0);
     const lines = filtered.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
     expect(lines.map((r) => r.seq)).toEqual(seqs(5, 3, 1));
@@ -115,7 +87,7 @@ function cliScenario(setup: () => Promise<{ env: Record<string, string | undefin
   // The row lies in the range an earlier `verify` already covered: incremental runs start after it, `--full` re-checks it.
   it("after one row was edited with triggers bypassed, verify --full exits non-zero naming that row", async () => {
     await tamper(base + TAMPERED);
-    const run = await runCli(["verify", "--full", "--jwks", jwks], env);
+    const run = await runAuditCli(["verify", "--full", "--jwks", jwks], env);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(new RegExp(`BROKEN at record ${base + TAMPERED}\\b`));
     expect(run.stdout).not.toMatch(/verifies/);

@@ -6,8 +6,6 @@
  * opens exactly the records behind it. The rollups follow new records
  * incrementally from their watermark.
  */
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
 import { DEFAULT_ANOMALY_THRESHOLDS } from "../../gateway/audit/insights/AnomalyThresholds.ts";
@@ -18,18 +16,7 @@ import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
 import { ANOMALY_DAY, EXPECTED_FLAGS, STORM_DAY, seedAnomalies, seedFlagStorm } from "../support/seedAnomalies.ts";
 import { startSystem, usingPostgres, type System } from "../support/startSystem.ts";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
-  return new Promise((resolve) => {
-    execFile("npx", ["tsx", "scripts/audit.ts", ...args], { cwd: ROOT, env: childEnv, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+import { runAuditCli } from "../support/runAuditCli.ts";
 
 const DAY_END = new Date(ANOMALY_DAY.getTime() + 24 * 3_600_000);
 
@@ -217,16 +204,16 @@ describe("audit patterns and anomaly flags", () => {
       runs.push({ ...viaGateway, PORT: "9", GATEWAY_DATABASE_URL: database });
     }
     for (const env of runs) {
-      const json = await runCli(["anomalies", "--since", range.since, "--until", range.until, "--json"], env);
+      const json = await runAuditCli(["anomalies", "--since", range.since, "--until", range.until, "--json"], env);
       expect(json.stderr).toBe("");
       expect(json.code).toBe(0);
       const flags = json.stdout.trim().split("\n").map((line) => JSON.parse(line));
       expect(flags.map((flag) => ({ rule: flag.rule, app: flag.app, records: flag.records }))).toEqual(expected);
     }
-    const text = await runCli(["anomalies", "--since", range.since, "--until", range.until], viaGateway);
+    const text = await runAuditCli(["anomalies", "--since", range.since, "--until", range.until], viaGateway);
     expect(text.code).toBe(0);
     for (const flag of EXPECTED_FLAGS) expect(text.stdout).toContain(flag.rule);
-    const bad = await runCli(["anomalies", "--since", "yesterday-ish"], viaGateway);
+    const bad = await runAuditCli(["anomalies", "--since", "yesterday-ish"], viaGateway);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--since");
   });

@@ -5,40 +5,20 @@
  * `npm run audit -- verify` passes on the gateway's database, run as an
  * operator runs it, in a child process once the gateway has stopped.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { startSystem, type System } from "../support/startSystem.ts";
+import { runAuditCli, unusedPort } from "../support/runAuditCli.ts";
 import { LI_WEI, send, token } from "./support/hostile.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 let system: System | undefined;
 
 afterAll(async () => {
   await system?.stop().catch(() => {});
 });
-
-function runAuditCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
-  return new Promise((resolve) => {
-    execFile("npx", ["tsx", "scripts/audit.ts", ...args], { cwd: ROOT, env: childEnv, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function rawHttp(url: URL, raw: string): Promise<string> {
   return new Promise((resolve, reject) => {
