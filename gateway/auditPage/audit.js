@@ -13,7 +13,7 @@ const FLAG_FIELDS = "id rule summary app purpose citizenPseudonym fields since u
 /** The charts' counts and the first page of flags, in one request. */
 const SUMMARY = `query AuditSummary($since: DateTime, $until: DateTime, $flags: Int) {
   auditSummary(since: $since, until: $until, topApps: 10) {
-    since until series { hour app purpose reads denials } agencies { agency reads } levels { level reads } topApps { app citizens reads }
+    since until hourly { hours rows { app purpose reads denials } } agencies { agency reads } levels { level reads } topApps { app citizens reads }
     anomalies(first: $flags) { total nextCursor flags { ${FLAG_FIELDS} } } } }`;
 const MORE_FLAGS = `query AuditMoreFlags($since: DateTime, $until: DateTime, $flags: Int, $after: String) {
   auditSummary(since: $since, until: $until) { anomalies(first: $flags, after: $after) { total nextCursor flags { ${FLAG_FIELDS} } } } }`;

@@ -45,21 +45,28 @@ function timeSeries(summary, groupBy) {
   const until = new Date(summary.until).getTime();
   const { keys, labels, keyOf } = bucketsOf(since, until);
   const index = new Map(keys.map((key, i) => [key, i]));
+  const sum = (values) => values.reduce((total, value) => total + value, 0);
+  // One row per app and purpose, one value per hour of summary.hourly.hours.
+  const { hours, rows } = summary.hourly;
   const totals = new Map();
-  for (const row of summary.series) {
+  for (const row of rows) {
     const group = row[groupBy] || "(none)";
-    totals.set(group, (totals.get(group) ?? 0) + row.reads + row.denials);
+    totals.set(group, (totals.get(group) ?? 0) + sum(row.reads) + sum(row.denials));
   }
   const top = [...totals].sort((a, b) => b[1] - a[1]).slice(0, MAX_GROUPS).map(([group]) => group);
   const groupOf = (row) => (top.includes(row[groupBy] || "(none)") ? row[groupBy] || "(none)" : "others");
   const groups = [...top, ...(totals.size > top.length ? ["others"] : [])];
   const reads = new Map(groups.map((g) => [g, new Array(keys.length).fill(0)]));
   const denials = new Map(groups.map((g) => [g, new Array(keys.length).fill(0)]));
-  for (const row of summary.series) {
-    const i = index.get(keyOf(new Date(row.hour).getTime()));
-    if (i === undefined) continue;
-    reads.get(groupOf(row))[i] += row.reads;
-    denials.get(groupOf(row))[i] += row.denials;
+  const bucketOf = hours.map((hour) => index.get(keyOf(new Date(hour).getTime())));
+  for (const row of rows) {
+    const groupReads = reads.get(groupOf(row));
+    const groupDenials = denials.get(groupOf(row));
+    bucketOf.forEach((i, h) => {
+      if (i === undefined) return;
+      groupReads[i] += row.reads[h];
+      groupDenials[i] += row.denials[h];
+    });
   }
   const datasets = groups.flatMap((group, n) => {
     const colour = group === "others" ? "#999999" : PALETTE[n % PALETTE.length];

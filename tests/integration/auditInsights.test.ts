@@ -177,6 +177,26 @@ describe("audit patterns and anomaly flags", () => {
     expect(levels.L1).toBe(0);
   });
 
+  it("gives the same counts as columns (hourly): every hour of the range once, a row per app and purpose", async () => {
+    const HOURLY = `query Hourly($since: DateTime, $until: DateTime) {
+      auditSummary(since: $since, until: $until) { series { hour app purpose requests reads denials } hourly { hours rows { app purpose requests reads denials } } } }`;
+    const { auditSummary } = await ask(HOURLY, range);
+    const { hours, rows } = auditSummary.hourly as { hours: string[]; rows: Array<{ app: string; purpose: string; requests: number[]; reads: number[]; denials: number[] }> };
+    expect(hours).toHaveLength(24);
+    expect(hours[0]).toBe(range.since);
+    expect(hours[23]).toBe(new Date(DAY_END.getTime() - 3_600_000).toISOString());
+    // Pivoted back, the columns are the series, zeros aside.
+    const fromColumns = rows.flatMap((row) =>
+      hours
+        .map((hour, i) => ({ hour, app: row.app, purpose: row.purpose, requests: row.requests[i], reads: row.reads[i], denials: row.denials[i] }))
+        .filter((cell) => (cell.requests ?? 0) > 0),
+    );
+    const key = (row: { hour: string; app: string; purpose: string }) => `${row.hour} ${row.app} ${row.purpose}`;
+    expect(fromColumns.sort((a, b) => key(a).localeCompare(key(b)))).toEqual([...auditSummary.series].sort((a, b) => key(a).localeCompare(key(b))));
+    expect(rows.find((row) => row.app === "app:bulk-reader")!.reads[3]).toBe(30);
+    expect(new Set(rows.map((row) => `${row.app} ${row.purpose}`)).size).toBe(rows.length);
+  });
+
   it("adds records written after a view to the next view (rollups follow the watermark)", async () => {
     const { auditSummary: first } = await ask(SUMMARY, range);
     const readsOf = (summary: { series: Array<{ app: string; reads: number }> }) =>

@@ -16,7 +16,7 @@
  *    `driftMinimumHistory` trailing reads, a field fewer than
  *    `driftUsualPercent` percent of those reads touched.
  */
-import type { PrismaClient } from "../prisma/generated/client.ts";
+import { queryRollups, type RollupSource } from "./RollupSource.ts";
 import type { AnomalyThresholds } from "./AnomalyThresholds.ts";
 import type { AnomalyRule, AnomalyScope, AuditAnomaly } from "./AuditAnomaly.ts";
 import { ceilHour, HOUR_MS, hourOf, readHours, readReach, type HourRow, type ReachRow } from "./readRollups.ts";
@@ -93,8 +93,9 @@ function distinctCitizens(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[
   return flags;
 }
 
-async function thresholdProbing(prisma: PrismaClient, rollups: { since: Date; until: Date }, t: AnomalyThresholds): Promise<AuditAnomaly[]> {
-  const rows = await prisma.$queryRawUnsafe<Array<{ app: string; citizen: string; coordinate: string; arguments: number; first: Date; last: Date }>>(
+async function thresholdProbing(source: RollupSource, rollups: { since: Date; until: Date }, t: AnomalyThresholds): Promise<AuditAnomaly[]> {
+  const rows = await queryRollups<Array<{ app: string; citizen: string; coordinate: string; arguments: number; first: Date; last: Date }>>(
+    source,
     `SELECT "app", "citizen", "coordinate", count(DISTINCT "arguments")::int AS "arguments", min("hour") AS "first", max("hour") AS "last"
      FROM "audit_rollup_probe" WHERE "hour" >= $1 AND "hour" < $2
      GROUP BY 1, 2, 3 HAVING count(DISTINCT "arguments") >= $3 ORDER BY 4 DESC, 1, 3, 2`,
@@ -167,10 +168,11 @@ function offHours(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[] {
  * 7 days before, so that only the flagged hours come back, not a week of
  * field rows.
  */
-async function purposeDrift(prisma: PrismaClient, rollups: Rollups, t: AnomalyThresholds): Promise<AuditAnomaly[]> {
+async function purposeDrift(source: RollupSource, rollups: Rollups, t: AnomalyThresholds): Promise<AuditAnomaly[]> {
   const from = new Date(rollups.since.getTime() - TRAILING_MS);
   const trailingWindow = `ORDER BY "hour" RANGE BETWEEN interval '7 days' PRECEDING AND interval '1 hour' PRECEDING`;
-  const rows = await prisma.$queryRawUnsafe<Array<{ hour: Date; app: string; purpose: string; history: number; fields: string[] }>>(
+  const rows = await queryRollups<Array<{ hour: Date; app: string; purpose: string; history: number; fields: string[] }>>(
+    source,
     `WITH "h" AS (
        SELECT "hour", "app", "purpose", "reads",
               coalesce(sum("reads") OVER (PARTITION BY "app" COLLATE "C", "purpose" COLLATE "C" ${trailingWindow}), 0)::bigint AS "history"
@@ -309,19 +311,19 @@ const newestFirst = (flags: AuditAnomaly[]) => flags.sort((a, b) => b.scope.sinc
  * rule, computed afresh from the rollups in the database (ranges too long to
  * keep in memory; and the reference the kept flags are tested against).
  */
-export async function detectAuditAnomaliesAfresh(prisma: PrismaClient, range: { since: Date; until: Date }, thresholds: AnomalyThresholds): Promise<AuditAnomaly[]> {
-  await refreshAuditRollups(prisma);
+export async function detectAuditAnomaliesAfresh(source: RollupSource, range: { since: Date; until: Date }, thresholds: AnomalyThresholds): Promise<AuditAnomaly[]> {
+  await refreshAuditRollups(source);
   const since = hourOf(range.since);
   const { until } = range;
   const from = new Date(since.getTime() - TRAILING_MS);
-  const [hours, reach] = await Promise.all([readHours(prisma, from, until), readReach(prisma, from, until)]);
+  const [hours, reach] = await Promise.all([readHours(source, from, until), readReach(source, from, until)]);
   const rollups: Rollups = { since, until, hours, reach };
   return [
     ...newestFirst(distinctCitizens(rollups, thresholds)),
-    ...(await thresholdProbing(prisma, rollups, thresholds)),
+    ...(await thresholdProbing(source, rollups, thresholds)),
     ...newestFirst(denialRatio(rollups, thresholds)),
     ...newestFirst(offHours(rollups, thresholds)),
-    ...newestFirst(await purposeDrift(prisma, rollups, thresholds)),
+    ...newestFirst(await purposeDrift(source, rollups, thresholds)),
   ];
 }
 
@@ -331,13 +333,13 @@ export async function detectAuditAnomaliesAfresh(prisma: PrismaClient, range: { 
  * in that hour or the 7 days before it is rolled up, so a view recomputes
  * only the hours new records touched (usually the current one).
  */
-export async function detectAuditAnomalies(prisma: PrismaClient, range: { since: Date; until: Date }, thresholds: AnomalyThresholds): Promise<AuditAnomaly[]> {
+export async function detectAuditAnomalies(source: RollupSource, range: { since: Date; until: Date }, thresholds: AnomalyThresholds): Promise<AuditAnomaly[]> {
   const since = hourOf(range.since).getTime();
   const end = ceilHour(range.until);
   const from = since - TRAILING_MS;
-  if (end <= since || (end - from) / HOUR_MS > MAX_CACHED_HOURS) return detectAuditAnomaliesAfresh(prisma, range, thresholds);
+  if (end <= since || (end - from) / HOUR_MS > MAX_CACHED_HOURS) return detectAuditAnomaliesAfresh(source, range, thresholds);
   const rules = JSON.stringify(thresholds);
-  return viewRollups(prisma, from, end, async (view) => {
+  return viewRollups(source, from, end, async (view) => {
     const perHour: HourFlags[] = [];
     for (let hour = since; hour < end; hour += HOUR_MS) {
       perHour.push(
@@ -347,7 +349,7 @@ export async function detectAuditAnomalies(prisma: PrismaClient, range: { since:
       );
     }
     const probing = await view.memoAsync(`probing ${thresholds.probingDistinctArguments} ${since} ${end}`, "probes", since, end, () =>
-      thresholdProbing(prisma, { since: new Date(since), until: new Date(end) }, thresholds),
+      thresholdProbing(source, { since: new Date(since), until: new Date(end) }, thresholds),
     );
     return [
       ...newestFirst(perHour.flatMap((flags) => flags.distinct)),

@@ -2,7 +2,7 @@
  * Reads the hourly rollups (never audit_record) for a range of hours: what
  * auditSummary and the anomaly rules are computed from.
  */
-import type { PrismaClient } from "../prisma/generated/client.ts";
+import { queryRollups, type RollupSource } from "./RollupSource.ts";
 
 export interface HourRow {
   hour: Date;
@@ -36,20 +36,22 @@ export const hourOf = (time: Date) => new Date(Math.floor(time.getTime() / HOUR_
 /** The end (ms) of the last hour that starts before `time`: rows with `hour < time` are those with `hour < ceilHour(time)`. */
 export const ceilHour = (time: Date) => Math.ceil(time.getTime() / HOUR_MS) * HOUR_MS;
 
-export function readHours(prisma: PrismaClient, since: Date, until: Date): Promise<HourRow[]> {
-  return prisma.$queryRawUnsafe<HourRow[]>(
+export function readHours(source: RollupSource, since: Date, until: Date): Promise<HourRow[]> {
+  return queryRollups<HourRow[]>(
+    source,
     `SELECT "hour", "app", "purpose", "requests", "reads", "denials" FROM "audit_rollup_hour" WHERE "hour" >= $1 AND "hour" < $2`,
     since,
     until,
   );
 }
 
-export function readReach(prisma: PrismaClient, since: Date, until: Date): Promise<ReachRow[]> {
-  return prisma.$queryRawUnsafe<ReachRow[]>(`SELECT "hour", "app", "citizens" FROM "audit_rollup_reach" WHERE "hour" >= $1 AND "hour" < $2`, since, until);
+export function readReach(source: RollupSource, since: Date, until: Date): Promise<ReachRow[]> {
+  return queryRollups<ReachRow[]>(source, `SELECT "hour", "app", "citizens" FROM "audit_rollup_reach" WHERE "hour" >= $1 AND "hour" < $2`, since, until);
 }
 
-export function readFields(prisma: PrismaClient, since: Date, until: Date): Promise<FieldRow[]> {
-  return prisma.$queryRawUnsafe<FieldRow[]>(
+export function readFields(source: RollupSource, since: Date, until: Date): Promise<FieldRow[]> {
+  return queryRollups<FieldRow[]>(
+    source,
     `SELECT "hour", "app", "purpose", "field", "reads", "denials" FROM "audit_rollup_field" WHERE "hour" >= $1 AND "hour" < $2`,
     since,
     until,

@@ -7,6 +7,7 @@
  * records since the last view, never a full scan.
  */
 import type { PrismaClient } from "../prisma/generated/client.ts";
+import { isPrismaSource, queryRollups, type RollupSource } from "./RollupSource.ts";
 
 /** Serializes refreshes across gateway processes sharing one database. */
 const ROLLUP_LOCK = 4_211_2027;
@@ -79,26 +80,64 @@ const ROLL_UP = `WITH "r" AS MATERIALIZED (
    )
    UPDATE "audit_rollup_state" SET "seq" = $2 WHERE "id" = 1`;
 
+/**
+ * The same roll-up with its bounds read in SQL, after the lock: the watermark
+ * and at most CHUNK records past it. Sent with the lock as one message of two
+ * statements, one implicit transaction: one round trip on the driver, and a
+ * failure rolls both back.
+ */
+const ROLL_UP_NEXT_CHUNK = `SELECT pg_advisory_xact_lock(${ROLLUP_LOCK}), set_config('synchronous_commit', 'off', true);
+${ROLL_UP.replace(
+  `WITH "r" AS MATERIALIZED (`,
+  `WITH "bounds" AS (
+     SELECT "seq" AS "from", least(coalesce((SELECT max("seq") FROM "audit_record"), "seq"), "seq" + ${CHUNK}) AS "to"
+     FROM "audit_rollup_state" WHERE "id" = 1
+   ), "r" AS MATERIALIZED (`,
+)
+  .replace(RANGE, `"seq" > (SELECT "from" FROM "bounds") AND "seq" <= (SELECT "to" FROM "bounds") AND "governance" IS NULL`)
+  .replace(`SET "seq" = $2 WHERE "id" = 1`, `SET "seq" = (SELECT "to" FROM "bounds") WHERE "id" = 1`)}`;
+
 /** Rolls up every record committed since the last refresh. @returns how many seq values were covered */
-export function refreshAuditRollups(prisma: PrismaClient): Promise<bigint> {
+export function refreshAuditRollups(source: RollupSource): Promise<bigint> {
   // One at a time per process: the page's two views arrive together, and the second then finds nothing new.
-  const previous = running.get(prisma) ?? Promise.resolve(0n);
-  const next = previous.catch(() => 0n).then(() => refreshOnce(prisma));
-  running.set(prisma, next);
+  const previous = running.get(source) ?? Promise.resolve(0n);
+  const next = previous.catch(() => 0n).then(() => refreshOnce(source));
+  running.set(source, next);
   void next.finally(() => {
-    if (running.get(prisma) === next) running.delete(prisma);
+    if (running.get(source) === next) running.delete(source);
   }).catch(() => {});
   return next;
 }
 
-const running = new WeakMap<PrismaClient, Promise<bigint>>();
+const running = new WeakMap<RollupSource, Promise<bigint>>();
 
-async function refreshOnce(prisma: PrismaClient): Promise<bigint> {
-  // Nothing new since the watermark (the usual case for a second view in a row): one read, no transaction.
-  const [lag] = await prisma.$queryRawUnsafe<Array<{ behind: boolean }>>(
-    `SELECT coalesce((SELECT max("seq") FROM "audit_record") > (SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1), true) AS "behind"`,
+/** The watermark and the newest record's seq. */
+async function lagOf(source: RollupSource): Promise<{ from: bigint; last: bigint }> {
+  const [row] = await queryRollups<Array<{ from: string | null; last: string | null }>>(
+    source,
+    `SELECT (SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1)::text AS "from", (SELECT max("seq") FROM "audit_record")::text AS "last"`,
   );
-  if (lag && !lag.behind) return 0n;
+  return { from: BigInt(row?.from ?? 0), last: BigInt(row?.last ?? 0) };
+}
+
+async function refreshOnce(source: RollupSource): Promise<bigint> {
+  if (isPrismaSource(source)) return refreshWithPrisma(source);
+  // Nothing new since the watermark (the usual case for a second view in a row): one read, no transaction.
+  let covered = 0n;
+  for (;;) {
+    const { from, last } = await lagOf(source);
+    if (last <= from) return covered;
+    await source.exec(ROLL_UP_NEXT_CHUNK);
+    const step = last - from > CHUNK ? CHUNK : last - from;
+    covered += step;
+    if (step < CHUNK) return covered;
+  }
+}
+
+async function refreshWithPrisma(prisma: PrismaClient): Promise<bigint> {
+  // Nothing new since the watermark (the usual case for a second view in a row): one read, no transaction.
+  const { from, last } = await lagOf(prisma);
+  if (last <= from) return 0n;
   let covered = 0n;
   for (;;) {
     const step = await prisma.$transaction(

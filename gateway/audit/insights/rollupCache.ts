@@ -8,7 +8,7 @@
  * computed again. Records arrive in the current hour, so a view usually
  * re-reads one hour, not the 8 days the anomaly rules look at.
  */
-import type { PrismaClient } from "../prisma/generated/client.ts";
+import { queryRollups, type RollupSource } from "./RollupSource.ts";
 import { HOUR_MS, type FieldRow, type HourRow, type ReachRow } from "./readRollups.ts";
 import { readRollupWatermark, rollupChangesSince, type ChangedHours, type RollupChanges } from "./rollupChanges.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
@@ -55,7 +55,7 @@ interface Cache {
   queue: Promise<unknown>;
 }
 
-const caches = new WeakMap<PrismaClient, Cache>();
+const caches = new WeakMap<RollupSource, Cache>();
 
 const touches = (changed: ChangedHours, from: number, to: number) => changed !== null && changed.first < to && changed.last >= from;
 
@@ -65,7 +65,7 @@ function forget(cache: Cache, changes: RollupChanges): void {
   for (const [key, memo] of cache.memos) if (touches(changes[memo.kind], memo.from, memo.to)) cache.memos.delete(key);
 }
 
-async function load(prisma: PrismaClient, cache: Cache, from: number, to: number): Promise<void> {
+async function load(source: RollupSource, cache: Cache, from: number, to: number): Promise<void> {
   let first = Infinity;
   let last = -Infinity;
   for (let hour = from; hour < to; hour += HOUR_MS) {
@@ -82,18 +82,21 @@ async function load(prisma: PrismaClient, cache: Cache, from: number, to: number
   const since = new Date(first);
   const until = new Date(last + HOUR_MS);
   const [hours, reach, fields, agencies] = await Promise.all([
-    prisma.$queryRawUnsafe<HourRow[]>(
+    queryRollups<HourRow[]>(
+    source,
       `SELECT "hour", "app", "purpose", "requests", "reads", "denials" FROM "audit_rollup_hour" WHERE "hour" >= $1 AND "hour" < $2`,
       since,
       until,
     ),
-    prisma.$queryRawUnsafe<ReachRow[]>(`SELECT "hour", "app", "citizens" FROM "audit_rollup_reach" WHERE "hour" >= $1 AND "hour" < $2`, since, until),
-    prisma.$queryRawUnsafe<FieldRow[]>(
+    queryRollups<ReachRow[]>(source, `SELECT "hour", "app", "citizens" FROM "audit_rollup_reach" WHERE "hour" >= $1 AND "hour" < $2`, since, until),
+    queryRollups<FieldRow[]>(
+    source,
       `SELECT "hour", "app", "purpose", "field", "reads", "denials" FROM "audit_rollup_field" WHERE "hour" >= $1 AND "hour" < $2`,
       since,
       until,
     ),
-    prisma.$queryRawUnsafe<Array<{ hour: Date; agency: string; reads: number }>>(
+    queryRollups<Array<{ hour: Date; agency: string; reads: number }>>(
+    source,
       `SELECT "hour", "agency", sum("reads")::int AS "reads" FROM "audit_rollup_agency" WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1, 2`,
       since,
       until,
@@ -113,21 +116,21 @@ async function load(prisma: PrismaClient, cache: Cache, from: number, to: number
  * Brings the rollups up to date, drops what the new records changed, reads
  * the hours [from, to) not in memory, then runs `use` (one view at a time).
  */
-export async function viewRollups<T>(prisma: PrismaClient, from: number, to: number, use: (view: RollupView) => Promise<T>): Promise<T> {
-  await refreshAuditRollups(prisma);
-  let cache = caches.get(prisma);
-  if (!cache) caches.set(prisma, (cache = { watermark: null, slices: new Map(), memos: new Map(), queue: Promise.resolve() }));
+export async function viewRollups<T>(source: RollupSource, from: number, to: number, use: (view: RollupView) => Promise<T>): Promise<T> {
+  await refreshAuditRollups(source);
+  let cache = caches.get(source);
+  if (!cache) caches.set(source, (cache = { watermark: null, slices: new Map(), memos: new Map(), queue: Promise.resolve() }));
   const own = cache;
   const run = async () => {
-    const watermark = await readRollupWatermark(prisma);
+    const watermark = await readRollupWatermark(source);
     if (own.watermark === null || watermark < own.watermark) {
       own.slices.clear();
       own.memos.clear();
     } else if (watermark > own.watermark) {
-      forget(own, await rollupChangesSince(prisma, own.watermark, watermark));
+      forget(own, await rollupChangesSince(source, own.watermark, watermark));
     }
     own.watermark = watermark;
-    await load(prisma, own, from, to);
+    await load(source, own, from, to);
     if (own.memos.size > MAX_MEMOS) own.memos.clear();
     const memo = <V>(key: string, kind: RollupKind, memoFrom: number, memoTo: number, compute: () => V): V => {
       const known = own.memos.get(key);

@@ -4,7 +4,7 @@
  * only ever grow from records (append-only) in the hour of each record's
  * `time`, so a result computed from hours outside these spans is still exact.
  */
-import type { PrismaClient } from "../prisma/generated/client.ts";
+import { queryRollups, type RollupSource } from "./RollupSource.ts";
 import { hourOf } from "./readRollups.ts";
 
 /** The first and last hour (inclusive) a kind of rollup changed in; null when it did not change. */
@@ -20,8 +20,8 @@ export interface RollupChanges {
 }
 
 /** The seq the rollups cover (audit_rollup_state). */
-export async function readRollupWatermark(prisma: PrismaClient): Promise<bigint> {
-  const [state] = await prisma.$queryRawUnsafe<Array<{ seq: bigint | number }>>(`SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1`);
+export async function readRollupWatermark(source: RollupSource): Promise<bigint> {
+  const [state] = await queryRollups<Array<{ seq: bigint | number }>>(source, `SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1`);
   return BigInt(state?.seq ?? 0);
 }
 
@@ -29,10 +29,11 @@ const span = (first: Date | null, last: Date | null): ChangedHours =>
   first && last ? { first: hourOf(new Date(first)).getTime(), last: hourOf(new Date(last)).getTime() } : null;
 
 /** The hours the records in (from, to] changed, read by their `seq` (the same records the refresh rolled up). */
-export async function rollupChangesSince(prisma: PrismaClient, from: bigint, to: bigint): Promise<RollupChanges> {
-  const [row] = await prisma.$queryRawUnsafe<
+export async function rollupChangesSince(source: RollupSource, from: bigint, to: bigint): Promise<RollupChanges> {
+  const [row] = await queryRollups<
     Array<{ first: Date | null; last: Date | null; firstCitizen: Date | null; lastCitizen: Date | null; firstProbe: Date | null; lastProbe: Date | null }>
   >(
+    source,
     `SELECT min("time") AS "first", max("time") AS "last",
             min("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "firstCitizen",
             max("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "lastCitizen",

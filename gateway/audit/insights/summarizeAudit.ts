@@ -5,7 +5,7 @@
  * rollups, brought up to date first; the hours of short ranges are kept in
  * memory and re-read only when new records land in them (rollupCache.ts).
  */
-import type { PrismaClient } from "../prisma/generated/client.ts";
+import { queryRollups, type RollupSource } from "./RollupSource.ts";
 import { FIELD_LEVELS, type FieldLevel, type FieldLevelOf } from "./fieldLevelOf.ts";
 import { ceilHour, HOUR_MS, hourOf, readFields, readHours, type FieldRow, type HourRow } from "./readRollups.ts";
 import { MAX_CACHED_HOURS, viewRollups } from "./rollupCache.ts";
@@ -22,7 +22,7 @@ export interface AuditSummary {
 
 /** @param levelOf the catalog's level of a field coordinate (fieldLevelsOf) */
 export async function summarizeAudit(
-  prisma: PrismaClient,
+  source: RollupSource,
   range: { since: Date; until: Date; topApps: number },
   levelOf: FieldLevelOf,
 ): Promise<AuditSummary> {
@@ -30,29 +30,47 @@ export async function summarizeAudit(
   const { until } = range;
   const from = since.getTime();
   const end = ceilHour(until);
-  if (end <= from || (end - from) / HOUR_MS > MAX_CACHED_HOURS) return summarizeAuditAfresh(prisma, range, levelOf);
+  if (end <= from || (end - from) / HOUR_MS > MAX_CACHED_HOURS) return summarizeAuditAfresh(source, range, levelOf);
   // The hours' rows from memory (rollupCache.ts), the range's distinct citizens per app until a new citizen's read lands in it.
-  return viewRollups(prisma, from, end, async (view) => {
+  return viewRollups(source, from, end, async (view) => {
     const series: HourRow[] = [];
-    const fields: FieldRow[] = [];
+    const levelReads = new Map<FieldLevel, number>(FIELD_LEVELS.map((level) => [level, 0]));
     const agencyReads = new Map<string, number>();
     for (let hour = from; hour < end; hour += HOUR_MS) {
       const slice = view.slice(hour);
-      series.push(...slice.hours);
-      fields.push(...slice.fields);
+      // Kept with the hour's rows (one levelOf per gateway): each view sorts and classifies only the hours that changed.
+      const kept = view.memo(`summary ${hour}`, "any", hour, hour + HOUR_MS, () => ({
+        hours: [...slice.hours].sort(byAppAndPurpose),
+        levels: levelReadsOf(slice.fields, levelOf),
+      }));
+      series.push(...kept.hours);
+      for (const [level, reads] of kept.levels) levelReads.set(level, levelReads.get(level)! + reads);
       for (const row of slice.agencies) agencyReads.set(row.agency, (agencyReads.get(row.agency) ?? 0) + row.reads);
     }
-    const topApps = await view.memoAsync(`topApps ${range.topApps} ${from} ${end}`, "citizens", from, end, () => readTopApps(prisma, since, until, range.topApps));
+    const topApps = await view.memoAsync(`topApps ${range.topApps} ${from} ${end}`, "citizens", from, end, () => readTopApps(source, since, until, range.topApps));
     // As ORDER BY 2 DESC, 1 in the database's "C" collation: by code point.
     const agencies = [...agencyReads]
       .map(([agency, reads]) => ({ agency, reads }))
       .sort((a, b) => b.reads - a.reads || Buffer.compare(Buffer.from(a.agency), Buffer.from(b.agency)));
-    return summaryOf(since, until, series, fields, agencies, topApps, levelOf);
+    return summaryOf(since, until, series, levelReads, agencies, topApps);
   });
 }
 
-function readTopApps(prisma: PrismaClient, since: Date, until: Date, topApps: number): Promise<Array<{ app: string; citizens: number }>> {
-  return prisma.$queryRawUnsafe<Array<{ app: string; citizens: number }>>(
+const byAppAndPurpose = (a: HourRow, b: HourRow) => a.app.localeCompare(b.app) || a.purpose.localeCompare(b.purpose);
+
+/** Field reads per level, L1 to L4 (fields the catalog does not classify are left out). */
+function levelReadsOf(fields: readonly FieldRow[], levelOf: FieldLevelOf): Map<FieldLevel, number> {
+  const byLevel = new Map<FieldLevel, number>(FIELD_LEVELS.map((level) => [level, 0]));
+  for (const row of fields) {
+    const level = levelOf(row.field);
+    if (level) byLevel.set(level, byLevel.get(level)! + row.reads);
+  }
+  return byLevel;
+}
+
+function readTopApps(source: RollupSource, since: Date, until: Date, topApps: number): Promise<Array<{ app: string; citizens: number }>> {
+  return queryRollups<Array<{ app: string; citizens: number }>>(
+    source,
     `SELECT "app", count(DISTINCT "citizen")::int AS "citizens" FROM "audit_rollup_citizen"
      WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $3`,
     since,
@@ -65,19 +83,14 @@ function summaryOf(
   since: Date,
   until: Date,
   series: HourRow[],
-  fields: FieldRow[],
+  byLevel: Map<FieldLevel, number>,
   agencies: Array<{ agency: string; reads: number }>,
   topApps: Array<{ app: string; citizens: number }>,
-  levelOf: FieldLevelOf,
 ): AuditSummary {
-  const byLevel = new Map<FieldLevel, number>(FIELD_LEVELS.map((level) => [level, 0]));
-  for (const row of fields) {
-    const level = levelOf(row.field);
-    if (level) byLevel.set(level, byLevel.get(level)! + row.reads);
-  }
   const readsOf = new Map<string, number>();
   for (const row of series) readsOf.set(row.app, (readsOf.get(row.app) ?? 0) + row.reads);
-  series.sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.app.localeCompare(b.app) || a.purpose.localeCompare(b.purpose));
+  // Usually sorted already (hour by hour, each hour's rows kept sorted): one pass.
+  series.sort((a, b) => a.hour.getTime() - b.hour.getTime() || byAppAndPurpose(a, b));
   return {
     since,
     until,
@@ -90,22 +103,23 @@ function summaryOf(
 
 /** The summary read afresh from the rollups in the database (ranges too long to keep in memory). */
 async function summarizeAuditAfresh(
-  prisma: PrismaClient,
+  source: RollupSource,
   range: { since: Date; until: Date; topApps: number },
   levelOf: FieldLevelOf,
 ): Promise<AuditSummary> {
-  await refreshAuditRollups(prisma);
+  await refreshAuditRollups(source);
   const since = hourOf(range.since);
   const { until } = range;
   const [series, fields, agencies, topApps] = await Promise.all([
-    readHours(prisma, since, until),
-    readFields(prisma, since, until),
-    prisma.$queryRawUnsafe<Array<{ agency: string; reads: number }>>(
+    readHours(source, since, until),
+    readFields(source, since, until),
+    queryRollups<Array<{ agency: string; reads: number }>>(
+    source,
       `SELECT "agency", sum("reads")::int AS "reads" FROM "audit_rollup_agency" WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1 ORDER BY 2 DESC, 1`,
       since,
       until,
     ),
-    readTopApps(prisma, since, until, range.topApps),
+    readTopApps(source, since, until, range.topApps),
   ]);
-  return summaryOf(since, until, series, fields, agencies, topApps, levelOf);
+  return summaryOf(since, until, series, levelReadsOf(fields, levelOf), agencies, topApps);
 }

@@ -13,7 +13,8 @@ import type { AuditAnomaly } from "../insights/AuditAnomaly.ts";
 import { detectAuditAnomalies } from "../insights/detectAuditAnomalies.ts";
 import { queryAnomalyRecords } from "../insights/queryAnomalyRecords.ts";
 import { pageAuditAnomalies } from "../insights/pageAuditAnomalies.ts";
-import { hourOf } from "../insights/readRollups.ts";
+import { ceilHour, hourOf } from "../insights/readRollups.ts";
+import { hourlyCountsOf } from "../insights/hourlyCountsOf.ts";
 import { summarizeAudit, type AuditSummary } from "../insights/summarizeAudit.ts";
 import type { FieldLevelOf } from "../insights/fieldLevelOf.ts";
 
@@ -118,11 +119,11 @@ export const auditResolvers = {
       const range = { ...rangeOf(args), topApps: Math.max(1, Math.min(args.topApps, 100)) };
       let summary: Promise<AuditSummary> | undefined;
       // Computed once, and only if one of its counts is asked for (a page of flags alone does not need them).
-      return { range, summary: () => (summary ??= summarizeAudit(context.prisma, range, context.levelOf)) };
+      return { range, summary: () => (summary ??= summarizeAudit(context.session, range, context.levelOf)) };
     },
     async auditAnomalies(_: unknown, args: { since?: Date | null; until?: Date | null; id?: string | null }, context: AuditSubgraphContext) {
       assertUnbound(context);
-      const flags = await detectAuditAnomalies(context.prisma, rangeOf(args), context.anomalies);
+      const flags = await detectAuditAnomalies(context.session, rangeOf(args), context.anomalies);
       return args.id ? flags.filter((flag) => flag.id === args.id) : flags;
     },
     async auditChain(_: unknown, __: unknown, context: AuditSubgraphContext) {
@@ -138,11 +139,15 @@ export const auditResolvers = {
     since: (parent: SummaryOfRange) => hourOf(parent.range.since),
     until: (parent: SummaryOfRange) => parent.range.until,
     series: async (parent: SummaryOfRange) => (await parent.summary()).series,
+    hourly: async (parent: SummaryOfRange) => {
+      const summary = await parent.summary();
+      return hourlyCountsOf(summary.since.getTime(), ceilHour(summary.until), summary.series);
+    },
     agencies: async (parent: SummaryOfRange) => (await parent.summary()).agencies,
     levels: async (parent: SummaryOfRange) => (await parent.summary()).levels,
     topApps: async (parent: SummaryOfRange) => (await parent.summary()).topApps,
     async anomalies(parent: SummaryOfRange, args: { first: number; after?: string | null }, context: AuditSubgraphContext) {
-      const flags = await detectAuditAnomalies(context.prisma, parent.range, context.anomalies);
+      const flags = await detectAuditAnomalies(context.session, parent.range, context.anomalies);
       return pageAuditAnomalies(flags, args);
     },
   },
