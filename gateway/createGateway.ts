@@ -56,6 +56,7 @@ import { governancePageRoutes } from "./governancePages/governancePageRoutes.ts"
 import { schemaDisclosurePlugin } from "./guard/schemaDisclosurePlugin.ts";
 import { AgencyDataSource } from "./subgraphs/AgencyDataSource.ts";
 import { createLeanGateway } from "./execution/createLeanGateway.ts";
+import { createOwnSubgraphFetcher } from "./createOwnSubgraphFetcher.ts";
 import { createSubgraphTokenSigner } from "./subgraphs/createSubgraphTokenSigner.ts";
 import { prepareSupergraphForGateway } from "./supergraph/prepareSupergraphForGateway.ts";
 import { subgraphUrlsOf } from "./supergraph/subgraphUrlsOf.ts";
@@ -311,9 +312,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     metrics,
     useOwnAddress: (graphqlUrl) => {
-      for (const [name, path] of [[AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH], [GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH]] as const) {
+      const own = [
+        [AUDIT_SUBGRAPH, AUDIT_SUBGRAPH_PATH, auditSubgraph],
+        [GOVERNANCE_SUBGRAPH, GOVERNANCE_SUBGRAPH_PATH, governance.subgraph],
+      ] as const;
+      for (const [name, path, subgraph] of own) {
         const source = dataSources.get(name);
-        if (source && !config.subgraphUrls[name]) source.url = new URL(path, graphqlUrl).toString();
+        if (!source || config.subgraphUrls[name]) continue;
+        source.url = new URL(path, graphqlUrl).toString();
+        // Served by this process: called in it (createOwnSubgraphFetcher.ts), not over loopback.
+        source.fetchWith(createOwnSubgraphFetcher(subgraph, { timeoutMs: config.ownSubgraphTimeoutMs, maxResponseBytes: config.subgraphMaxResponseBytes }));
       }
     },
     stopServices: async () => {

@@ -20,7 +20,9 @@
  * in a queue. Nothing is released before it is durable: WAL is replayed in
  * order, so a crash can only lose a tail of the chain whose writers were
  * never answered (and a flush that fails rejects them: the request fails
- * closed).
+ * closed). A record alone (a group of one, no flush under way: a quiet
+ * gateway) commits synchronously instead, in one round trip: there is no
+ * next group to let through, and the flush would be a second trip.
  */
 import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import type { AuditEntry } from "./AuditEntry.ts";
@@ -173,7 +175,8 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   /** The head this writer last saw; null until read (and after a failed commit). */
   let head: Head | null = null;
 
-  async function commit(batch: Pending[]): Promise<CommittedRecord[]> {
+  /** @param synchronous commit waiting for the WAL flush (no separate flush then) */
+  async function commit(batch: Pending[], synchronous: boolean): Promise<CommittedRecord[]> {
     let partitionsEnsured = false;
     for (let attempt = 0; ; attempt++) {
       head ??= await readChainHead(session);
@@ -191,7 +194,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       });
       let inserted: number;
       try {
-        inserted = await insert([expected.seq.toString(), expected.hash, seq.toString(), prevHash, JSON.stringify(rows)]);
+        inserted = await insert([expected.seq.toString(), expected.hash, seq.toString(), prevHash, JSON.stringify(rows)], synchronous);
       } catch (error) {
         head = null;
         if ((error as { code?: string }).code === NO_PARTITION && options.onMissingPartition && !partitionsEnsured) {
@@ -212,17 +215,17 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     }
   }
 
-  async function insert(params: unknown[]): Promise<number> {
+  async function insert(params: unknown[], synchronous: boolean): Promise<number> {
     const rows = await session.query<{ inserted: number | string }>(
-      options.flushAfterCommit ? APPEND_ASYNC : APPEND,
+      synchronous ? APPEND : APPEND_ASYNC,
       params,
-      options.flushAfterCommit ? "audit_append_async" : "audit_append",
+      synchronous ? "audit_append" : "audit_append_async",
     );
     return Number(rows[0]?.inserted ?? 0);
   }
 
   /** Resolves the batch once its commit is durable (after a flush when committed asynchronously). */
-  function settle(batch: Pending[], committed: CommittedRecord[], started: number): void {
+  function settle(batch: Pending[], committed: CommittedRecord[], started: number, synchronous: boolean): void {
     const done = () => {
       options.onCommit?.(batch.length, (performance.now() - started) / 1000, false);
       stats.commits++;
@@ -230,7 +233,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       if (batch.length > stats.largestBatch) stats.largestBatch = batch.length;
       for (let i = 0; i < batch.length; i++) batch[i]!.resolve(committed[i]!);
     };
-    if (!options.flushAfterCommit) return done();
+    if (synchronous) return done();
     flushing++;
     session
       .query(FLUSH)
@@ -251,8 +254,10 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
       queue = queue.length <= maxBatch ? [] : queue.slice(batch.length);
       const started = performance.now();
+      // Alone, one synchronous round trip; otherwise the next group's append may run during this one's flush.
+      const synchronous = !options.flushAfterCommit || (batch.length === 1 && flushing === 0);
       try {
-        settle(batch, await commit(batch), started);
+        settle(batch, await commit(batch, synchronous), started, synchronous);
       } catch (error) {
         fail(batch, error, started);
       }

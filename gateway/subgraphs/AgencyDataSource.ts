@@ -48,7 +48,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource implements PlanSer
   private readonly tracing: Tracing | undefined;
   private readonly logger: AgencyDataSourceOptions["logger"];
   readonly breaker: CircuitBreaker;
-  private readonly post: SubgraphFetcher;
+  private post: SubgraphFetcher;
   private readonly quotedQueries = new Map<string, string>();
 
   constructor(options: AgencyDataSourceOptions) {
@@ -69,6 +69,11 @@ export class AgencyDataSource extends RemoteGraphQLDataSource implements PlanSer
     });
     // A lean keep-alive client with a hard deadline per fetch; no retries.
     this.post = createSubgraphFetcher({ timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes });
+  }
+
+  /** Sends this subgraph's requests with `fetcher` instead (a subgraph this process serves itself). */
+  fetchWith(fetcher: SubgraphFetcher): void {
+    this.post = fetcher;
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {

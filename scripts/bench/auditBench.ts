@@ -74,6 +74,8 @@ interface AuditBenchOptions {
   only: Set<string>;
   /** Where the gateway writes a heap snapshot before the reads and after each round of more (none by default). */
   heapSnapshots: string | null;
+  /** Where the gateway writes a CPU profile of its whole run (none by default). */
+  cpuProfiles: string | null;
 }
 
 const PARTS = ["ingest", "reads", "verify", "archive"];
@@ -89,10 +91,11 @@ export const AUDIT_USAGE = `npm run bench -- --audit [options]   (needs DATABASE
   --audit-database D    the seeded database's name (bench_audit)
   --audit-only LIST     only these parts, comma-separated: ingest,reads,verify,archive (all)
   --audit-heap-snapshots DIR   the gateway writes a heap snapshot into DIR before the reads and after each round (what grows)
+  --audit-cpu-profile DIR      the gateway writes a CPU profile of its run into DIR (where a read's time goes)
   --json                print one JSON line of the results at the end`;
 
 function parse(argv: readonly string[]): AuditBenchOptions {
-  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 100, only: new Set(PARTS), database: "bench_audit", heapSnapshots: null };
+  const options: AuditBenchOptions = { records: 10_000_000, months: 12, ingestSeconds: 10, producers: 64, reuse: false, seedOnly: false, json: false, samples: 100, only: new Set(PARTS), database: "bench_audit", heapSnapshots: null, cpuProfiles: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const number = () => {
@@ -111,6 +114,7 @@ function parse(argv: readonly string[]): AuditBenchOptions {
     else if (flag === "--audit-samples") options.samples = number();
     else if (flag === "--audit-database") options.database = argv[++i] ?? "bench_audit";
     else if (flag === "--audit-heap-snapshots") options.heapSnapshots = resolve(argv[++i] ?? ".");
+    else if (flag === "--audit-cpu-profile") options.cpuProfiles = resolve(argv[++i] ?? ".");
     else if (flag === "--audit-only") {
       options.only = new Set((argv[++i] ?? "").split(","));
       for (const part of options.only) if (!PARTS.includes(part)) throw new Error(`--audit-only: unknown part ${part} (${PARTS.join(", ")})`);
@@ -478,7 +482,10 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
       dataDir: workDir,
       citizenId: syntheticResidentId(BUSY_CITIZEN),
       baseEnv: childEnvironment(),
-      gatewayNodeFlags: snapshots ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshots}`] : undefined,
+      gatewayNodeFlags: [
+        ...(snapshots ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshots}`] : []),
+        ...(options.cpuProfiles ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfiles}`] : []),
+      ],
     });
     /** Asks the gateway for a heap snapshot (a full collection first) and waits until it is written. */
     const heapSnapshot = async () => {
