@@ -16,7 +16,11 @@ const FLUSH_EVERY_MS = 250;
 
 export type BufferedStdout = ReturnType<typeof destination>;
 
+/** One per process, whatever number of loggers write to it (tests start several gateways). */
+let shared: BufferedStdout | undefined;
+
 export function createBufferedStdout(): BufferedStdout {
+  if (shared) return shared;
   const stream = destination({ dest: process.stdout.fd ?? 1, minLength: BUFFER_BYTES, periodicFlush: FLUSH_EVERY_MS, sync: true });
   // pino writes a synchronous destination's lines on exit only when nothing is buffered.
   process.once("exit", () => {
@@ -26,5 +30,6 @@ export function createBufferedStdout(): BufferedStdout {
       // stdout closed: nothing can be written anyway
     }
   });
+  shared = stream;
   return stream;
 }
