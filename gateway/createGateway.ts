@@ -113,7 +113,8 @@ export interface Gateway {
 
 /** Builds the gateway's HTTP server (not listening yet). */
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? createLogger({ service: config.observability.service, level: config.observability.logLevel });
+  // Buffered: the access log is a line per request (written on exit, at least every 250 ms, errors at once).
+  const logger = options.logger ?? createLogger({ service: config.observability.service, level: config.observability.logLevel, buffered: true });
   const supergraphSdl = readFileSync(config.supergraphPath, "utf8");
   const gatewaySdl = prepareSupergraphForGateway(supergraphSdl);
   const subgraphUrls = { ...subgraphUrlsOf(supergraphSdl), ...config.subgraphUrls };
@@ -378,6 +379,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       await gateway.apollo.stop();
       await gateway.stopServices();
       await metricsServer.close();
+      gateway.logger.flush();
     },
   };
 }

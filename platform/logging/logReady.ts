@@ -10,4 +10,6 @@ import type { Logger } from "./createLogger.ts";
 
 export function logReady(logger: Logger, fields: Record<string, unknown>, message: string): void {
   logger.child({}, { level: "info" }).info(fields, message);
+  // A buffered destination (createLogger's `buffered`) writes it now, not with the next batch.
+  logger.flush();
 }
