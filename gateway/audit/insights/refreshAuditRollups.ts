@@ -81,21 +81,23 @@ const ROLL_UP = `WITH "r" AS MATERIALIZED (
    UPDATE "audit_rollup_state" SET "seq" = $2 WHERE "id" = 1`;
 
 /**
- * The same roll-up with its bounds read in SQL, after the lock: the watermark
- * and at most CHUNK records past it. Sent with the lock as one message of two
- * statements, one implicit transaction: one round trip on the driver, and a
- * failure rolls both back.
+ * The roll-up of (from, to] on the driver, in one round trip: the lock and
+ * the roll-up as one message of two statements, one implicit transaction (a
+ * failure rolls both back). The bounds are written into the text (bigints
+ * read from the database), so PostgreSQL plans for them: one month's
+ * partition, by its `seq` index. They were read before the lock, so the
+ * roll-up checks, under it, that the watermark is still `from`; if another
+ * refresh moved it meanwhile, nothing is added and the next pass reads the
+ * new one.
  */
-const ROLL_UP_NEXT_CHUNK = `SELECT pg_advisory_xact_lock(${ROLLUP_LOCK}), set_config('synchronous_commit', 'off', true);
-${ROLL_UP.replace(
-  `WITH "r" AS MATERIALIZED (`,
-  `WITH "bounds" AS (
-     SELECT "seq" AS "from", least(coalesce((SELECT max("seq") FROM "audit_record"), "seq"), "seq" + ${CHUNK}) AS "to"
-     FROM "audit_rollup_state" WHERE "id" = 1
-   ), "r" AS MATERIALIZED (`,
-)
-  .replace(RANGE, `"seq" > (SELECT "from" FROM "bounds") AND "seq" <= (SELECT "to" FROM "bounds") AND "governance" IS NULL`)
-  .replace(`SET "seq" = $2 WHERE "id" = 1`, `SET "seq" = (SELECT "to" FROM "bounds") WHERE "id" = 1`)}`;
+function rollUpSql(from: bigint, to: bigint): string {
+  const unchanged = `(SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1) = ${from}`;
+  return `SELECT pg_advisory_xact_lock(${ROLLUP_LOCK}), set_config('synchronous_commit', 'off', true);
+${ROLL_UP.replace(RANGE, `"seq" > ${from} AND "seq" <= ${to} AND "governance" IS NULL AND ${unchanged}`).replace(
+  `SET "seq" = $2 WHERE "id" = 1`,
+  `SET "seq" = ${to} WHERE "id" = 1 AND "seq" = ${from}`,
+)}`;
+}
 
 /** Rolls up every record committed since the last refresh. @returns how many seq values were covered */
 export function refreshAuditRollups(source: RollupSource): Promise<bigint> {
@@ -127,8 +129,8 @@ async function refreshOnce(source: RollupSource): Promise<bigint> {
   for (;;) {
     const { from, last } = await lagOf(source);
     if (last <= from) return covered;
-    await source.exec(ROLL_UP_NEXT_CHUNK);
     const step = last - from > CHUNK ? CHUNK : last - from;
+    await source.exec(rollUpSql(from, from + step));
     covered += step;
     if (step < CHUNK) return covered;
   }
