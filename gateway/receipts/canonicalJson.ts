@@ -20,17 +20,26 @@ export function canonicalJson(value: unknown): string {
       // ECMAScript's Number-to-String is RFC 8785's number form (and -0 is written 0).
       return JSON.stringify(value);
     case "object": {
-      if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? "null" : canonicalJson(item))).join(",")}]`;
+      // Written by appending (no array of parts per object): this runs over every response that releases data.
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ",";
+          // A hole is written as nothing, an undefined item as null (what mapping and joining did).
+          if (i in value) out += value[i] === undefined ? "null" : canonicalJson(value[i]);
+        }
+        return `${out}]`;
+      }
       const withToJson = value as { toJSON?: () => unknown };
       if (typeof withToJson.toJSON === "function") return canonicalJson(withToJson.toJSON());
-      const members: string[] = [];
+      let out = "{";
       // Default sort compares UTF-16 code units, which is what RFC 8785 asks for.
       for (const key of Object.keys(value).sort()) {
         const member = (value as Record<string, unknown>)[key];
         if (member === undefined || typeof member === "function") continue;
-        members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);
+        out += `${out.length > 1 ? "," : ""}${JSON.stringify(key)}:${canonicalJson(member)}`;
       }
-      return `{${members.join(",")}}`;
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
