@@ -113,11 +113,15 @@ export function refreshAuditRollups(source: RollupSource): Promise<bigint> {
 
 const running = new WeakMap<RollupSource, Promise<bigint>>();
 
-/** The watermark and the newest record's seq. */
+/**
+ * The watermark and the newest record's seq: the chain head's, which the
+ * writer moves in the statement that appends (one row, where max("seq") would
+ * probe every month's partition).
+ */
 async function lagOf(source: RollupSource): Promise<{ from: bigint; last: bigint }> {
   const [row] = await queryRollups<Array<{ from: string | null; last: string | null }>>(
     source,
-    `SELECT (SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1)::text AS "from", (SELECT max("seq") FROM "audit_record")::text AS "last"`,
+    `SELECT (SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1)::text AS "from", (SELECT "seq" FROM "audit_chain_head" WHERE "id")::text AS "last"`,
   );
   return { from: BigInt(row?.from ?? 0), last: BigInt(row?.last ?? 0) };
 }

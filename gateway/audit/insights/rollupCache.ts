@@ -10,7 +10,7 @@
  */
 import { queryRollups, type RollupSource } from "./RollupSource.ts";
 import { HOUR_MS, type FieldRow, type HourRow, type ReachRow } from "./readRollups.ts";
-import { readRollupWatermark, rollupChangesSince, type ChangedHours, type RollupChanges } from "./rollupChanges.ts";
+import { readRollupChanges, type ChangedHours, type RollupChanges } from "./rollupChanges.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
 
 /** The rollup rows of one hour. */
@@ -122,12 +122,12 @@ export async function viewRollups<T>(source: RollupSource, from: number, to: num
   if (!cache) caches.set(source, (cache = { watermark: null, slices: new Map(), memos: new Map(), queue: Promise.resolve() }));
   const own = cache;
   const run = async () => {
-    const watermark = await readRollupWatermark(source);
+    const { watermark, changes } = await readRollupChanges(source, own.watermark);
     if (own.watermark === null || watermark < own.watermark) {
       own.slices.clear();
       own.memos.clear();
     } else if (watermark > own.watermark) {
-      forget(own, await rollupChangesSince(source, own.watermark, watermark));
+      forget(own, changes);
     }
     own.watermark = watermark;
     await load(source, own, from, to);

@@ -19,33 +19,38 @@ export interface RollupChanges {
   probes: ChangedHours;
 }
 
-/** The seq the rollups cover (audit_rollup_state). */
-export async function readRollupWatermark(source: RollupSource): Promise<bigint> {
-  const [state] = await queryRollups<Array<{ seq: bigint | number }>>(source, `SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1`);
-  return BigInt(state?.seq ?? 0);
-}
-
 const span = (first: Date | null, last: Date | null): ChangedHours =>
   first && last ? { first: hourOf(new Date(first)).getTime(), last: hourOf(new Date(last)).getTime() } : null;
 
-/** The hours the records in (from, to] changed, read by their `seq` (the same records the refresh rolled up). */
-export async function rollupChangesSince(source: RollupSource, from: bigint, to: bigint): Promise<RollupChanges> {
-  const [row] = await queryRollups<
-    Array<{ first: Date | null; last: Date | null; firstCitizen: Date | null; lastCitizen: Date | null; firstProbe: Date | null; lastProbe: Date | null }>
-  >(
-    source,
-    `SELECT min("time") AS "first", max("time") AS "last",
-            min("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "firstCitizen",
-            max("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "lastCitizen",
-            min("time") FILTER (WHERE jsonb_typeof("verifications") = 'array') AS "firstProbe",
-            max("time") FILTER (WHERE jsonb_typeof("verifications") = 'array') AS "lastProbe"
-     FROM "audit_record" WHERE "seq" > $1 AND "seq" <= $2 AND "governance" IS NULL`,
-    from,
-    to,
-  );
+/**
+ * The watermark (the seq the rollups cover, audit_rollup_state) and the hours
+ * the records after `since` up to it changed, read by their `seq` (the same
+ * records the refreshes rolled up): a view's one read before it uses what it
+ * keeps. Without `since`, only the watermark.
+ */
+export async function readRollupChanges(source: RollupSource, since: bigint | null): Promise<{ watermark: bigint; changes: RollupChanges }> {
+  type Row = { watermark: string; first: Date | null; last: Date | null; firstCitizen: Date | null; lastCitizen: Date | null; firstProbe: Date | null; lastProbe: Date | null };
+  const [row] =
+    since === null
+      ? await queryRollups<Row[]>(source, `SELECT "seq"::text AS "watermark" FROM "audit_rollup_state" WHERE "id" = 1`)
+      : await queryRollups<Row[]>(
+          source,
+          `WITH "state" AS (SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1)
+           SELECT (SELECT "seq" FROM "state")::text AS "watermark",
+                  min("time") AS "first", max("time") AS "last",
+                  min("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "firstCitizen",
+                  max("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "lastCitizen",
+                  min("time") FILTER (WHERE jsonb_typeof("verifications") = 'array') AS "firstProbe",
+                  max("time") FILTER (WHERE jsonb_typeof("verifications") = 'array') AS "lastProbe"
+           FROM "audit_record" WHERE "seq" > $1 AND "seq" <= (SELECT "seq" FROM "state") AND "governance" IS NULL`,
+          since,
+        );
   return {
-    any: span(row?.first ?? null, row?.last ?? null),
-    citizens: span(row?.firstCitizen ?? null, row?.lastCitizen ?? null),
-    probes: span(row?.firstProbe ?? null, row?.lastProbe ?? null),
+    watermark: BigInt(row?.watermark ?? 0),
+    changes: {
+      any: span(row?.first ?? null, row?.last ?? null),
+      citizens: span(row?.firstCitizen ?? null, row?.lastCitizen ?? null),
+      probes: span(row?.firstProbe ?? null, row?.lastProbe ?? null),
+    },
   };
 }
