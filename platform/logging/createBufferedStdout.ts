@@ -6,6 +6,10 @@
  * (process.exit, a normal end, an uncaught exception), and at once after a
  * line a supervisor waits for (logReady) or an error. Only a hard kill can
  * lose the last 250 ms of lines.
+ *
+ * A full stdout (a reader that does not keep up) never blocks the event
+ * loop: what could not be written stays collected, in order, and goes with
+ * the next write. Only on exit does writing wait for the reader.
  */
 import { destination } from "pino";
 
@@ -21,9 +25,25 @@ let shared: BufferedStdout | undefined;
 
 export function createBufferedStdout(): BufferedStdout {
   if (shared) return shared;
-  const stream = destination({ dest: process.stdout.fd ?? 1, minLength: BUFFER_BYTES, periodicFlush: FLUSH_EVERY_MS, sync: true });
+  let exiting = false;
+  const stream = destination({
+    dest: process.stdout.fd ?? 1,
+    minLength: BUFFER_BYTES,
+    periodicFlush: FLUSH_EVERY_MS,
+    sync: true,
+    // Full: sonic-boom would sleep and retry on the event loop; report it instead (below), except on exit.
+    retryEAGAIN: () => exiting,
+  });
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    // Full: the unwritten lines stay collected and go with the next write (or the next periodic one).
+    if (error.code === "EAGAIN" || error.code === "EBUSY") return;
+    // Closed (what pino does for the first EPIPE): stop writing.
+    if (error.code === "EPIPE") return void Object.assign(stream, { write: () => true, flush: () => {}, flushSync: () => {}, end: () => {} });
+    throw error;
+  });
   // pino writes a synchronous destination's lines on exit only when nothing is buffered.
   process.once("exit", () => {
+    exiting = true;
     try {
       stream.flushSync();
     } catch {

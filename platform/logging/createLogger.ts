@@ -51,7 +51,7 @@ export function createLogger(options: LoggerOptions): Logger {
             hooks: {
               logMethod(args, method, level) {
                 method.apply(this, args);
-                if (level >= ERROR_LEVEL) buffered.flushSync();
+                if (level >= ERROR_LEVEL) buffered.flush();
               },
             },
           }

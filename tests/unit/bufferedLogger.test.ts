@@ -55,3 +55,34 @@ describe("the buffered stdout logger", () => {
     ]);
   }, 30_000);
 });
+
+describe("the buffered stdout logger behind a reader that stops reading", () => {
+  it("does not block the event loop, and every line still comes out in order once the reader reads again", async () => {
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(LOGGER)});
+      const logger = createLogger({ service: "test", buffered: true });
+      // Far more than a pipe holds: a blocking write would stop here until the parent reads.
+      for (let i = 0; i < 20000; i++) {
+        logger.info({ filler: "x".repeat(100) }, "line " + i);
+        if (i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      process.stderr.write("logged\\n");
+      await new Promise((resolve) => process.stdin.once("data", resolve));
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["pipe", "pipe", "pipe"] });
+    child.stdout.pause();
+    // The child gets here only if its writes did not wait for this reader (it is not reading yet).
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on("data", (chunk: Buffer) => chunk.toString().includes("logged") && resolve());
+      child.once("exit", () => reject(new Error("the child exited before logging everything")));
+    });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.stdout.resume();
+    child.stdin.write("go\n");
+    await new Promise((resolve) => child.once("close", resolve));
+    const messages = text.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual(Array.from({ length: 20000 }, (_, i) => `line ${i}`));
+  }, 60_000);
+});
