@@ -9,7 +9,7 @@
  * re-reads one hour, not the 8 days the anomaly rules look at.
  */
 import { queryRollups, type RollupSource } from "./RollupSource.ts";
-import { HOUR_MS, type FieldRow, type HourRow, type ReachRow } from "./readRollups.ts";
+import { HOUR_MS, readFields, readHours, readReach, type FieldRow, type HourRow, type ReachRow } from "./readRollups.ts";
 import { readRollupChanges, type ChangedHours, type RollupChanges } from "./rollupChanges.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
 
@@ -82,21 +82,11 @@ async function load(source: RollupSource, cache: Cache, from: number, to: number
   const since = new Date(first);
   const until = new Date(last + HOUR_MS);
   const [hours, reach, fields, agencies] = await Promise.all([
-    queryRollups<HourRow[]>(
-    source,
-      `SELECT "hour", "app", "purpose", "requests", "reads", "denials" FROM "audit_rollup_hour" WHERE "hour" >= $1 AND "hour" < $2`,
-      since,
-      until,
-    ),
-    queryRollups<ReachRow[]>(source, `SELECT "hour", "app", "citizens" FROM "audit_rollup_reach" WHERE "hour" >= $1 AND "hour" < $2`, since, until),
-    queryRollups<FieldRow[]>(
-    source,
-      `SELECT "hour", "app", "purpose", "field", "reads", "denials" FROM "audit_rollup_field" WHERE "hour" >= $1 AND "hour" < $2`,
-      since,
-      until,
-    ),
+    readHours(source, since, until),
+    readReach(source, since, until),
+    readFields(source, since, until),
     queryRollups<Array<{ hour: Date; agency: string; reads: number }>>(
-    source,
+      source,
       `SELECT "hour", "agency", sum("reads")::int AS "reads" FROM "audit_rollup_agency" WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1, 2`,
       since,
       until,
