@@ -51,11 +51,17 @@ function readerOf(source: AuditRecordSource): Reader {
   return <Row>(sql: string, params: unknown[]) => source.query<Row>(sql, params);
 }
 
-/** Every column, named as AuditRecord names it; seq as text (the drivers differ on int8). */
+/**
+ * Every column, named as AuditRecord names it; seq as text (the drivers differ
+ * on int8). The text[] columns come as JSON, which the drivers hand to
+ * JSON.parse: the same arrays, without pg's character-by-character parse of
+ * array literals (six arrays a record, on every page an auditor reads).
+ */
 const COLUMNS = `"seq"::text AS "seq", "time", "request_id" AS "requestId", "app", "token_id" AS "tokenId", "purpose",
-  "operation_name" AS "operationName", "operation_hash" AS "operationHash", "citizens", "requested_fields" AS "requestedFields",
-  "granted_fields" AS "grantedFields", "denied_fields" AS "deniedFields", "outcome"::text AS "outcome", "data_released" AS "dataReleased",
-  "error_codes" AS "errorCodes", "subgraphs", "latency_ms" AS "latencyMs", "client_address" AS "clientAddress", "verifications",
+  "operation_name" AS "operationName", "operation_hash" AS "operationHash", to_json("citizens") AS "citizens",
+  to_json("requested_fields") AS "requestedFields", to_json("granted_fields") AS "grantedFields", to_json("denied_fields") AS "deniedFields",
+  "outcome"::text AS "outcome", "data_released" AS "dataReleased", to_json("error_codes") AS "errorCodes", to_json("subgraphs") AS "subgraphs",
+  "latency_ms" AS "latencyMs", "client_address" AS "clientAddress", "verifications",
   "governance", "prev_hash" AS "prevHash", "hash", "committed_at" AS "committedAt"`;
 
 /** Conditions of a query under construction, with their parameters. */

@@ -13,7 +13,7 @@ import { Kind, visit, type DocumentNode, type TypeNode } from "graphql";
 import { defaultFieldResolver, getNamedType, isListType, isNonNullType, isObjectType, type GraphQLFieldResolver, type GraphQLOutputType, type GraphQLSchema } from "graphql";
 import { ErrorCode, ServiceError } from "../errors.ts";
 import { ForbiddenReason } from "../forbiddenReason.ts";
-import { isAllowed, scopeSetsOf, type AccessRequirement, type AccessRequirements } from "../security/accessRequirements.ts";
+import { isAllowed, scopeSetsOf, type AccessRequirement, type AccessRequirements, type AccessSubject } from "../security/accessRequirements.ts";
 import type { SubgraphCaller } from "./createGatewayTokenVerifier.ts";
 
 const CITIZEN = "Citizen";
@@ -41,6 +41,14 @@ function isBound(caller: SubgraphCaller, id: unknown): boolean {
 
 function returnsList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
+}
+
+/** The caller as isAllowed sees it, made once per verified caller (a large answer resolves thousands of fields). */
+const subjects = new WeakMap<SubgraphCaller, AccessSubject>();
+function subjectOf(caller: SubgraphCaller): AccessSubject {
+  let subject = subjects.get(caller);
+  if (!subject) subjects.set(caller, (subject = { authenticated: true, scopes: caller.scopes }));
+  return subject;
 }
 
 type Resolver = GraphQLFieldResolver<unknown, { caller: SubgraphCaller } & CitizenTracking>;
@@ -81,7 +89,7 @@ export function enforceAccess(schema: GraphQLSchema, requirements: AccessRequire
       field.resolve = (source, args, context, info) => {
         const { caller } = context;
         if (ofCitizen) touch(context, (source as { id?: unknown }).id);
-        if (!isAllowed(requirement, { authenticated: true, scopes: caller.scopes })) throw forbidden(ForbiddenReason.SCOPE, requirement);
+        if (!isAllowed(requirement, subjectOf(caller))) throw forbidden(ForbiddenReason.SCOPE, requirement);
         if (!returnsCitizen || caller.citizens === null) return resolve(source, args, context, info);
         return resolveBound(resolve, list, source, args, context, info);
       };

@@ -1,4 +1,5 @@
 /** RFC 8785 (JCS) canonical JSON: the RFC's own examples for numbers, strings and member order. */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalDigest, canonicalJson } from "../../gateway/receipts/canonicalJson.ts";
 
@@ -30,5 +31,38 @@ describe("canonicalJson (RFC 8785)", () => {
     const b = JSON.parse('{"citizen":{"housingFundAccount":{"status":"ACTIVE","balance":"86400.00"},"name":"李伟"}}');
     expect(canonicalDigest(b)).toBe(canonicalDigest(a));
     expect(canonicalDigest({ citizen: { ...a.citizen, housingFundAccount: { balance: "86400.01", status: "ACTIVE" } } })).not.toBe(canonicalDigest(a));
+  });
+
+  it("writes any JSON value as a member-by-member writer does, whichever way it takes", () => {
+    // The oracle: members sorted by UTF-16 code units, everything else as JSON.stringify writes it.
+    const oracle = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? "null" : oracle(item))).join(",")}]`;
+      if (value !== null && typeof value === "object") {
+        const members = Object.keys(value)
+          .sort()
+          .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+          .map((key) => `${JSON.stringify(key)}:${oracle((value as Record<string, unknown>)[key])}`);
+        return `{${members.join(",")}}`;
+      }
+      return JSON.stringify(value);
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(oracle(value));
+        // The same value as the wire brings it (own __proto__ members, integer-like names first).
+        const parsed: unknown = JSON.parse(JSON.stringify(value));
+        expect(canonicalJson(parsed)).toBe(oracle(parsed));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes objects without a prototype, missing members named like Object.prototype's, dates and toJSON as before", () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { z: 1, constructor: "c" });
+    expect(canonicalJson([bare, { a: 1 }])).toBe('[{"constructor":"c","z":1},{"a":1}]');
+    expect(canonicalJson([JSON.parse('{"__proto__":{"x":1},"b":2}'), { b: 3 }])).toBe('[{"__proto__":{"x":1},"b":2},{"b":3}]');
+    expect(canonicalJson({ at: new Date(0), n: { toJSON: () => ({ y: 2, x: 1 }) } })).toBe('{"at":"1970-01-01T00:00:00.000Z","n":{"x":1,"y":2}}');
+    expect(canonicalJson({ list: [undefined, 1], f: () => 1 })).toBe('{"list":[null,1]}');
+    expect(() => canonicalJson([Number.POSITIVE_INFINITY])).toThrow(TypeError);
   });
 });
