@@ -29,7 +29,7 @@ import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import type { SigningKey } from "../../platform/security/keys.ts";
 import type { AuditEntry, AuditOutcome } from "./AuditEntry.ts";
 import { GENESIS_HASH, chainHash } from "./auditChain.ts";
-import { isPartitioned, listAuditPartitions } from "./auditPartitions.ts";
+import { citizenPartitionOf, isPartitioned, listAuditPartitions } from "./auditPartitions.ts";
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;
 
@@ -431,7 +431,12 @@ export async function applyAuditRetention(options: {
         break;
       }
     }
-    await session.exec(`BEGIN; ALTER TABLE audit_record DETACH PARTITION "${partition.table}"; DROP TABLE "${partition.table}"; COMMIT;`);
+    // The month's citizens' rows (audit_record_citizen, derived from its records like an index) go with it, in the same transaction.
+    const citizens = citizenPartitionOf(partition);
+    await session.exec(
+      `BEGIN; ALTER TABLE audit_record DETACH PARTITION "${partition.table}"; DROP TABLE "${partition.table}";` +
+        ` DO $$ BEGIN IF to_regclass('${citizens}') IS NOT NULL THEN ALTER TABLE audit_record_citizen DETACH PARTITION "${citizens}"; DROP TABLE "${citizens}"; END IF; END $$; COMMIT;`,
+    );
     if (archive) await session.query("UPDATE audit_archive SET dropped_at = now() WHERE month = $1", [partition.month]);
     result.dropped.push(partition.month);
   }

@@ -1,8 +1,10 @@
 /**
  * Monthly partitions of the audit log on PostgreSQL (migration 0005): the
  * current month's and the next three exist at all times, so the writer never
- * meets a month without one. On the embedded PGlite database (one table)
- * these are no-ops.
+ * meets a month without one. Each month of records (`audit_record_YYYY_MM`)
+ * has one of its citizens' rows beside it (`audit_record_citizen_YYYY_MM`,
+ * migration 0008), created and dropped with it. On the embedded PGlite
+ * database (one table each) these are no-ops.
  */
 import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 
@@ -38,4 +40,9 @@ export async function listAuditPartitions(session: SqlSession): Promise<AuditPar
     .map((row) => ({ table: row.table, match: /^audit_record_(\d{4})_(\d{2})$/.exec(row.table) }))
     .filter((row) => row.match)
     .map((row) => ({ table: row.table, month: `${row.match![1]}-${row.match![2]}` }));
+}
+
+/** The partition of audit_record_citizen beside a month of records (migration 0008 and `audit_ensure_partition` create it with the month's). */
+export function citizenPartitionOf(partition: AuditPartition): string {
+  return `audit_record_citizen_${partition.month.replace("-", "_")}`;
 }

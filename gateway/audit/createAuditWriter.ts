@@ -95,6 +95,10 @@ const RECORD_COLUMNS = `seq bigint, time timestamptz, request_id text, app text,
 /**
  * The group commit: $1,$2 the head expected, $3,$4 the new head, $5 the
  * records as a JSON array. Answers how many records it inserted: all or none.
+ * The citizens each record names go to `audit_record_citizen` (migration
+ * 0008: a citizen's records newest first) in the same statement, from the
+ * rows inserted: so with the same commit time, and none when the head had
+ * moved (a data-modifying CTE runs to completion whether read or not).
  */
 const APPEND = `WITH head AS (
   UPDATE audit_chain_head SET seq = $3, hash = $4, committed_at = greatest(clock_timestamp(), committed_at)
@@ -108,7 +112,11 @@ SELECT r.seq, r.time, r.request_id, r.app, r.token_id, r.purpose, r.operation_na
   r.requested_fields, r.granted_fields, r.denied_fields, r.outcome::"AuditOutcome", r.data_released, r.error_codes,
   r.subgraphs, r.latency_ms, r.client_address, r.verifications, r.governance, r.prev_hash, r.hash, head.committed_at
 FROM head, json_to_recordset($5::json) AS r(${RECORD_COLUMNS})
-RETURNING 1
+RETURNING seq, citizens, committed_at
+), cited AS (
+INSERT INTO audit_record_citizen (citizen, seq, committed_at)
+SELECT c.citizen, a.seq, a.committed_at
+FROM appended AS a, LATERAL (SELECT DISTINCT u.citizen FROM unnest(a.citizens) AS u(citizen) WHERE u.citizen IS NOT NULL) AS c
 )
 SELECT count(*)::int AS inserted FROM appended`;
 

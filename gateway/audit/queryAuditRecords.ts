@@ -64,30 +64,65 @@ const COLUMNS = `"seq"::text AS "seq", "time", "request_id" AS "requestId", "app
   "latency_ms" AS "latencyMs", "client_address" AS "clientAddress", "verifications",
   "governance", "prev_hash" AS "prevHash", "hash", "committed_at" AS "committedAt"`;
 
-/** Conditions of a query under construction, with their parameters. */
+/**
+ * Conditions of a query under construction, with their parameters. `ranges`
+ * bound `seq` and `committed_at` (the cursor, the months): columns the
+ * records and their citizens' rows (audit_record_citizen) share, so a read
+ * through the citizens applies them to the citizens' index scan.
+ */
 class Conditions {
   readonly parts: string[] = [];
+  readonly ranges: string[] = [];
   readonly params: unknown[] = [];
-  add(sql: (param: string) => string, value: unknown): void {
+  param(value: unknown): string {
     this.params.push(value);
-    this.parts.push(sql(`$${this.params.length}`));
+    return `$${this.params.length}`;
+  }
+  add(sql: (param: string) => string, value: unknown): void {
+    this.parts.push(sql(this.param(value)));
+  }
+  addRange(sql: (param: string) => string, value: unknown): void {
+    this.ranges.push(sql(this.param(value)));
   }
   copy(): Conditions {
     const copy = new Conditions();
     copy.parts.push(...this.parts);
+    copy.ranges.push(...this.ranges);
     copy.params.push(...this.params);
     return copy;
   }
 }
 
-/** The conditions of a filter (without paging). */
-function conditionsOf(filter: AuditRecordFilter): Conditions {
+/**
+ * The most citizens a read takes through audit_record_citizen; a longer
+ * list of citizens is read through the GIN index.
+ */
+const MAX_MERGED_CITIZENS = 64;
+
+/**
+ * The citizens whose rows in audit_record_citizen a read goes through, or
+ * null when it reads audit_record alone: no citizen named, a record asked
+ * for by seq or hash, or more citizens than are merged.
+ */
+function citizensToRead(filter: AuditRecordFilter): string[] | null {
+  if (filter.seq !== undefined || filter.hash) return null;
+  if (filter.citizenPseudonym) return [filter.citizenPseudonym];
+  const anyOf = filter.citizenPseudonymsAnyOf;
+  if (!anyOf || anyOf.length === 0 || anyOf.length > MAX_MERGED_CITIZENS) return null;
+  return [...new Set(anyOf)];
+}
+
+/** The conditions of a filter (without paging); without those on the citizens read through audit_record_citizen. */
+function conditionsOf(filter: AuditRecordFilter, throughCitizens: string[] | null): Conditions {
   const where = new Conditions();
   if (filter.hash) where.add((p) => `"hash" = ${p}`, filter.hash);
   if (filter.app) where.add((p) => `"app" = ${p}`, filter.app);
   // Containment (@>, &&) is what the GIN indexes on the arrays answer.
-  if (filter.citizenPseudonym) where.add((p) => `"citizens" @> ARRAY[${p}]::text[]`, filter.citizenPseudonym);
-  if (filter.citizenPseudonymsAnyOf) where.add((p) => `"citizens" && ${p}::text[]`, filter.citizenPseudonymsAnyOf);
+  if (filter.citizenPseudonym && !throughCitizens) where.add((p) => `"citizens" @> ARRAY[${p}]::text[]`, filter.citizenPseudonym);
+  // With a citizen named as well, the list is a condition on the records that citizen's rows lead to.
+  if (filter.citizenPseudonymsAnyOf && (!throughCitizens || filter.citizenPseudonym)) {
+    where.add((p) => `"citizens" && ${p}::text[]`, filter.citizenPseudonymsAnyOf);
+  }
   if (filter.field) where.add((p) => `"requested_fields" @> ARRAY[${p}]::text[]`, filter.field);
   if (filter.purpose) where.add((p) => `"purpose" = ${p}`, filter.purpose);
   if (filter.outcome) where.add((p) => `"outcome" = ${p}::"AuditOutcome"`, filter.outcome);
@@ -95,6 +130,44 @@ function conditionsOf(filter: AuditRecordFilter): Conditions {
   if (filter.until) where.add((p) => `"time" < ${p}`, filter.until);
   if (filter.seq !== undefined) where.add((p) => `"seq" = ${p}::bigint`, filter.seq.toString());
   return where;
+}
+
+/** A page of records matching `conditions`, newest first, from audit_record alone. */
+function recordsSql(conditions: Conditions, limit: string): string {
+  const all = [...conditions.parts, ...conditions.ranges];
+  return `SELECT ${COLUMNS} FROM "audit_record"${all.length ? ` WHERE ${all.join(" AND ")}` : ""} ORDER BY "audit_record"."seq" DESC LIMIT ${limit}`;
+}
+
+/**
+ * A page of the records naming one of `citizens`, newest first, through
+ * audit_record_citizen: the citizens' rows within the ranges, newest first
+ * and each seq once (a record may name several of them), each joined to its
+ * record by the primary key (seq, committed_at) with the other conditions
+ * checked on it, until the page is full. One citizen's rows come in order
+ * from a backward scan of its (citizen, seq) index (merged across months),
+ * so a page costs its own rows, however many the citizen has. Several
+ * citizens' index entries in the ranges are sorted first (entries only: no
+ * record is read for them).
+ *
+ * The record is read in a LATERAL subquery of at most one row: the planner
+ * estimates a join on (seq, committed_at) as if the two were independent
+ * (about one row in all), and with that estimate it would join every row of
+ * the citizen and sort the records; at one row per citizen's row it stops
+ * after the page. The record's own `citizens` are checked too (a cheap
+ * recheck of a row already read), so a row of the side table, whoever wrote
+ * it, can only ever lead to a record naming its citizen.
+ */
+function recordsThroughCitizensSql(conditions: Conditions, citizens: string[], limit: string): string {
+  const named = citizens.length === 1 ? `"citizen" = ${conditions.param(citizens[0])}` : `"citizen" = ANY(${conditions.param(citizens)}::text[])`;
+  const ranges = conditions.ranges.map((range) => ` AND ${range}`).join("");
+  const checks = [...conditions.parts, `"citizens" && ${conditions.param(citizens)}::text[]`].map((check) => ` AND ${check}`).join("");
+  return `SELECT ${COLUMNS} FROM (
+    SELECT DISTINCT ON ("seq") "seq" AS "citizenSeq", "committed_at" AS "citizenCommittedAt" FROM "audit_record_citizen"
+    WHERE ${named}${ranges} ORDER BY "seq" DESC
+  ) AS "named" CROSS JOIN LATERAL (
+    SELECT * FROM "audit_record" WHERE "seq" = "named"."citizenSeq" AND "committed_at" = "named"."citizenCommittedAt"${ranges}${checks} LIMIT 1
+  ) AS "audit_record"
+  ORDER BY "named"."citizenSeq" DESC LIMIT ${limit}`;
 }
 
 interface RecordRow extends Omit<AuditRecord, "seq"> {
@@ -112,7 +185,9 @@ const recordOf = (row: RecordRow): AuditRecord => ({ ...row, seq: BigInt(row.seq
  * `committed_at` never decreases along `seq`, newer windows hold only larger
  * seqs, so the windows' pages put together are the page. The newest window
  * is open above and the oldest open below, so a stale list of months loses
- * nothing. Plain SQL on the driver: no query building per request.
+ * nothing. A filter naming citizens reads each window through their rows in
+ * audit_record_citizen (see recordsThroughCitizensSql). Plain SQL on the
+ * driver: no query building per request.
  */
 export async function queryAuditRecords(
   source: AuditRecordSource,
@@ -123,23 +198,22 @@ export async function queryAuditRecords(
   const first = Math.max(1, Math.min(page.first, MAX_PAGE));
   const cursor = page.after ? /^(\d{1,19})(?:\.(\d{1,15}))?$/.exec(page.after) : null;
   const after = cursor ? BigInt(cursor[1]!) : undefined;
-  const where = conditionsOf(filter);
-  if (after !== undefined) where.add((p) => `"seq" < ${p}::bigint`, after.toString());
+  const citizens = citizensToRead(filter);
+  const where = conditionsOf(filter, citizens);
+  if (after !== undefined) where.addRange((p) => `"seq" < ${p}::bigint`, after.toString());
   // Records are committed within moments of their request: the same window on committed_at, widened by a day,
   // lets PostgreSQL skip the months (partitions) outside it.
   const committedFrom = filter.since ? new Date(filter.since.getTime() - COMMIT_SLACK_MS) : undefined;
   let committedUntil = filter.until ? new Date(filter.until.getTime() + COMMIT_SLACK_MS) : undefined;
-  if (committedFrom) where.add((p) => `"committed_at" >= ${p}`, committedFrom);
+  if (committedFrom) where.addRange((p) => `"committed_at" >= ${p}`, committedFrom);
   const read = async (window: { gte?: Date; lt?: Date }, take: number) => {
     const conditions = where.copy();
-    if (committedUntil) conditions.add((p) => `"committed_at" < ${p}`, committedUntil);
-    if (window.gte) conditions.add((p) => `"committed_at" >= ${p}`, window.gte);
-    if (window.lt) conditions.add((p) => `"committed_at" < ${p}`, window.lt);
-    conditions.params.push(take);
-    const rows = await query<RecordRow>(
-      `SELECT ${COLUMNS} FROM "audit_record"${conditions.parts.length ? ` WHERE ${conditions.parts.join(" AND ")}` : ""} ORDER BY "audit_record"."seq" DESC LIMIT $${conditions.params.length}`,
-      conditions.params,
-    );
+    if (committedUntil) conditions.addRange((p) => `"committed_at" < ${p}`, committedUntil);
+    if (window.gte) conditions.addRange((p) => `"committed_at" >= ${p}`, window.gte);
+    if (window.lt) conditions.addRange((p) => `"committed_at" < ${p}`, window.lt);
+    const limit = conditions.param(take);
+    const sql = citizens ? recordsThroughCitizensSql(conditions, citizens, limit) : recordsSql(conditions, limit);
+    const rows = await query<RecordRow>(sql, conditions.params);
     return rows.map(recordOf);
   };
 

@@ -174,19 +174,30 @@ export async function setChainHead(session: SqlSession, last: { seq: bigint; has
 const COLUMNS = `seq, time, request_id, app, token_id, purpose, operation_name, operation_hash, citizens, requested_fields, granted_fields,
   denied_fields, outcome, data_released, error_codes, subgraphs, latency_ms, client_address, verifications, governance, prev_hash, hash, committed_at`;
 
-/** Writes records with multi-row INSERTs (any SqlSession: PGlite too). @returns the last record */
+/**
+ * The citizens each record names, as rows of audit_record_citizen (migration
+ * 0008), as the writer adds them: from `records`, a relation of inserted
+ * records (seq, citizens, committed_at).
+ */
+const CITIZEN_ROWS_OF = (records: string) => `INSERT INTO audit_record_citizen (citizen, seq, committed_at)
+  SELECT c.citizen, r.seq, r.committed_at
+  FROM ${records} AS r, LATERAL (SELECT DISTINCT u.citizen FROM unnest(r.citizens) AS u(citizen) WHERE u.citizen IS NOT NULL) AS c`;
+
+/** Writes records with multi-row INSERTs (any SqlSession: PGlite too), their citizens' rows in the same statement. @returns the last record */
 export async function insertSyntheticRecords(session: SqlSession, records: Iterable<SyntheticRecord>, batch = 2000): Promise<SyntheticRecord | null> {
   let rows: unknown[] = [];
   let last: SyntheticRecord | null = null;
   const flush = async () => {
     if (rows.length === 0) return;
     await session.query(
-      `INSERT INTO audit_record (${COLUMNS})
+      `WITH appended AS (INSERT INTO audit_record (${COLUMNS})
        SELECT seq, time, request_id, app, token_id, purpose, operation_name, operation_hash, citizens, requested_fields, granted_fields,
          denied_fields, outcome::"AuditOutcome", data_released, error_codes, subgraphs, latency_ms, client_address, verifications, governance, prev_hash, hash, committed_at
        FROM json_to_recordset($1::json) AS r(seq bigint, time timestamptz, request_id text, app text, token_id text, purpose text, operation_name text,
          operation_hash text, citizens text[], requested_fields text[], granted_fields text[], denied_fields text[], outcome text, data_released boolean,
-         error_codes text[], subgraphs text[], latency_ms integer, client_address text, verifications jsonb, governance jsonb, prev_hash text, hash text, committed_at timestamptz)`,
+         error_codes text[], subgraphs text[], latency_ms integer, client_address text, verifications jsonb, governance jsonb, prev_hash text, hash text, committed_at timestamptz)
+       RETURNING seq, citizens, committed_at)
+       ${CITIZEN_ROWS_OF("appended")}`,
       [JSON.stringify(rows)],
     );
     rows = [];
@@ -239,7 +250,14 @@ function copyLine(r: SyntheticRecord): string {
   ].join("\t");
 }
 
-/** Writes records with COPY on one PostgreSQL connection. @returns the last record */
+/** Records whose citizens' rows are added by one statement after a COPY. */
+const CITIZEN_ROWS_RANGE = 1_000_000n;
+
+/**
+ * Writes records with COPY on one PostgreSQL connection, then their citizens'
+ * rows from them on the server (INSERT ... SELECT over each range of seqs:
+ * no second stream of text to generate and parse). @returns the last record
+ */
 export async function copySyntheticRecords(
   client: pg.Client,
   records: Iterable<SyntheticRecord>,
@@ -250,11 +268,13 @@ export async function copySyntheticRecords(
     stream.on("finish", resolve);
     stream.on("error", reject);
   });
+  let first: SyntheticRecord | null = null;
   let last: SyntheticRecord | null = null;
   let chunk = "";
   let written = 0;
   for (const record of records) {
     chunk += `${copyLine(record)}\n`;
+    first ??= record;
     last = record;
     written++;
     if (chunk.length > 1 << 20) {
@@ -265,5 +285,11 @@ export async function copySyntheticRecords(
   }
   stream.end(chunk);
   await done;
+  if (first && last) {
+    for (let from = first.seq; from <= last.seq; from += CITIZEN_ROWS_RANGE) {
+      const to = from + CITIZEN_ROWS_RANGE - 1n < last.seq ? from + CITIZEN_ROWS_RANGE - 1n : last.seq;
+      await client.query(CITIZEN_ROWS_OF(`(SELECT seq, citizens, committed_at FROM audit_record WHERE seq BETWEEN $1 AND $2)`), [from.toString(), to.toString()]);
+    }
+  }
   return last;
 }
