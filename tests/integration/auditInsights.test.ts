@@ -11,6 +11,7 @@ import { withDatabaseName } from "../../platform/database/databaseUrl.ts";
 import { DEFAULT_ANOMALY_THRESHOLDS } from "../../gateway/audit/insights/AnomalyThresholds.ts";
 import { detectAuditAnomalies, detectAuditAnomaliesAfresh } from "../../gateway/audit/insights/detectAuditAnomalies.ts";
 import { startRollupRefresh } from "../../gateway/audit/insights/startRollupRefresh.ts";
+import { summarizeAudit } from "../../gateway/audit/insights/summarizeAudit.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
@@ -293,6 +294,77 @@ describe("audit patterns and anomaly flags", () => {
     expect(auditSummary.series.filter((row: { app: string }) => row.app === "app:late-owl")).toEqual([
       { hour: night.toISOString(), app: "app:late-owl", purpose: "NIGHT_CHECK", requests: 5, reads: 5, denials: 0 },
     ]);
+  });
+
+  it("keeps a range's distinct citizens per app up to date from the citizens new to it, whoever refreshed the rollups", async () => {
+    const day = new Date(ANOMALY_DAY.getTime() + 5 * 24 * 3_600_000);
+    const dayRange = { since: day.toISOString(), until: new Date(day.getTime() + 24 * 3_600_000).toISOString() };
+    const seed = (await import("../support/seedAnomalies.ts")).anomalySeed().find((entry) => entry.app === "app:night-owl")!;
+    let n = 0;
+    const read = (app: string, hoursIn: number, citizens: string[]) =>
+      system.gateway.audit.writer.write({ ...seed, app, purpose: "REACH_CHECK", requestId: `reach-${n++}`, time: new Date(day.getTime() + hoursIn * 3_600_000), citizens });
+    const topApps = async () => (await ask(SUMMARY, dayRange)).auditSummary.topApps.map((row: { app: string; citizens: number }) => [row.app, row.citizens]);
+    expect(await topApps()).toEqual([]);
+
+    await read("app:reach-a", 2, ["pseudonym-c1", "pseudonym-c2"]);
+    await read("app:reach-b", 3, ["pseudonym-c1"]);
+    expect(await topApps()).toEqual([["app:reach-a", 2], ["app:reach-b", 1]]);
+
+    // c1 again in another hour of the range (already counted), c3 new, c4 before the range (not in it), c2 new to reach-b.
+    await read("app:reach-a", 5, ["pseudonym-c1", "pseudonym-c3"]);
+    await read("app:reach-a", -2, ["pseudonym-c4"]);
+    await read("app:reach-b", 7, ["pseudonym-c2"]);
+    await read("app:reach-b", 8, ["pseudonym-c2"]);
+    // Another process (here the Prisma client, with its own memory) rolls these up before the gateway's next view.
+    const prisma = system.gateway.audit.database.prisma;
+    const elsewhere = await summarizeAudit(prisma, { since: day, until: new Date(dayRange.until), topApps: 3 }, () => null);
+    expect(elsewhere.topApps.map((row) => [row.app, row.citizens])).toEqual([["app:reach-a", 3], ["app:reach-b", 2]]);
+    expect(await topApps()).toEqual([["app:reach-a", 3], ["app:reach-b", 2]]);
+
+    // c4, so far only before the range, now inside it; a record that released nothing adds no one.
+    await read("app:reach-a", 9, ["pseudonym-c4"]);
+    await system.gateway.audit.writer.write({ ...seed, app: "app:reach-b", purpose: "REACH_CHECK", requestId: `reach-${n++}`, time: new Date(day.getTime() + 9 * 3_600_000), citizens: ["pseudonym-c9"], dataReleased: false, outcome: "DENIED" });
+    expect(await topApps()).toEqual([["app:reach-a", 4], ["app:reach-b", 2]]);
+    // The same as counting the range afresh in the database.
+    const afresh = await prisma.$queryRawUnsafe<Array<{ app: string; citizens: number }>>(
+      `SELECT "app", count(DISTINCT "citizen")::int AS "citizens" FROM "audit_rollup_citizen" WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1 ORDER BY 2 DESC, 1`,
+      day,
+      new Date(dayRange.until),
+    );
+    expect(afresh.map((row) => [row.app, row.citizens])).toEqual(await topApps());
+  });
+
+  it("keeps a range's threshold probing up to date from the citizens probed since, whoever refreshed the rollups", async () => {
+    const day = new Date(ANOMALY_DAY.getTime() + 6 * 24 * 3_600_000);
+    const dayRange = { since: day, until: new Date(day.getTime() + 24 * 3_600_000) };
+    const seed = (await import("../support/seedAnomalies.ts")).anomalySeed().find((entry) => entry.app === "app:night-owl")!;
+    let n = 0;
+    const probe = (citizen: string, hoursIn: number, amount: string) =>
+      system.gateway.audit.writer.write({
+        ...seed, app: "app:bisector", purpose: "LOAN_PRECHECK", requestId: `bisect-${n++}`, time: new Date(day.getTime() + hoursIn * 3_600_000), citizens: [citizen],
+        verifications: [{ coordinate: "Citizen.incomeAtLeast", citizen, arguments: { year: 2025, amount } }],
+      });
+    const probing = async () =>
+      (await ask(ANOMALIES, { since: dayRange.since.toISOString(), until: dayRange.until.toISOString() })).auditAnomalies
+        .filter((flag: { rule: string }) => flag.rule === "THRESHOLD_PROBING")
+        .map((flag: { citizenPseudonym: string; observed: number; since: string; until: string }) => [flag.citizenPseudonym, flag.observed, flag.since, flag.until]);
+    const hour = (h: number) => new Date(day.getTime() + h * 3_600_000).toISOString();
+    for (const amount of ["1", "2", "3"]) await probe("pseudonym-p1", 1, amount);
+    expect(await probing()).toEqual([]);
+    // A fourth distinct amount two hours later crosses the threshold (4); a repeat adds nothing.
+    await probe("pseudonym-p1", 3, "4");
+    await probe("pseudonym-p1", 3, "1");
+    expect(await probing()).toEqual([["pseudonym-p1", 4, hour(1), hour(4)]]);
+    // Rolled up by another process first: a fifth amount, and a second citizen probed four times.
+    await probe("pseudonym-p1", 5, "5");
+    for (const amount of ["1", "2", "3", "4"]) await probe("pseudonym-p2", 6, amount);
+    const prisma = system.gateway.audit.database.prisma;
+    const elsewhere = await detectAuditAnomalies(prisma, dayRange, DEFAULT_ANOMALY_THRESHOLDS);
+    expect(elsewhere.filter((flag) => flag.rule === "THRESHOLD_PROBING").map((flag) => [flag.scope.citizen, flag.observed])).toEqual([["pseudonym-p1", 5], ["pseudonym-p2", 4]]);
+    expect(await probing()).toEqual([["pseudonym-p1", 5, hour(1), hour(6)], ["pseudonym-p2", 4, hour(6), hour(7)]]);
+    // And the same as the rules run afresh on the database.
+    const afresh = await detectAuditAnomaliesAfresh(prisma, dayRange, DEFAULT_ANOMALY_THRESHOLDS);
+    expect(await detectAuditAnomalies(prisma, dayRange, DEFAULT_ANOMALY_THRESHOLDS)).toEqual(afresh);
   });
 
   it("refuses a token without audit:read, and a reversed range", async () => {

@@ -22,6 +22,7 @@ import type { AnomalyRule, AnomalyScope, AuditAnomaly } from "./AuditAnomaly.ts"
 import { ceilHour, HOUR_MS, hourOf, readHours, readReach, type HourRow, type ReachRow } from "./readRollups.ts";
 import { MAX_CACHED_HOURS, viewRollups, type HourSlice, type RollupView } from "./rollupCache.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
+import { keptProbedCitizens, readProbedCitizens, type ProbedCitizen } from "./probedCitizens.ts";
 
 const TRAILING_MS = 7 * 24 * HOUR_MS;
 
@@ -93,16 +94,7 @@ function distinctCitizens(rollups: Rollups, t: AnomalyThresholds): AuditAnomaly[
   return flags;
 }
 
-async function thresholdProbing(source: RollupSource, rollups: { since: Date; until: Date }, t: AnomalyThresholds): Promise<AuditAnomaly[]> {
-  const rows = await queryRollups<Array<{ app: string; citizen: string; coordinate: string; arguments: number; first: Date; last: Date }>>(
-    source,
-    `SELECT "app", "citizen", "coordinate", count(DISTINCT "arguments")::int AS "arguments", min("hour") AS "first", max("hour") AS "last"
-     FROM "audit_rollup_probe" WHERE "hour" >= $1 AND "hour" < $2
-     GROUP BY 1, 2, 3 HAVING count(DISTINCT "arguments") >= $3 ORDER BY 4 DESC, 1, 3, 2`,
-    rollups.since,
-    rollups.until,
-    t.probingDistinctArguments,
-  );
+function thresholdProbing(rows: ProbedCitizen[], t: AnomalyThresholds): AuditAnomaly[] {
   return rows.map((row) =>
     flag("THRESHOLD_PROBING",
       { app: row.app, since: row.first, until: new Date(row.last.getTime() + HOUR_MS), citizen: row.citizen, fields: [row.coordinate] },
@@ -320,7 +312,7 @@ export async function detectAuditAnomaliesAfresh(source: RollupSource, range: { 
   const rollups: Rollups = { since, until, hours, reach };
   return [
     ...newestFirst(distinctCitizens(rollups, thresholds)),
-    ...(await thresholdProbing(source, rollups, thresholds)),
+    ...thresholdProbing(await readProbedCitizens(source, since, until, thresholds.probingDistinctArguments), thresholds),
     ...newestFirst(denialRatio(rollups, thresholds)),
     ...newestFirst(offHours(rollups, thresholds)),
     ...newestFirst(await purposeDrift(source, rollups, thresholds)),
@@ -348,9 +340,7 @@ export async function detectAuditAnomalies(source: RollupSource, range: { since:
         ),
       );
     }
-    const probing = await view.memoAsync(`probing ${thresholds.probingDistinctArguments} ${since} ${end}`, "probes", since, end, () =>
-      thresholdProbing(source, { since: new Date(since), until: new Date(end) }, thresholds),
-    );
+    const probing = thresholdProbing(await keptProbedCitizens(source, view, since, end, thresholds.probingDistinctArguments), thresholds);
     return [
       ...newestFirst(perHour.flatMap((flags) => flags.distinct)),
       ...probing,

@@ -58,9 +58,10 @@ const ROLL_UP = `WITH "r" AS MATERIALIZED (
      ON CONFLICT ("hour", "app", "agency") DO UPDATE SET "reads" = "audit_rollup_agency"."reads" + excluded."reads"
      RETURNING 1
    ), "added" AS (
-     -- Citizens new to an hour and app also count towards its distinct total.
-     INSERT INTO "audit_rollup_citizen" ("hour", "app", "citizen")
-     SELECT DISTINCT "hour", "app", unnest("citizens") FROM "r" WHERE "data_released"
+     -- Citizens new to an hour and app also count towards its distinct total; each row keeps the watermark
+     -- it was added under, so a range's distinct count is updated from the new rows (countCitizensPerApp.ts).
+     INSERT INTO "audit_rollup_citizen" ("hour", "app", "citizen", "added_at_seq")
+     SELECT DISTINCT "hour", "app", unnest("citizens"), $2::bigint FROM "r" WHERE "data_released"
      ON CONFLICT DO NOTHING RETURNING "hour", "app"
    ), "reach" AS (
      INSERT INTO "audit_rollup_reach" ("hour", "app", "citizens")
@@ -68,14 +69,17 @@ const ROLL_UP = `WITH "r" AS MATERIALIZED (
      ON CONFLICT ("hour", "app") DO UPDATE SET "citizens" = "audit_rollup_reach"."citizens" + excluded."citizens"
      RETURNING 1
    ), "probes" AS (
-     INSERT INTO "audit_rollup_probe" ("hour", "app", "citizen", "coordinate", "arguments", "uses")
-     SELECT "hour", "app", "citizen", "coordinate", "arguments", count(*) FROM (
+     -- Each row keeps the watermark that last added to it: a kept THRESHOLD_PROBING result reads again only the
+     -- (app, citizen, coordinate) touched since (probedCitizens.ts).
+     INSERT INTO "audit_rollup_probe" ("hour", "app", "citizen", "coordinate", "arguments", "uses", "touched_at_seq")
+     SELECT "hour", "app", "citizen", "coordinate", "arguments", count(*), $2::bigint FROM (
        SELECT "hour", "app", "use"->>'citizen' AS "citizen",
               "use"->>'coordinate' AS "coordinate", coalesce("use"->'arguments', '{}'::jsonb)::text AS "arguments"
        FROM "r", jsonb_array_elements("verifications") AS "use"
        WHERE jsonb_typeof("verifications") = 'array'
      ) AS "asked" WHERE "citizen" IS NOT NULL AND "coordinate" IS NOT NULL GROUP BY 1, 2, 3, 4, 5
-     ON CONFLICT ("hour", "app", "citizen", "coordinate", "arguments") DO UPDATE SET "uses" = "audit_rollup_probe"."uses" + excluded."uses"
+     ON CONFLICT ("hour", "app", "citizen", "coordinate", "arguments") DO UPDATE SET
+       "uses" = "audit_rollup_probe"."uses" + excluded."uses", "touched_at_seq" = excluded."touched_at_seq"
      RETURNING 1
    )
    UPDATE "audit_rollup_state" SET "seq" = $2 WHERE "id" = 1`;
@@ -93,10 +97,9 @@ const ROLL_UP = `WITH "r" AS MATERIALIZED (
 function rollUpSql(from: bigint, to: bigint): string {
   const unchanged = `(SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1) = ${from}`;
   return `SELECT pg_advisory_xact_lock(${ROLLUP_LOCK}), set_config('synchronous_commit', 'off', true);
-${ROLL_UP.replace(RANGE, `"seq" > ${from} AND "seq" <= ${to} AND "governance" IS NULL AND ${unchanged}`).replace(
-  `SET "seq" = $2 WHERE "id" = 1`,
-  `SET "seq" = ${to} WHERE "id" = 1 AND "seq" = ${from}`,
-)}`;
+${ROLL_UP.replace(RANGE, `"seq" > ${from} AND "seq" <= ${to} AND "governance" IS NULL AND ${unchanged}`)
+  .replaceAll(`$2::bigint`, `${to}::bigint`)
+  .replace(`SET "seq" = $2 WHERE "id" = 1`, `SET "seq" = ${to} WHERE "id" = 1 AND "seq" = ${from}`)}`;
 }
 
 /** Rolls up every record committed since the last refresh. @returns how many seq values were covered */

@@ -45,6 +45,12 @@ export interface RollupView {
   /** A value computed from the rollups of [from, to) of `kind`, reused until they change. */
   memo<T>(key: string, kind: RollupKind, from: number, to: number, compute: () => T): T;
   memoAsync<T>(key: string, kind: RollupKind, from: number, to: number, compute: () => Promise<T>): Promise<T>;
+  /** The rollups' watermark this view sees (the last `seq` rolled up). */
+  readonly watermark: bigint;
+  /** The watermark of this database's previous view (null: none, or the rollups went back). */
+  readonly previousWatermark: bigint | null;
+  /** Whether the records rolled up between the two watermarks changed rollups of `kind` in the hours [from, to). */
+  changed(kind: RollupKind, from: number, to: number): boolean;
 }
 
 interface Cache {
@@ -113,10 +119,11 @@ export async function viewRollups<T>(source: RollupSource, from: number, to: num
   const own = cache;
   const run = async () => {
     const { watermark, changes } = await readRollupChanges(source, own.watermark);
-    if (own.watermark === null || watermark < own.watermark) {
+    const previousWatermark = own.watermark === null || watermark < own.watermark ? null : own.watermark;
+    if (previousWatermark === null) {
       own.slices.clear();
       own.memos.clear();
-    } else if (watermark > own.watermark) {
+    } else if (watermark > previousWatermark) {
       forget(own, changes);
     }
     own.watermark = watermark;
@@ -143,6 +150,9 @@ export async function viewRollups<T>(source: RollupSource, from: number, to: num
         own.memos.set(key, { value, kind, from: memoFrom, to: memoTo });
         return value;
       },
+      watermark,
+      previousWatermark,
+      changed: (kind, changedFrom, changedTo) => previousWatermark === null || (watermark > previousWatermark && touches(changes[kind], changedFrom, changedTo)),
     };
     return use(view);
   };

@@ -3,13 +3,16 @@
  * hour, app and purpose; reads per agency; field reads per level (L1–L4);
  * the apps that read the most distinct citizens. Answered from the hourly
  * rollups, brought up to date first; the hours of short ranges are kept in
- * memory and re-read only when new records land in them (rollupCache.ts).
+ * memory and re-read only when new records land in them (rollupCache.ts),
+ * and a range's distinct citizens per app are updated from the citizens new
+ * to it (countCitizensPerApp.ts).
  */
 import { queryRollups, type RollupSource } from "./RollupSource.ts";
 import { FIELD_LEVELS, type FieldLevel, type FieldLevelOf } from "./fieldLevelOf.ts";
 import { ceilHour, HOUR_MS, hourOf, readFields, readHours, type FieldRow, type HourRow } from "./readRollups.ts";
 import { MAX_CACHED_HOURS, viewRollups } from "./rollupCache.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
+import { countCitizensPerApp, topAppsOf } from "./countCitizensPerApp.ts";
 
 export interface AuditSummary {
   since: Date;
@@ -31,7 +34,7 @@ export async function summarizeAudit(
   const from = since.getTime();
   const end = ceilHour(until);
   if (end <= from || (end - from) / HOUR_MS > MAX_CACHED_HOURS) return summarizeAuditAfresh(source, range, levelOf);
-  // The hours' rows from memory (rollupCache.ts), the range's distinct citizens per app until a new citizen's read lands in it.
+  // The hours' rows from memory (rollupCache.ts); the range's distinct citizens per app kept and updated.
   return viewRollups(source, from, end, async (view) => {
     const series: HourRow[] = [];
     const levelReads = new Map<FieldLevel, number>(FIELD_LEVELS.map((level) => [level, 0]));
@@ -47,7 +50,7 @@ export async function summarizeAudit(
       for (const [level, reads] of kept.levels) levelReads.set(level, levelReads.get(level)! + reads);
       for (const row of slice.agencies) agencyReads.set(row.agency, (agencyReads.get(row.agency) ?? 0) + row.reads);
     }
-    const topApps = await view.memoAsync(`topApps ${range.topApps} ${from} ${end}`, "citizens", from, end, () => readTopApps(source, since, until, range.topApps));
+    const topApps = topAppsOf(await countCitizensPerApp(source, view, from, end), range.topApps);
     // As ORDER BY 2 DESC, 1 in the database's "C" collation: by code point.
     const agencies = [...agencyReads]
       .map(([agency, reads]) => ({ agency, reads }))

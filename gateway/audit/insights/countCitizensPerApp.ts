@@ -1,0 +1,97 @@
+/**
+ * How many distinct citizens each app read over a range of hours (the audit
+ * page's "top apps"), kept per range and brought up to date from what the
+ * rollup refreshes added since, instead of counted again.
+ *
+ * Counting a range afresh reads every (hour, app, citizen) row in it: a
+ * province's day holds millions, and records that release a citizen's data
+ * land every second, so a count dropped at each such record would be redone
+ * at every view. Each row of audit_rollup_citizen carries the watermark of
+ * the refresh that added it (migration 0009), so a count taken as of
+ * watermark W moves to W' by adding, per app, the citizens whose rows were
+ * added in (W, W'] inside the range and who appear in no hour of the range as
+ * of W: index probes per newly seen citizen, not per citizen in the range.
+ * Both the first count and each step read only rows at or below their
+ * watermark, so rows a concurrent refresh adds meanwhile are counted once,
+ * by the next step.
+ */
+import { queryRollups, type RollupSource } from "./RollupSource.ts";
+import type { RollupView } from "./rollupCache.ts";
+
+/** Ranges kept per database (the page asks for a few: the last day, the last week). */
+const MAX_RANGES = 8;
+
+interface RangeCount {
+  /** The watermark the counts are exact for. */
+  watermark: bigint;
+  citizensByApp: Map<string, number>;
+}
+
+const counts = new WeakMap<RollupSource, Map<string, RangeCount>>();
+
+/**
+ * Distinct citizens per app over the hours [from, to) (ms), as of the view's
+ * watermark. Runs inside a view (views of one database run one at a time).
+ */
+export async function countCitizensPerApp(source: RollupSource, view: RollupView, from: number, to: number): Promise<ReadonlyMap<string, number>> {
+  let ranges = counts.get(source);
+  if (!ranges) counts.set(source, (ranges = new Map()));
+  const key = `${from} ${to}`;
+  const known = ranges.get(key);
+  ranges.delete(key); // re-inserted below: the map's order is least recently used first
+  let count: RangeCount;
+  if (!known || known.watermark > view.watermark) {
+    count = { watermark: view.watermark, citizensByApp: await countAfresh(source, from, to, view.watermark) };
+  } else if (known.watermark === view.watermark || (known.watermark === view.previousWatermark && !view.changed("citizens", from, to))) {
+    count = { watermark: view.watermark, citizensByApp: known.citizensByApp };
+  } else {
+    count = { watermark: view.watermark, citizensByApp: new Map(known.citizensByApp) };
+    for (const row of await readNewCitizens(source, from, to, known.watermark, view.watermark)) {
+      count.citizensByApp.set(row.app, (count.citizensByApp.get(row.app) ?? 0) + row.citizens);
+    }
+  }
+  ranges.set(key, count);
+  if (ranges.size > MAX_RANGES) ranges.delete(ranges.keys().next().value!);
+  return count.citizensByApp;
+}
+
+/** The apps with the most distinct citizens, most first, then by name (code point order, as the database's "C" collation). */
+export function topAppsOf(citizensByApp: ReadonlyMap<string, number>, limit: number): Array<{ app: string; citizens: number }> {
+  return [...citizensByApp]
+    .map(([app, citizens]) => ({ app, citizens }))
+    .sort((a, b) => b.citizens - a.citizens || Buffer.compare(Buffer.from(a.app), Buffer.from(b.app)))
+    .slice(0, Math.max(0, limit));
+}
+
+/** Rows rolled up at or before `watermark` (rows from before migration 0009 carry none and are older than any). */
+const AS_OF = (alias: string, param: string) => `("${alias}"."added_at_seq" IS NULL OR "${alias}"."added_at_seq" <= ${param}::bigint)`;
+
+async function countAfresh(source: RollupSource, from: number, to: number, watermark: bigint): Promise<Map<string, number>> {
+  const rows = await queryRollups<Array<{ app: string; citizens: number }>>(
+    source,
+    `SELECT "app", count(DISTINCT "citizen")::int AS "citizens" FROM "audit_rollup_citizen" AS "c"
+     WHERE "hour" >= $1 AND "hour" < $2 AND ${AS_OF("c", "$3")} GROUP BY 1`,
+    new Date(from),
+    new Date(to),
+    watermark.toString(),
+  );
+  return new Map(rows.map((row) => [row.app, row.citizens]));
+}
+
+/** Per app, the citizens first added to the range in (since, until]: rows added then, whose (app, citizen) the range did not hold at `since`. */
+function readNewCitizens(source: RollupSource, from: number, to: number, since: bigint, until: bigint): Promise<Array<{ app: string; citizens: number }>> {
+  return queryRollups<Array<{ app: string; citizens: number }>>(
+    source,
+    `SELECT "n"."app", count(DISTINCT "n"."citizen")::int AS "citizens" FROM "audit_rollup_citizen" AS "n"
+     WHERE "n"."added_at_seq" > $3::bigint AND "n"."added_at_seq" <= $4::bigint AND "n"."hour" >= $1 AND "n"."hour" < $2
+       AND NOT EXISTS (
+         SELECT 1 FROM "audit_rollup_citizen" AS "o"
+         WHERE "o"."app" = "n"."app" AND "o"."citizen" = "n"."citizen" AND "o"."hour" >= $1 AND "o"."hour" < $2 AND ${AS_OF("o", "$3")}
+       )
+     GROUP BY 1`,
+    new Date(from),
+    new Date(to),
+    since.toString(),
+    until.toString(),
+  );
+}
