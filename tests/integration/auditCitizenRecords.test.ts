@@ -220,7 +220,7 @@ describe("migration 0008 on a log that already holds records", () => {
            latency_ms integer, prev_hash text, hash text, committed_at timestamptz)`,
         [JSON.stringify(records.map((r) => ({ seq: r.seq.toString(), time: r.time, request_id: r.requestId, citizens: r.citizens, outcome: r.outcome, data_released: r.dataReleased, latency_ms: r.latencyMs, prev_hash: r.prevHash, hash: r.hash, committed_at: r.committedAt })))],
       );
-      expect(await applyMigrations(session, AUDIT_MIGRATIONS)).toEqual(["0008_audit_record_citizen"]);
+      expect(await applyMigrations(session, AUDIT_MIGRATIONS)).toContain("0008_audit_record_citizen");
       const [counts] = await session.query<{ expected: string; rows: string }>(
         `SELECT (SELECT count(*) FROM audit_record r, LATERAL (SELECT DISTINCT unnest(r.citizens)) c)::text AS expected,
                 (SELECT count(*) FROM audit_record_citizen c JOIN audit_record r ON r.seq = c.seq AND r.committed_at = c.committed_at AND r.citizens @> ARRAY[c.citizen])::text AS rows`,
