@@ -42,7 +42,7 @@ export async function countCitizensPerApp(source: RollupSource, view: RollupView
   let count: RangeCount;
   if (!known || known.watermark > view.watermark) {
     count = { watermark: view.watermark, citizensByApp: await countAfresh(source, from, to, view.watermark) };
-  } else if (known.watermark === view.watermark || (known.watermark === view.previousWatermark && !view.changed("citizens", from, to))) {
+  } else if (view.changedSince(known.watermark, "citizens", from, to) === false) {
     count = { watermark: view.watermark, citizensByApp: known.citizensByApp };
   } else {
     count = { watermark: view.watermark, citizensByApp: new Map(known.citizensByApp) };

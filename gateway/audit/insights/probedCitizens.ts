@@ -63,7 +63,7 @@ export async function keptProbedCitizens(source: RollupSource, view: RollupView,
   if (!known || known.watermark > view.watermark) {
     const rows = await readProbedCitizens(source, new Date(from), new Date(to), threshold);
     range = { watermark: view.watermark, probed: new Map(rows.map((row) => [keyOf(row), row])) };
-  } else if (known.watermark === view.watermark || (known.watermark === view.previousWatermark && !view.changed("probes", from, to))) {
+  } else if (view.changedSince(known.watermark, "probes", from, to) === false) {
     range = { watermark: view.watermark, probed: known.probed };
   } else {
     range = { watermark: view.watermark, probed: new Map(known.probed) };

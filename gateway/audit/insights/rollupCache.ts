@@ -3,15 +3,15 @@
  * by hour, and what was computed from them (each hour's anomaly flags, a
  * range's top apps): a view re-reads only the hours that changed since the
  * previous one. Each view first brings the rollups up to date
- * (refreshAuditRollups); what the newly rolled-up records touched (their
+ * (advanceAuditRollups, in the same round trip); what the newly rolled-up records touched (their
  * hours, per kind of rollup: rollupChanges.ts) is dropped and read or
  * computed again. Records arrive in the current hour, so a view usually
  * re-reads one hour, not the 8 days the anomaly rules look at.
  */
 import { queryRollups, type RollupSource } from "./RollupSource.ts";
-import { HOUR_MS, readFields, readHours, readReach, type FieldRow, type HourRow, type ReachRow } from "./readRollups.ts";
-import { readRollupChanges, type ChangedHours, type RollupChanges } from "./rollupChanges.ts";
-import { refreshAuditRollups } from "./refreshAuditRollups.ts";
+import { HOUR_MS, readRollupRows, type FieldRow, type HourRow, type ReachRow } from "./readRollups.ts";
+import type { ChangedHours, RollupChanges } from "./rollupChanges.ts";
+import { advanceAuditRollups, type RollupWatermark } from "./refreshAuditRollups.ts";
 
 /** The rollup rows of one hour. */
 export interface HourSlice {
@@ -47,18 +47,32 @@ export interface RollupView {
   memoAsync<T>(key: string, kind: RollupKind, from: number, to: number, compute: () => Promise<T>): Promise<T>;
   /** The rollups' watermark this view sees (the last `seq` rolled up). */
   readonly watermark: bigint;
-  /** The watermark of this database's previous view (null: none, or the rollups went back). */
-  readonly previousWatermark: bigint | null;
-  /** Whether the records rolled up between the two watermarks changed rollups of `kind` in the hours [from, to). */
-  changed(kind: RollupKind, from: number, to: number): boolean;
+  /**
+   * Whether the records rolled up after watermark `since` (up to this view's)
+   * changed rollups of `kind` in the hours [from, to); undefined when this
+   * process no longer knows (its recent views do not reach back to `since`).
+   */
+  changedSince(since: bigint, kind: RollupKind, from: number, to: number): boolean | undefined;
 }
 
+/** What one view's roll-up changed, between two watermarks. */
+interface Step {
+  from: bigint;
+  to: bigint;
+  changes: RollupChanges;
+}
+
+/** Steps remembered for changedSince (kept values lag a few views behind at most: the page's views alternate). */
+const MAX_STEPS = 32;
+
 interface Cache {
-  watermark: bigint | null;
+  watermark: RollupWatermark | null;
   slices: Map<number, HourSlice>;
   memos: Map<string, Memo>;
   /** Views run one at a time per database: each sees its own changes applied. */
   queue: Promise<unknown>;
+  /** The latest views' steps, oldest first, contiguous. */
+  steps: Step[];
 }
 
 const caches = new WeakMap<RollupSource, Cache>();
@@ -87,17 +101,7 @@ async function load(source: RollupSource, cache: Cache, from: number, to: number
   }
   const since = new Date(first);
   const until = new Date(last + HOUR_MS);
-  const [hours, reach, fields, agencies] = await Promise.all([
-    readHours(source, since, until),
-    readReach(source, since, until),
-    readFields(source, since, until),
-    queryRollups<Array<{ hour: Date; agency: string; reads: number }>>(
-      source,
-      `SELECT "hour", "agency", sum("reads")::int AS "reads" FROM "audit_rollup_agency" WHERE "hour" >= $1 AND "hour" < $2 GROUP BY 1, 2`,
-      since,
-      until,
-    ),
-  ]);
+  const { hours, reach, fields, agencies } = await readRollupRows(source, new Date(first), new Date(last + HOUR_MS));
   const fresh = new Map<number, HourSlice>();
   for (let hour = first; hour <= last; hour += HOUR_MS) if (!cache.slices.has(hour)) fresh.set(hour, { hours: [], reach: [], fields: [], agencies: [] });
   const sliceOf = (hour: Date) => fresh.get(hour.getTime());
@@ -113,20 +117,25 @@ async function load(source: RollupSource, cache: Cache, from: number, to: number
  * the hours [from, to) not in memory, then runs `use` (one view at a time).
  */
 export async function viewRollups<T>(source: RollupSource, from: number, to: number, use: (view: RollupView) => Promise<T>): Promise<T> {
-  await refreshAuditRollups(source);
   let cache = caches.get(source);
-  if (!cache) caches.set(source, (cache = { watermark: null, slices: new Map(), memos: new Map(), queue: Promise.resolve() }));
+  if (!cache) caches.set(source, (cache = { watermark: null, slices: new Map(), memos: new Map(), queue: Promise.resolve(), steps: [] }));
   const own = cache;
   const run = async () => {
-    const { watermark, changes } = await readRollupChanges(source, own.watermark);
-    const previousWatermark = own.watermark === null || watermark < own.watermark ? null : own.watermark;
-    if (previousWatermark === null) {
+    // One round trip: the roll-up of what is new, and what it changed since this cache's watermark.
+    const advanced = await advanceAuditRollups(source, own.watermark);
+    const watermark = advanced.watermark.seq;
+    const changes = advanced.changes;
+    if (changes === null) {
       own.slices.clear();
       own.memos.clear();
-    } else if (watermark > previousWatermark) {
+      own.steps = [];
+    } else if (watermark > own.watermark!.seq) {
       forget(own, changes);
+      own.steps.push({ from: own.watermark!.seq, to: watermark, changes });
+      if (own.steps.length > MAX_STEPS) own.steps.shift();
     }
-    own.watermark = watermark;
+    own.watermark = advanced.watermark;
+    const steps = own.steps;
     await load(source, own, from, to);
     if (own.memos.size > MAX_MEMOS) own.memos.clear();
     const memo = <V>(key: string, kind: RollupKind, memoFrom: number, memoTo: number, compute: () => V): V => {
@@ -151,8 +160,12 @@ export async function viewRollups<T>(source: RollupSource, from: number, to: num
         return value;
       },
       watermark,
-      previousWatermark,
-      changed: (kind, changedFrom, changedTo) => previousWatermark === null || (watermark > previousWatermark && touches(changes[kind], changedFrom, changedTo)),
+      changedSince: (since, kind, changedFrom, changedTo) => {
+        if (since === watermark) return false;
+        const first = steps.findIndex((step) => step.from === since);
+        if (first < 0 || steps.at(-1)!.to !== watermark) return undefined;
+        return steps.slice(first).some((step) => touches(step.changes[kind], changedFrom, changedTo));
+      },
     };
     return use(view);
   };

@@ -3,8 +3,9 @@
  * rolled-up records fall in, per kind of rollup they can change. The rollups
  * only ever grow from records (append-only) in the hour of each record's
  * `time`, so a result computed from hours outside these spans is still exact.
+ * `audit_rollup_advance` (refreshAuditRollups.ts) reads them from the same
+ * records it rolls up, by `seq`.
  */
-import { queryRollups, type RollupSource } from "./RollupSource.ts";
 import { hourOf } from "./readRollups.ts";
 
 /** The first and last hour (inclusive) a kind of rollup changed in; null when it did not change. */
@@ -22,35 +23,18 @@ export interface RollupChanges {
 const span = (first: Date | null, last: Date | null): ChangedHours =>
   first && last ? { first: hourOf(new Date(first)).getTime(), last: hourOf(new Date(last)).getTime() } : null;
 
-/**
- * The watermark (the seq the rollups cover, audit_rollup_state) and the hours
- * the records after `since` up to it changed, read by their `seq` (the same
- * records the refreshes rolled up): a view's one read before it uses what it
- * keeps. Without `since`, only the watermark.
- */
-export async function readRollupChanges(source: RollupSource, since: bigint | null): Promise<{ watermark: bigint; changes: RollupChanges }> {
-  type Row = { watermark: string; first: Date | null; last: Date | null; firstCitizen: Date | null; lastCitizen: Date | null; firstProbe: Date | null; lastProbe: Date | null };
-  const [row] =
-    since === null
-      ? await queryRollups<Row[]>(source, `SELECT "seq"::text AS "watermark" FROM "audit_rollup_state" WHERE "id" = 1`)
-      : await queryRollups<Row[]>(
-          source,
-          `WITH "state" AS (SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1)
-           SELECT (SELECT "seq" FROM "state")::text AS "watermark",
-                  min("time") AS "first", max("time") AS "last",
-                  min("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "firstCitizen",
-                  max("time") FILTER (WHERE "data_released" AND cardinality("citizens") > 0) AS "lastCitizen",
-                  min("time") FILTER (WHERE jsonb_typeof("verifications") = 'array') AS "firstProbe",
-                  max("time") FILTER (WHERE jsonb_typeof("verifications") = 'array') AS "lastProbe"
-           FROM "audit_record" WHERE "seq" > $1 AND "seq" <= (SELECT "seq" FROM "state") AND "governance" IS NULL`,
-          since,
-        );
+/** The changes from the record times `audit_rollup_advance` answers. */
+export function changesOf(row: {
+  firstTime: Date | null;
+  lastTime: Date | null;
+  firstCitizenTime: Date | null;
+  lastCitizenTime: Date | null;
+  firstProbeTime: Date | null;
+  lastProbeTime: Date | null;
+}): RollupChanges {
   return {
-    watermark: BigInt(row?.watermark ?? 0),
-    changes: {
-      any: span(row?.first ?? null, row?.last ?? null),
-      citizens: span(row?.firstCitizen ?? null, row?.lastCitizen ?? null),
-      probes: span(row?.firstProbe ?? null, row?.lastProbe ?? null),
-    },
+    any: span(row.firstTime, row.lastTime),
+    citizens: span(row.firstCitizenTime, row.lastCitizenTime),
+    probes: span(row.firstProbeTime, row.lastProbeTime),
   };
 }
