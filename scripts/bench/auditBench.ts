@@ -368,12 +368,13 @@ async function measureReads(log: AuditLog, gateway: AuditGateway, options: Audit
   };
 }
 
-/** The secondary indexes of audit_record (migrations 0005 and 0007): dropped while seeding, built once after. */
-const SECONDARY_INDEXES: Array<{ name: string; definition: string }> = [
-  { name: "audit_record_time_idx", definition: `("time")` },
-  { name: "audit_record_app_seq_idx", definition: `("app", "seq")` },
-  { name: "audit_record_citizens_idx", definition: `USING GIN ("citizens")` },
-  { name: "audit_record_requested_fields_idx", definition: `USING GIN ("requested_fields")` },
+/** The secondary indexes of audit_record (migrations 0005 and 0007) and audit_record_citizen's (0008): dropped while seeding, built once after. */
+const SECONDARY_INDEXES: Array<{ name: string; table: string; definition: string }> = [
+  { name: "audit_record_time_idx", table: "audit_record", definition: `("time")` },
+  { name: "audit_record_app_seq_idx", table: "audit_record", definition: `("app", "seq")` },
+  { name: "audit_record_citizens_idx", table: "audit_record", definition: `USING GIN ("citizens")` },
+  { name: "audit_record_requested_fields_idx", table: "audit_record", definition: `USING GIN ("requested_fields")` },
+  { name: "audit_record_citizen_citizen_seq_idx", table: "audit_record_citizen", definition: `("citizen", "seq") INCLUDE ("committed_at")` },
 ];
 
 /** The bench's own records (its auditor's and citizen's reads, its ingest) that may follow the agencies' last synthetic one. */
@@ -457,11 +458,11 @@ async function seed(
   await client.query("SET maintenance_work_mem = '512MB'");
   for (const index of SECONDARY_INDEXES) {
     progress(`CREATE INDEX ${index.name}`);
-    await client.query(`CREATE INDEX "${index.name}" ON "audit_record" ${index.definition}`);
+    await client.query(`CREATE INDEX "${index.name}" ON "${index.table}" ${index.definition}`);
   }
   const indexSeconds = (performance.now() - indexBegin) / 1000;
   progress("ANALYZE");
-  await client.query("VACUUM (ANALYZE) audit_record");
+  await client.query("VACUUM (ANALYZE) audit_record, audit_record_citizen");
   await client.end();
   progress("audit rollups catch up");
   await refreshAuditRollups(log.database.prisma);
