@@ -12,6 +12,7 @@ import { DEFAULT_ANOMALY_THRESHOLDS } from "../../gateway/audit/insights/Anomaly
 import { detectAuditAnomalies, detectAuditAnomaliesAfresh } from "../../gateway/audit/insights/detectAuditAnomalies.ts";
 import { startRollupRefresh } from "../../gateway/audit/insights/startRollupRefresh.ts";
 import { summarizeAudit } from "../../gateway/audit/insights/summarizeAudit.ts";
+import { refreshAuditRollups } from "../../gateway/audit/insights/refreshAuditRollups.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
@@ -365,6 +366,29 @@ describe("audit patterns and anomaly flags", () => {
     // And the same as the rules run afresh on the database.
     const afresh = await detectAuditAnomaliesAfresh(prisma, dayRange, DEFAULT_ANOMALY_THRESHOLDS);
     expect(await detectAuditAnomalies(prisma, dayRange, DEFAULT_ANOMALY_THRESHOLDS)).toEqual(afresh);
+  });
+
+  it("rolls up each record exactly once while refreshes run at once on several connections and records keep coming", async () => {
+    const { prisma, session } = system.gateway.audit.database;
+    const seed = (await import("../support/seedAnomalies.ts")).anomalySeed().find((entry) => entry.app === "app:night-owl")!;
+    const day = new Date(ANOMALY_DAY.getTime() + 7 * 24 * 3_600_000);
+    const writes = Array.from({ length: 120 }, (_, i) =>
+      system.gateway.audit.writer.write({ ...seed, app: `app:race-${i % 3}`, purpose: "RACE_CHECK", requestId: `race-${i}`, time: new Date(day.getTime() + (i % 5) * 3_600_000), citizens: [`pseudonym-r${i % 7}`] }),
+    );
+    const refreshes = Array.from({ length: 12 }, (_, i) => refreshAuditRollups(i % 2 ? prisma : session));
+    await Promise.all([...writes, ...refreshes]);
+    await refreshAuditRollups(session);
+    const [rolled] = await prisma.$queryRawUnsafe<Array<{ requests: bigint; citizens: bigint }>>(
+      `SELECT (SELECT sum("requests") FROM "audit_rollup_hour" WHERE "app" LIKE 'app:race-%') AS "requests",
+              (SELECT sum("citizens") FROM "audit_rollup_reach" WHERE "app" LIKE 'app:race-%') AS "citizens"`,
+    );
+    expect(Number(rolled!.requests)).toBe(120);
+    // Distinct (hour, app, citizen): i % 5, i % 3 and i % 7 repeat together every 105 records.
+    expect(Number(rolled!.citizens)).toBe(105);
+    const [state] = await prisma.$queryRawUnsafe<Array<{ rolled: bigint; head: bigint }>>(
+      `SELECT (SELECT "seq" FROM "audit_rollup_state" WHERE "id" = 1) AS "rolled", (SELECT "seq" FROM "audit_chain_head" WHERE "id") AS "head"`,
+    );
+    expect(state!.rolled).toBe(state!.head);
   });
 
   it("refuses a token without audit:read, and a reversed range", async () => {
