@@ -23,6 +23,7 @@ import { ensureDevKeys, loadSigningKey, publicJwksOfPrivateKey, type SigningKey 
 import { PrismaClient as AuditPrismaClient } from "../../gateway/audit/prisma/generated/client.ts";
 import { SYNTHETIC_APPS, ensureSyntheticPartitions, insertSyntheticRecords, setChainHead, syntheticAuditRecords, syntheticCitizen } from "../../scripts/bench/syntheticAuditLog.ts";
 import { testDatabase, usingPostgres } from "../support/startSystem.ts";
+import { auditEntryOf, monthFrom, monthName } from "../support/auditEntryOf.ts";
 
 const AUDIT_MIGRATIONS = fileURLToPath(new URL("../../gateway/audit/prisma/migrations", import.meta.url));
 
@@ -32,29 +33,10 @@ const PER_MONTH = 300;
 const POPULATION = 7;
 const citizen = (index: number) => syntheticCitizen(index % POPULATION);
 
-const month = (offset: number, now = new Date()) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
-const monthName = (date: Date) => date.toISOString().slice(0, 7);
+const month = monthFrom;
 
 function entry(i: number, citizens: string[]): AuditEntry {
-  return {
-    time: new Date(),
-    requestId: `citizen-records-${i}`,
-    app: SYNTHETIC_APPS[i % 3]!,
-    tokenId: "citizen-token",
-    purpose: "AUDIT_CITIZEN_TEST",
-    operationName: "CitizenRecords",
-    operationHash: null,
-    citizens,
-    requestedFields: ["Citizen.name", "Query.citizen"],
-    grantedFields: ["Citizen.name", "Query.citizen"],
-    deniedFields: [],
-    outcome: "ALLOWED",
-    dataReleased: true,
-    errorCodes: [],
-    subgraphs: ["civil-affairs"],
-    latencyMs: 3,
-    clientAddress: "127.0.0.1",
-  };
+  return auditEntryOf("citizen-records", i, citizens);
 }
 
 /** Every page of a filter, `first` at a time, newest first: the seqs. */

@@ -22,34 +22,16 @@ import { verifyAuditChain } from "../../gateway/audit/verifyAuditChain.ts";
 import { ensureDevKeys, loadSigningKey, publicJwksOfPrivateKey, type SigningKey } from "../../platform/security/keys.ts";
 import { SYNTHETIC_APPS, ensureSyntheticPartitions, insertSyntheticRecords, setChainHead, syntheticAuditRecords } from "../../scripts/bench/syntheticAuditLog.ts";
 import { testDatabase, usingPostgres } from "../support/startSystem.ts";
+import { auditEntryOf, monthFrom, monthName } from "../support/auditEntryOf.ts";
 
 /** Synthetic records in each of the three months before the current one. */
 const PER_MONTH = 400;
 
-const month = (offset: number, now = new Date()) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
-const monthName = (date: Date) => date.toISOString().slice(0, 7);
+const month = monthFrom;
 
 
 function entry(i: number): AuditEntry {
-  return {
-    time: new Date(),
-    requestId: `scale-${i}`,
-    app: SYNTHETIC_APPS[i % 3]!,
-    tokenId: "scale-token",
-    purpose: "AUDIT_SCALE_TEST",
-    operationName: "Scale",
-    operationHash: null,
-    citizens: ["a".repeat(64)],
-    requestedFields: ["Citizen.name", "Query.citizen"],
-    grantedFields: ["Citizen.name", "Query.citizen"],
-    deniedFields: [],
-    outcome: "ALLOWED",
-    dataReleased: true,
-    errorCodes: [],
-    subgraphs: ["civil-affairs"],
-    latencyMs: 3,
-    clientAddress: "127.0.0.1",
-  };
+  return auditEntryOf("scale", i, ["a".repeat(64)]);
 }
 
 describe("audit log at scale", () => {

@@ -15,7 +15,7 @@
  * six upserts is planned once, not at every view.
  */
 import { isPrismaSource, type RollupSource } from "./RollupSource.ts";
-import { changesOf, type RollupChanges } from "./rollupChanges.ts";
+import { changesOf, type ChangeTimes, type RollupChanges } from "./rollupChanges.ts";
 
 /** Most records one transaction rolls up. @default 50_000 */
 const CHUNK = 50_000n;
@@ -27,17 +27,11 @@ export interface RollupWatermark {
   committedAt: Date | null;
 }
 
-interface AdvanceRow {
+interface AdvanceRow extends ChangeTimes {
   watermark: string | bigint;
   watermarkAt: Date | null;
   rolledUp: string | bigint;
   more: boolean;
-  firstTime: Date | null;
-  lastTime: Date | null;
-  firstCitizenTime: Date | null;
-  lastCitizenTime: Date | null;
-  firstProbeTime: Date | null;
-  lastProbeTime: Date | null;
 }
 
 const ADVANCE = `SELECT "watermark"::text AS "watermark", "watermark_at" AS "watermarkAt", "rolled_up"::text AS "rolledUp", "more",

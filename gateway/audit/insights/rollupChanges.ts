@@ -23,15 +23,18 @@ export interface RollupChanges {
 const span = (first: Date | null, last: Date | null): ChangedHours =>
   first && last ? { first: hourOf(new Date(first)).getTime(), last: hourOf(new Date(last)).getTime() } : null;
 
-/** The changes from the record times `audit_rollup_advance` answers. */
-export function changesOf(row: {
+/** The first and last record times, per kind, that `audit_rollup_advance` answers. */
+export interface ChangeTimes {
   firstTime: Date | null;
   lastTime: Date | null;
   firstCitizenTime: Date | null;
   lastCitizenTime: Date | null;
   firstProbeTime: Date | null;
   lastProbeTime: Date | null;
-}): RollupChanges {
+}
+
+/** The changes from the record times `audit_rollup_advance` answers. */
+export function changesOf(row: ChangeTimes): RollupChanges {
   return {
     any: span(row.firstTime, row.lastTime),
     citizens: span(row.firstCitizenTime, row.lastCitizenTime),
