@@ -13,6 +13,7 @@ import { detectAuditAnomalies, detectAuditAnomaliesAfresh } from "../../gateway/
 import { startRollupRefresh } from "../../gateway/audit/insights/startRollupRefresh.ts";
 import { summarizeAudit } from "../../gateway/audit/insights/summarizeAudit.ts";
 import { refreshAuditRollups } from "../../gateway/audit/insights/refreshAuditRollups.ts";
+import { viewRollups } from "../../gateway/audit/insights/rollupCache.ts";
 import { DEFAULT_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from "../../gateway/config.ts";
 import { signDevToken } from "../../platform/security/signDevToken.ts";
 import { postGraphQL } from "../support/graphql.ts";
@@ -366,6 +367,35 @@ describe("audit patterns and anomaly flags", () => {
     // And the same as the rules run afresh on the database.
     const afresh = await detectAuditAnomaliesAfresh(prisma, dayRange, DEFAULT_ANOMALY_THRESHOLDS);
     expect(await detectAuditAnomalies(prisma, dayRange, DEFAULT_ANOMALY_THRESHOLDS)).toEqual(afresh);
+  });
+
+  it("answers a range's summary and flags asked at once from one roll-up, as each alone would", async () => {
+    const { session } = system.gateway.audit.database;
+    // A source that counts the roll-ups it is asked for (a fresh one: its views share nothing with the gateway's).
+    let advances = 0;
+    const counting = { ...session, query: <Row>(sql: string, params?: unknown[], prepareAs?: string) => ((advances += Number(sql.includes("audit_rollup_advance"))), session.query<Row>(sql, params, prepareAs)) };
+    const day = { since: ANOMALY_DAY, until: DAY_END };
+    const summaryAlone = await summarizeAudit(session, { ...day, topApps: 3 }, () => null);
+    const flagsAlone = await detectAuditAnomalies(session, day, DEFAULT_ANOMALY_THRESHOLDS);
+    const [summary, flags] = await Promise.all([summarizeAudit(counting, { ...day, topApps: 3 }, () => null), detectAuditAnomalies(counting, day, DEFAULT_ANOMALY_THRESHOLDS)]);
+    expect(advances).toBe(1);
+    expect(summary).toEqual(summaryAlone);
+    expect(flags).toEqual(flagsAlone);
+    expect(flags.length).toBeGreaterThan(0);
+    // Asked one after the other, each view rolls up again (a later view sees later records).
+    await summarizeAudit(counting, { ...day, topApps: 3 }, () => null);
+    await detectAuditAnomalies(counting, day, DEFAULT_ANOMALY_THRESHOLDS);
+    expect(advances).toBe(3);
+    // A caller that fails in a shared view fails alone.
+    const [failed, again] = await Promise.allSettled([
+      viewRollups(counting, ANOMALY_DAY.getTime(), DAY_END.getTime(), async () => {
+        throw new Error("this caller's own failure");
+      }),
+      summarizeAudit(counting, { ...day, topApps: 3 }, () => null),
+    ]);
+    expect(advances).toBe(4);
+    expect(failed).toMatchObject({ status: "rejected", reason: { message: "this caller's own failure" } });
+    expect(again).toEqual({ status: "fulfilled", value: summaryAlone });
   });
 
   it("rolls up each record exactly once while refreshes run at once on several connections and records keep coming", async () => {

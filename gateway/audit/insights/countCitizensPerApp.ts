@@ -18,41 +18,21 @@
 import { queryRollups, type RollupSource } from "./RollupSource.ts";
 import type { RollupView } from "./rollupCache.ts";
 
-/** Ranges kept per database (the page asks for a few: the last day, the last week). */
-const MAX_RANGES = 8;
-
-interface RangeCount {
-  /** The watermark the counts are exact for. */
-  watermark: bigint;
-  citizensByApp: Map<string, number>;
-}
-
-const counts = new WeakMap<RollupSource, Map<string, RangeCount>>();
-
 /**
  * Distinct citizens per app over the hours [from, to) (ms), as of the view's
- * watermark. Runs inside a view (views of one database run one at a time).
+ * watermark, kept by the view between views.
  */
-export async function countCitizensPerApp(source: RollupSource, view: RollupView, from: number, to: number): Promise<ReadonlyMap<string, number>> {
-  let ranges = counts.get(source);
-  if (!ranges) counts.set(source, (ranges = new Map()));
-  const key = `${from} ${to}`;
-  const known = ranges.get(key);
-  ranges.delete(key); // re-inserted below: the map's order is least recently used first
-  let count: RangeCount;
-  if (!known || known.watermark > view.watermark) {
-    count = { watermark: view.watermark, citizensByApp: await countAfresh(source, from, to, view.watermark) };
-  } else if (view.changedSince(known.watermark, "citizens", from, to) === false) {
-    count = { watermark: view.watermark, citizensByApp: known.citizensByApp };
-  } else {
-    count = { watermark: view.watermark, citizensByApp: new Map(known.citizensByApp) };
-    for (const row of await readNewCitizens(source, from, to, known.watermark, view.watermark)) {
-      count.citizensByApp.set(row.app, (count.citizensByApp.get(row.app) ?? 0) + row.citizens);
-    }
-  }
-  ranges.set(key, count);
-  if (ranges.size > MAX_RANGES) ranges.delete(ranges.keys().next().value!);
-  return count.citizensByApp;
+export function countCitizensPerApp(source: RollupSource, view: RollupView, from: number, to: number): Promise<ReadonlyMap<string, number>> {
+  return view.keep(`citizens per app ${from} ${to}`, "citizens", from, to, {
+    afresh: (watermark) => countAfresh(source, from, to, watermark),
+    update: async (known, since, watermark) => {
+      const citizensByApp = new Map(known);
+      for (const row of await readNewCitizens(source, from, to, since, watermark)) {
+        citizensByApp.set(row.app, (citizensByApp.get(row.app) ?? 0) + row.citizens);
+      }
+      return citizensByApp;
+    },
+  });
 }
 
 /** The apps with the most distinct citizens, most first, then by name (code point order, as the database's "C" collation). */

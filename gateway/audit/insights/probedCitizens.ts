@@ -26,17 +26,6 @@ export interface ProbedCitizen {
   last: Date;
 }
 
-/** Ranges kept per database. */
-const MAX_RANGES = 8;
-
-interface KeptRange {
-  watermark: bigint;
-  /** At or above the threshold, by app, citizen and coordinate. */
-  probed: Map<string, ProbedCitizen>;
-}
-
-const kept = new WeakMap<RollupSource, Map<string, KeptRange>>();
-
 const GROUPED = `SELECT "app", "citizen", "coordinate", count(DISTINCT "arguments")::int AS "arguments", min("hour") AS "first", max("hour") AS "last"
   FROM "audit_rollup_probe" WHERE "hour" >= $1 AND "hour" < $2`;
 
@@ -52,29 +41,23 @@ export async function readProbedCitizens(source: RollupSource, since: Date, unti
   );
 }
 
-/** As readProbedCitizens for the hours [from, to) (ms), as of the view's watermark, kept between views. Runs inside a view. */
+/** As readProbedCitizens for the hours [from, to) (ms), as of the view's watermark, kept by the view between views. */
 export async function keptProbedCitizens(source: RollupSource, view: RollupView, from: number, to: number, threshold: number): Promise<ProbedCitizen[]> {
-  let ranges = kept.get(source);
-  if (!ranges) kept.set(source, (ranges = new Map()));
-  const key = `${threshold} ${from} ${to}`;
-  const known = ranges.get(key);
-  ranges.delete(key); // re-inserted below: least recently used first
-  let range: KeptRange;
-  if (!known || known.watermark > view.watermark) {
-    const rows = await readProbedCitizens(source, new Date(from), new Date(to), threshold);
-    range = { watermark: view.watermark, probed: new Map(rows.map((row) => [keyOf(row), row])) };
-  } else if (view.changedSince(known.watermark, "probes", from, to) === false) {
-    range = { watermark: view.watermark, probed: known.probed };
-  } else {
-    range = { watermark: view.watermark, probed: new Map(known.probed) };
-    for (const row of await readTouched(source, from, to, known.watermark, view.watermark)) {
-      if (row.arguments >= threshold) range.probed.set(keyOf(row), row);
-      else range.probed.delete(keyOf(row));
-    }
-  }
-  ranges.set(key, range);
-  if (ranges.size > MAX_RANGES) ranges.delete(ranges.keys().next().value!);
-  return [...range.probed.values()].sort(byArgumentsThenName);
+  const probed = await view.keep(`probed ${threshold} ${from} ${to}`, "probes", from, to, {
+    afresh: async () => {
+      const rows = await readProbedCitizens(source, new Date(from), new Date(to), threshold);
+      return new Map(rows.map((row) => [keyOf(row), row]));
+    },
+    update: async (known, since, watermark) => {
+      const updated = new Map(known);
+      for (const row of await readTouched(source, from, to, since, watermark)) {
+        if (row.arguments >= threshold) updated.set(keyOf(row), row);
+        else updated.delete(keyOf(row));
+      }
+      return updated;
+    },
+  });
+  return [...probed.values()].sort(byArgumentsThenName);
 }
 
 const keyOf = (row: ProbedCitizen) => `${row.app}\u0000${row.citizen}\u0000${row.coordinate}`;
