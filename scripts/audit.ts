@@ -5,7 +5,9 @@
 //   npm run audit -- archive --month YYYY-MM [--dir D] [--json]
 //   npm run audit -- verify-archive FILE [--jwks F] [--json]
 //   npm run audit -- retention [--months N] [--json]
+//   npm run audit -- check-citizens [--month YYYY-MM] [--json]
 import { resolve } from "node:path";
+import { checkCitizenRows, type CitizenRowsCheck } from "../gateway/audit/checkCitizenRows.ts";
 import { archiveAuditMonth, applyAuditRetention, verifyAuditArchive } from "../gateway/audit/auditArchive.ts";
 import { readGatewayConfig, type GatewayConfig } from "../gateway/config.ts";
 import { openAuditLog } from "../gateway/audit/openAuditLog.ts";
@@ -17,9 +19,10 @@ import { devKeyPaths, loadJwks, loadSigningKey } from "../platform/security/keys
 import { signDevToken } from "../platform/security/signDevToken.ts";
 import { isResidentId } from "../platform/standard/residentId.ts";
 
-const COMMANDS = ["verify", "list", "anomalies", "archive", "verify-archive", "retention"] as const;
+const COMMANDS = ["verify", "list", "anomalies", "archive", "verify-archive", "retention", "check-citizens"] as const;
 const USAGE = `usage: npm run audit -- verify [--full] | list [--app A] [--citizen ID] [--field F] [--purpose P] [--outcome O] [--since T] [--until T] [--limit N]
-       | anomalies [--since T] [--until T] | archive --month YYYY-MM [--dir D] | verify-archive FILE | retention [--months N]   (each with [--jwks F] [--json])`;
+       | anomalies [--since T] [--until T] | archive --month YYYY-MM [--dir D] | verify-archive FILE | retention [--months N]
+       | check-citizens [--month YYYY-MM]   (each with [--jwks F] [--json])`;
 
 interface Options {
   command: (typeof COMMANDS)[number];
@@ -122,6 +125,18 @@ function printRecords(records: Array<Record<string, unknown>>, json: boolean): v
   }
 }
 
+function printCitizenRows(result: CitizenRowsCheck, json: boolean): void {
+  if (json) return console.log(JSON.stringify(result));
+  for (const month of result.months) {
+    const name = month.month ?? "all months";
+    if (month.missing === 0 && month.unbacked === 0) console.log(`${name}: ${month.records} records, ${month.rows} citizens' rows, in step`);
+    else {
+      console.error(`${name}: OUT OF STEP: ${month.missing} citizens named by a record with no row (hidden from their reads), ${month.unbacked} rows no record backs`);
+      for (const example of month.examples) console.error(`  ${example}`);
+    }
+  }
+}
+
 /** One flag as the CLI prints it: the rule, what it saw, and the seq of each record behind it. */
 interface PrintedFlag {
   rule: string;
@@ -186,7 +201,7 @@ async function main(): Promise<void> {
   }
   const gateway = await runningGatewayUrl(config);
   if (gateway) {
-    if (options.command === "archive" || options.command === "retention" || options.full) {
+    if (options.command === "archive" || options.command === "retention" || options.command === "check-citizens" || options.full) {
       throw new Error(`the running gateway holds the embedded database: stop it to run ${options.command}${options.full ? " --full" : ""}`);
     }
     if (options.command === "anomalies") {
@@ -246,6 +261,12 @@ async function main(): Promise<void> {
       });
       if (options.json) console.log(JSON.stringify({ ...manifest, file, manifestFile }));
       else console.log(`archived ${manifest.month}: ${manifest.count} records, seq ${manifest.firstSeq}..${manifest.lastSeq}, to ${file} (manifest ${manifestFile}), verified`);
+    } else if (options.command === "check-citizens") {
+      const month = options.flags.get("month");
+      if (month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new Error(`--month ${month} is not YYYY-MM`);
+      const result = await checkCitizenRows(audit.database.session, { month });
+      printCitizenRows(result, options.json);
+      if (!result.ok) process.exitCode = 2;
     } else if (options.command === "retention") {
       const months = Number(options.flags.get("months") ?? config.auditRetentionMonths ?? NaN);
       if (!Number.isInteger(months) || months < 1) throw new Error("retention needs --months N or AUDIT_RETENTION_MONTHS (a whole number of months, at least 1)");

@@ -50,16 +50,16 @@ const editSql = (seq: number) => `BEGIN; SET LOCAL session_replication_role = re
   UPDATE audit_record SET purpose = 'CLI_TESU' WHERE seq = ${seq}; COMMIT;`;
 
 /** The shared scenario: verify passes, list --json lists, an edited row fails verify by its seq. */
-function cliScenario(setup: () => Promise<{ env: Record<string, string | undefined>; jwks: string; base: number; tamper(seq: number): Promise<void> }>) {
+function cliScenario(setup: () => Promise<{ env: Record<string, string | undefined>; jwks: string; base: number; exec(sql: string): Promise<void> }>) {
   let env: Record<string, string | undefined>;
   let jwks: string;
-  let tamper: (seq: number) => Promise<void>;
+  let exec: (sql: string) => Promise<void>;
   /** Records before the traffic: the traffic's seqs are base + 1 … base + 6. */
   let base: number;
   const seqs = (...offsets: number[]) => offsets.map((n) => String(base + n));
 
   beforeAll(async () => {
-    ({ env, jwks, tamper, base } = await setup());
+    ({ env, jwks, exec, base } = await setup());
   });
 
   it("verify exits 0 and says the chain verifies", async () => {
@@ -84,9 +84,41 @@ function cliScenario(setup: () => Promise<{ env: Record<string, string | undefin
     expect(lines.map((r) => r.seq)).toEqual(seqs(5, 3, 1));
   });
 
+  it("check-citizens finds every record's citizens in step with the rows citizens' reads walk", async () => {
+    const run = await runAuditCli(["check-citizens"], env);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/in step/);
+    expect(run.stdout).not.toMatch(/OUT OF STEP/);
+  });
+
+  it("after a citizen's row was removed and a stray one added with triggers bypassed, check-citizens exits non-zero naming both", async () => {
+    // The first traffic record names Li Wei: his row goes, and one for nobody is added to the second.
+    await exec(`BEGIN; SET LOCAL session_replication_role = replica;
+      DELETE FROM audit_record_citizen WHERE seq = ${base + 1};
+      INSERT INTO audit_record_citizen (citizen, seq, committed_at) SELECT 'pseudonym-of-nobody', seq, committed_at FROM audit_record WHERE seq = ${base + 2};
+      COMMIT;`);
+    const run = await runAuditCli(["check-citizens", "--json"], env);
+    expect(run.code).toBe(2);
+    const result = JSON.parse(run.stdout);
+    expect(result.ok).toBe(false);
+    const [month] = result.months.filter((m: { missing: number }) => m.missing > 0);
+    expect(month).toMatchObject({ missing: 1, unbacked: 1 });
+    expect(month.examples).toEqual([expect.stringMatching(new RegExp(`^missing ${base + 1} `)), `unbacked ${base + 2} pseudonym-of-nobody`]);
+    const text = await runAuditCli(["check-citizens"], env);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toMatch(/OUT OF STEP: 1 citizens named by a record with no row/);
+    // Put back as it was, for the scenario's other steps.
+    await exec(`BEGIN; SET LOCAL session_replication_role = replica;
+      DELETE FROM audit_record_citizen WHERE citizen = 'pseudonym-of-nobody';
+      INSERT INTO audit_record_citizen (citizen, seq, committed_at) SELECT DISTINCT unnest(citizens), seq, committed_at FROM audit_record WHERE seq = ${base + 1};
+      COMMIT;`);
+    expect((await runAuditCli(["check-citizens"], env)).code).toBe(0);
+  });
+
   // The row lies in the range an earlier `verify` already covered: incremental runs start after it, `--full` re-checks it.
   it("after one row was edited with triggers bypassed, verify --full exits non-zero naming that row", async () => {
-    await tamper(base + TAMPERED);
+    await exec(editSql(base + TAMPERED));
     const run = await runAuditCli(["verify", "--full", "--jwks", jwks], env);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(new RegExp(`BROKEN at record ${base + TAMPERED}\\b`));
@@ -117,11 +149,11 @@ describe.skipIf(!usingPostgres)("audit CLI on PostgreSQL", () => {
         AUDIT_HEADS: join(system.workDir, "audit-heads.jsonl"),
         PORT: String(await unusedPort()),
       },
-      async tamper(seq) {
+      async exec(sql) {
         const client = new pg.Client({ connectionString: url });
         await client.connect();
         try {
-          await client.query(editSql(seq));
+          await client.query(sql);
         } finally {
           await client.end();
         }
@@ -154,10 +186,10 @@ describe("audit CLI on an embedded PGlite directory", () => {
         AUDIT_HEADS: join(system.workDir, "audit-heads.jsonl"),
         PORT: String(await unusedPort()),
       },
-      async tamper(seq) {
+      async exec(sql) {
         const db = await PGlite.create(gatewayDir);
         try {
-          await db.exec(editSql(seq));
+          await db.exec(sql);
         } finally {
           await db.close();
         }
