@@ -8,10 +8,16 @@
  * superuser bypassing the append-only triggers can remove one, or a writer
  * of a version before 0008: this is how an operator finds either.
  *
- * Month by month on PostgreSQL (each month's records against its citizens'
- * partition: two hash anti-joins over the month); the whole table at once on
- * PGlite, whose log is not partitioned.
+ * Month by month on PostgreSQL, the whole table at once on PGlite (whose
+ * log is not partitioned). Each month is first compared by fingerprint: the
+ * count and the sum of a hash, seeded afresh for each run, of every
+ * (citizen, seq) on each side; two sequential scans, no sort (about 2 s for
+ * a month of 900,000 records here, against 13 s for the exact comparison).
+ * The seed is not known in advance, so rows removed cannot be made up for by
+ * rows added to keep the sums equal. Only a month whose fingerprints differ
+ * is compared row by row, to count and name what is out of step.
  */
+import { randomBytes } from "node:crypto";
 import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 import { citizenPartitionOf, isPartitioned, listAuditPartitions } from "./auditPartitions.ts";
 
@@ -53,26 +59,25 @@ export async function checkCitizenRows(session: SqlSession, options: { month?: s
 
 async function checkTables(session: SqlSession, records: string, citizens: string): Promise<Omit<CitizenRowsOfMonth, "month">> {
   // Each record's citizens once (the writer writes one row per distinct citizen).
-  const named = `SELECT DISTINCT r.seq, r.committed_at, c.citizen FROM ${records} AS r CROSS JOIN LATERAL unnest(r.citizens) AS c(citizen)`;
-  const [row] = await session.query<{ records: string; rows: string; missing: string; unbacked: string; examples: string[] | null }>(
+  const named = `SELECT r.seq, c.citizen FROM ${records} AS r CROSS JOIN LATERAL (SELECT DISTINCT unnest(r.citizens)) AS c(citizen)`;
+  const seed = randomBytes(8).readBigInt64BE().toString();
+  const fingerprint = (rows: string) => `SELECT count(*)::text AS "rows", coalesce(sum(hashtextextended(f.citizen || ' ' || f.seq, $1::bigint)), 0)::text AS "sum" FROM (${rows}) AS f`;
+  const [recordCount] = await session.query<{ records: string }>(`SELECT count(*)::text AS records FROM ${records}`);
+  const [expected] = await session.query<{ rows: string; sum: string }>(fingerprint(named), [seed]);
+  const [actual] = await session.query<{ rows: string; sum: string }>(fingerprint(`SELECT seq, citizen FROM ${citizens}`), [seed]);
+  const counts = { records: Number(recordCount!.records), rows: Number(actual!.rows) };
+  if (expected!.rows === actual!.rows && expected!.sum === actual!.sum) return { ...counts, missing: 0, unbacked: 0, examples: [] };
+  const [row] = await session.query<{ missing: string; unbacked: string; examples: string[] | null }>(
     `WITH named AS MATERIALIZED (${named}),
-          side AS MATERIALIZED (SELECT seq, committed_at, citizen FROM ${citizens}),
+          side AS MATERIALIZED (SELECT seq, citizen FROM ${citizens}),
           missing AS (SELECT seq, citizen FROM named EXCEPT ALL SELECT seq, citizen FROM side),
           unbacked AS (SELECT seq, citizen FROM side EXCEPT ALL SELECT seq, citizen FROM named)
-     SELECT (SELECT count(*) FROM ${records})::text AS records,
-            (SELECT count(*) FROM side)::text AS rows,
-            (SELECT count(*) FROM missing)::text AS missing,
+     SELECT (SELECT count(*) FROM missing)::text AS missing,
             (SELECT count(*) FROM unbacked)::text AS unbacked,
             (SELECT array_agg(x ORDER BY seq) FROM (
                (SELECT seq, 'missing ' || seq || ' ' || citizen AS x FROM missing ORDER BY seq LIMIT ${EXAMPLES})
                UNION ALL (SELECT seq, 'unbacked ' || seq || ' ' || citizen FROM unbacked ORDER BY seq LIMIT ${EXAMPLES})
              ) AS e) AS examples`,
   );
-  return {
-    records: Number(row!.records),
-    rows: Number(row!.rows),
-    missing: Number(row!.missing),
-    unbacked: Number(row!.unbacked),
-    examples: (row!.examples ?? []).slice(0, EXAMPLES),
-  };
+  return { ...counts, missing: Number(row!.missing), unbacked: Number(row!.unbacked), examples: (row!.examples ?? []).slice(0, EXAMPLES) };
 }
