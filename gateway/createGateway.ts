@@ -150,14 +150,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
   const governance = await openGovernance({ supergraphSdl, audit, gatewayJwks, config });
   const headSigning = startChainHeadSigning({
-    prisma: audit.database.prisma,
+    session: audit.database.session,
     key: gatewayKey,
     path: config.auditHeadsPath,
     intervalMs: config.auditHeadIntervalMs,
     logger,
   });
 
-  const rollupRefresh = startRollupRefresh({ prisma: audit.database.prisma, intervalMs: config.auditRollupIntervalMs, logger });
+  const rollupRefresh = startRollupRefresh({ source: audit.database.session, intervalMs: config.auditRollupIntervalMs, logger });
 
   const apiSchema = Supergraph.build(gatewaySdl).apiSchema().toGraphQLJSSchema();
   withStandardScalars(apiSchema);

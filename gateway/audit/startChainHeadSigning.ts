@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { CompactSign } from "jose";
 import type { Logger } from "../../platform/logging/createLogger.ts";
 import type { SigningKey } from "../../platform/security/keys.ts";
-import type { PrismaClient } from "./prisma/generated/client.ts";
+import type { SqlSession } from "../../platform/database/applyMigrations.ts";
 
 /** One line of the heads file. */
 export interface SignedHead {
@@ -26,13 +26,17 @@ export interface ChainHeadSigning {
   stop(): Promise<void>;
 }
 
-export function startChainHeadSigning(options: { prisma: PrismaClient; key: SigningKey; path: string; intervalMs: number; logger?: Logger }): ChainHeadSigning {
+const HEAD = `SELECT "seq"::text AS "seq", "hash" FROM "audit_chain_head" WHERE "id"`;
+
+export function startChainHeadSigning(options: { session: SqlSession; key: SigningKey; path: string; intervalMs: number; logger?: Logger }): ChainHeadSigning {
   mkdirSync(dirname(options.path), { recursive: true });
   let lastSigned: bigint | null = null;
   let signing: Promise<void> = Promise.resolve();
 
   async function sign(): Promise<void> {
-    const head = await options.prisma.auditRecord.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+    // The head row the writer moves in the same statement as its records (one row, one prepared statement).
+    const [row] = await options.session.query<{ seq: string; hash: string }>(HEAD, [], "audit_chain_head_signing");
+    const head = row && BigInt(row.seq) > 0n ? { seq: BigInt(row.seq), hash: row.hash } : null;
     if (!head || head.seq === lastSigned) return;
     const payload = { seq: head.seq.toString(), hash: head.hash, signedAt: new Date().toISOString() };
     const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))

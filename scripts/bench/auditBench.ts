@@ -601,7 +601,7 @@ export async function runAuditBench(argv: readonly string[]): Promise<void> {
   let ingestFull: IngestReport | null = null;
   if (options.only.has("verify") || options.only.has("ingest")) {
     const headsPath = join(workDir, "audit-heads.jsonl");
-    const signing = startChainHeadSigning({ prisma: log.database.prisma, key: await loadSigningKey(keys.gatewayPrivate), path: headsPath, intervalMs: 3_600_000 });
+    const signing = startChainHeadSigning({ session: log.database.session, key: await loadSigningKey(keys.gatewayPrivate), path: headsPath, intervalMs: 3_600_000 });
     await signing.signNow();
     let full: Awaited<ReturnType<typeof verifyAuditChain>> | null = null;
     let fullSeconds = 0;

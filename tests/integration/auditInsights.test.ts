@@ -250,7 +250,7 @@ describe("audit patterns and anomaly flags", () => {
     const extra = (await import("../support/seedAnomalies.ts")).anomalySeed().slice(0, 20).map((entry, i) => ({ ...entry, requestId: `periodic-${i}` }));
     await Promise.all(extra.map((entry) => system.gateway.audit.writer.write(entry)));
     expect(await lag()).toBeGreaterThanOrEqual(20);
-    const refresh = startRollupRefresh({ prisma, intervalMs: 50 });
+    const refresh = startRollupRefresh({ source: prisma, intervalMs: 50 });
     try {
       await expect.poll(lag, { timeout: 20_000, interval: 100 }).toBe(0);
     } finally {

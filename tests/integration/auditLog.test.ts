@@ -484,7 +484,7 @@ describe("tamper evidence", () => {
 
   /** Signs the chain head now, exactly as the gateway does at intervals. */
   async function signHead(): Promise<void> {
-    const signing = startChainHeadSigning({ prisma: system.gateway.audit.database.prisma, key: system.gatewayKey, path: heads(), intervalMs: 3_600_000 });
+    const signing = startChainHeadSigning({ session: system.gateway.audit.database.session, key: system.gatewayKey, path: heads(), intervalMs: 3_600_000 });
     await signing.signNow();
     await signing.stop();
   }

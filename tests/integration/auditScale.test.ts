@@ -51,7 +51,7 @@ describe("audit log at scale", () => {
   }
 
   async function signHead(): Promise<void> {
-    const signing = startChainHeadSigning({ prisma: log.database.prisma, key, path: headsPath, intervalMs: 3_600_000 });
+    const signing = startChainHeadSigning({ session: log.database.session, key, path: headsPath, intervalMs: 3_600_000 });
     await signing.signNow();
     await signing.stop();
   }

@@ -3,10 +3,11 @@
  * the gateway rolls up what was committed since the last refresh, so the
  * first view after a busy quiet spell does not pay for all of it. Replicas
  * sharing one database take turns (the refresh's advisory lock); the request
- * path never waits for this.
+ * path never waits for this. The gateway passes its driver session: the
+ * refresh is one prepared statement, with no ORM work on the event loop.
  */
 import type { Logger } from "../../../platform/logging/createLogger.ts";
-import type { PrismaClient } from "../prisma/generated/client.ts";
+import type { RollupSource } from "./RollupSource.ts";
 import { refreshAuditRollups } from "./refreshAuditRollups.ts";
 
 export interface RollupRefresh {
@@ -14,12 +15,12 @@ export interface RollupRefresh {
 }
 
 /** @param intervalMs 0: only when a view asks (auditSummary, auditAnomalies, the CLI) */
-export function startRollupRefresh(options: { prisma: PrismaClient; intervalMs: number; logger?: Logger }): RollupRefresh {
+export function startRollupRefresh(options: { source: RollupSource; intervalMs: number; logger?: Logger }): RollupRefresh {
   let running: Promise<void> = Promise.resolve();
   const refresh = () =>
     (running = running.then(async () => {
       try {
-        await refreshAuditRollups(options.prisma);
+        await refreshAuditRollups(options.source);
       } catch (error) {
         // Retried next interval; a view refreshes on its own anyway.
         options.logger?.error({ err: error }, "could not refresh the audit rollups");
