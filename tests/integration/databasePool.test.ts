@@ -28,18 +28,18 @@ describe.skipIf(!usingPostgres)("the database pool on a PostgreSQL server", () =
     await database?.close();
   });
 
-  /** Six statements at once, each on its own connection: the backend ids they ran on. */
-  const burst = async () =>
-    new Set((await Promise.all(Array.from({ length: 6 }, () => database.session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, pg_sleep(0.05)")))).map(([row]) => row!.pid));
+  /** `count` statements at once, each on its own connection: the backend ids they ran on. */
+  const burst = async (count: number) =>
+    new Set((await Promise.all(Array.from({ length: count }, () => database.session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, pg_sleep(0.05)")))).map(([row]) => row!.pid));
 
   it("keeps half the pool's connections open through a quiet spell, and closes the rest", async () => {
-    const first = await burst();
+    const first = await burst(6);
     expect(first.size).toBe(6);
     expect(database.poolStats()).toMatchObject({ total: 6 });
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 4));
     expect(database.poolStats()).toMatchObject({ total: 3, idle: 3 });
     // The three kept are the same backends: no statement after the pause pays for a new one.
-    const kept = new Set((await Promise.all(Array.from({ length: 3 }, () => database.session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, pg_sleep(0.05)")))).map(([row]) => row!.pid));
+    const kept = await burst(3);
     expect(kept.size).toBe(3);
     for (const pid of kept) expect(first.has(pid)).toBe(true);
   });
